@@ -1,0 +1,36 @@
+# Courier: the two set-up commands are `make demo` (later) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt functions/video_processor/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+# CDK's Python bindings run on Node; Node 20 works but jsii warns on every call.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+CDK := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk
+
+.PHONY: venv test synth package clean
+
+venv: $(STAMP)
+
+$(STAMP):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+synth: venv node_modules/.package-lock.json
+	$(CDK) synth --quiet
+	@echo "template: cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$')"
+
+package: venv
+	$(PY) -m infra.package
+
+clean:
+	rm -rf cdk.out .build

@@ -1,0 +1,45 @@
+"""ai_router Lambda: the routing API (HTTP API events) and the `ai.route` worker (QStash, SQS)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from courier.adapters.http_app import create_app, lambda_handler
+from courier.adapters.lambda_events import event_kind
+from courier.adapters.worker import WorkerRuntime
+from courier.errors import NotImplementedYet
+from courier.jobs.messages import JobMessage
+from courier.jobs.registry import JobRegistry, JobResult
+
+logger = Logger()
+app = create_app(
+    title="Courier AI router",
+    description="Routes a prompt by task type to the right model deployment, with fallbacks.",
+)
+registry = JobRegistry()
+
+
+@app.post("/v1/route", tags=["ai"], summary="Answer a prompt with the model for its task type")
+def route() -> None:
+    raise NotImplementedYet("AI routing is not available in this deployment yet")
+
+
+@app.get("/v1/models", tags=["ai"], summary="Model deployments and routes")
+def models() -> None:
+    raise NotImplementedYet("the model catalog is not available in this deployment yet")
+
+
+@registry.register("ai.route")
+def ai_route(message: JobMessage) -> JobResult:
+    raise NotImplementedYet("ai.route jobs are not available in this deployment yet")
+
+
+_http = lambda_handler(app)
+_worker = WorkerRuntime.from_env(registry)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict, context: object) -> dict:
+    if event_kind(event) == "http_api":
+        return _http(event, context)
+    return _worker(event, context)

@@ -1,0 +1,1 @@
+"""Courier's CDK app: stage configuration, Docker-free assets, constructs and stacks."""

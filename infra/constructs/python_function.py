@@ -1,0 +1,93 @@
+"""A Courier Lambda function: arm64, own role, own log group, shared layers, Powertools env."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.assets import CODE_EXCLUDES, function_dir
+from infra.constructs.layers import ARCHITECTURE, RUNTIME
+
+POWERTOOLS_NAMESPACE = "Courier"
+
+
+class PythonFunction(Construct):
+    """One function from `functions/<name>/handler.py`, bundled without Docker.
+
+    Each function gets its own role with only its log group attached (no managed
+    AWSLambdaBasicExecutionRole), so every other permission is a named grant.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        stage: str,
+        layers: list[lambda_.ILayerVersion],
+        memory_mb: int,
+        timeout: Duration,
+        log_retention_days: int,
+        environment: Mapping[str, str] | None = None,
+        ephemeral_storage_mb: int = 512,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Courier {stage} {name} function",
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(function_dir(name)), exclude=list(CODE_EXCLUDES)),
+            layers=layers,
+            memory_size=memory_mb,
+            timeout=timeout,
+            ephemeral_storage_size=Size.mebibytes(ephemeral_storage_mb),
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            recursive_loop=lambda_.RecursiveLoop.TERMINATE,
+            description=f"Courier {name} ({stage})",
+            environment={
+                "COURIER_STAGE": stage,
+                "POWERTOOLS_SERVICE_NAME": name,
+                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **(environment or {}),
+            },
+        )
+        self.log_group.grant_write(self.role)
+
+    def add_environment(self, key: str, value: str) -> None:
+        self.function.add_environment(key, value)
+
+
+_RETENTION = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 180: "SIX_MONTHS", 365: "ONE_YEAR", 731: "TWO_YEARS",
+}
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    try:
+        return getattr(logs.RetentionDays, _RETENTION[days])
+    except KeyError:
+        raise ValueError(f"logRetentionDays must be one of {sorted(_RETENTION)}, not {days}") from None

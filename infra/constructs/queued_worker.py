@@ -1,0 +1,146 @@
+"""A worker reachable by both of Courier's queues with the same semantics.
+
+QStash delivers signed POSTs to a Function URL (QStash cannot sign SigV4, so the URL is
+public and the code verifies every signature); SQS is the fallback, drained by an event
+source mapping that reports partial batch failures. Any new worker gets the whole set
+from this one construct: function, URL, queue, DLQ, mapping, alarms, permissions.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, CourierConfig, WorkerSpec
+from infra.constructs.alarms import AlarmTopic
+from infra.constructs.python_function import PythonFunction
+
+
+class QueuedWorker(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: WorkerSpec,
+        config: CourierConfig,
+        layers: list[lambda_.ILayerVersion],
+        alarms: AlarmTopic,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        timeout = Duration.seconds(spec.timeout_seconds)
+        url_parameter_name = config.worker_url_parameter(spec.name)
+        self.handler = PythonFunction(
+            self,
+            "Handler",
+            name=spec.name,
+            stage=config.stage,
+            layers=layers,
+            memory_mb=spec.memory_mb,
+            timeout=timeout,
+            ephemeral_storage_mb=spec.ephemeral_storage_mb,
+            log_retention_days=config.log_retention_days,
+            environment={
+                "WORKER_NAME": spec.name,
+                "WORKER_JOB_TYPES": ",".join(spec.job_types),
+                "WORKER_PUBLIC_URL_PARAMETER": url_parameter_name,
+                "WORKER_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
+                **(environment or {}),
+            },
+        )
+        self.function = self.handler.function
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            retention_period=Duration.days(DLQ_RETENTION_DAYS),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            visibility_timeout=Duration.seconds(spec.visibility_timeout_seconds),
+            retention_period=Duration.days(DLQ_RETENTION_DAYS),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT),
+        )
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                self.queue,
+                batch_size=spec.batch_size,
+                max_concurrency=spec.max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )
+
+        self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        # The function reads its own public URL from here to check a signature's `sub`.
+        self.url_parameter = ssm.StringParameter(
+            self,
+            "PublicUrl",
+            parameter_name=url_parameter_name,
+            string_value=self.url.url,
+            description=f"Public Function URL of the Courier {spec.name} worker",
+        )
+        # Granted by name, not through the parameter: the parameter depends on the URL,
+        # the URL on the function, and the function on its policy.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ssm:GetParameter"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="ssm", resource="parameter", resource_name=url_parameter_name.lstrip("/")
+                    )
+                ],
+            )
+        )
+
+        self._add_alarms(alarms)
+        CfnOutput(self, "FunctionUrl", value=self.url.url, description=f"{spec.name} Function URL (QStash destination)")
+        CfnOutput(self, "QueueUrl", value=self.queue.queue_url, description=f"{spec.name} SQS queue (fallback)")
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
+
+    def _add_alarms(self, alarms: AlarmTopic) -> None:
+        name = self.spec.name
+        alarms.alarm(
+            self,
+            "DeadLetters",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+            threshold=1,
+            description=f"{name}: messages in the dead-letter queue (jobs that exhausted their retries)",
+        )
+        alarms.alarm(
+            self,
+            "Errors",
+            metric=self.function.metric_errors(statistic="Sum"),
+            threshold=1,
+            period=Duration.minutes(5),
+            description=f"{name}: invocations ended in an unhandled error",
+        )
+        alarms.alarm(
+            self,
+            "Throttles",
+            metric=self.function.metric_throttles(statistic="Sum"),
+            threshold=1,
+            period=Duration.minutes(5),
+            description=f"{name}: invocations throttled",
+        )
+        alarms.alarm(
+            self,
+            "OldestMessageAge",
+            metric=self.queue.metric_approximate_age_of_oldest_message(statistic="Maximum"),
+            threshold=2 * self.spec.timeout_seconds,
+            period=Duration.minutes(5),
+            description=f"{name}: the fallback queue is not being drained",
+        )

@@ -1,0 +1,141 @@
+"""Courier's state: the S3 bucket for uploads and results, the DynamoDB table for jobs and keys."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.nag import acknowledge
+
+from infra.config import (
+    GSI_KEYS,
+    RESULTS_PREFIX,
+    TABLE_PARTITION_KEY,
+    TABLE_SORT_KEY,
+    TABLE_TTL_ATTRIBUTE,
+    UPLOADS_PREFIX,
+    CourierConfig,
+)
+
+
+#: What job code does with items: no scans, no table-wide deletes.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+)
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: CourierConfig) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        auto_delete = not config.retain_data
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(90))],
+            removal_policy=removal,
+            auto_delete_objects=auto_delete,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This bucket receives the data bucket's server access logs; logging it again would loop.",
+        )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Data",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="data/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-uploads",
+                    prefix=UPLOADS_PREFIX,
+                    expiration=Duration.days(config.upload_expiry_days),
+                ),
+                s3.LifecycleRule(
+                    id="expire-results",
+                    prefix=RESULTS_PREFIX,
+                    expiration=Duration.days(config.result_expiry_days),
+                ),
+                s3.LifecycleRule(id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
+            ],
+            # Browsers PUT uploads straight to S3 with presigned URLs from POST /v1/uploads.
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],
+                    allowed_origins=list(config.cors_origins),
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3600,
+                )
+            ],
+            removal_policy=removal,
+            auto_delete_objects=auto_delete,
+        )
+
+        self.table = dynamodb.Table(
+            self,
+            "Jobs",
+            partition_key=dynamodb.Attribute(name=TABLE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=TABLE_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=TABLE_TTL_ATTRIBUTE,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=removal,
+        )
+        for index_name, (pk, sk) in GSI_KEYS.items():
+            self.table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=pk, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=sk, type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+
+        CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
+        CfnOutput(self, "TableName", value=self.table.table_name)
+
+    def grant_table(self, role: iam.IRole) -> None:
+        """Item access to the table and its named indexes (not `index/*`)."""
+        table_arn = self.table.table_arn
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(TABLE_ACTIONS),
+                resources=[table_arn, *(f"{table_arn}/index/{name}" for name in GSI_KEYS)],
+            )
+        )
+
+    def grant_objects(self, role: iam.IRole, prefix: str, actions: list[str]) -> None:
+        """Object actions under one prefix of the data bucket, never bucket-wide."""
+        if not prefix.endswith("/"):
+            raise ValueError("a prefix ends with '/'")
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=actions, resources=[self.bucket.arn_for_objects(f"{prefix}*")])
+        )
+        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+            f"Objects are keyed by tenant and job under {prefix}; the grant is limited to that prefix.",
+        )

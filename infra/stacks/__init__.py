@@ -1,0 +1,1 @@
+"""Courier's stacks."""

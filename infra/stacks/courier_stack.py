@@ -1,0 +1,121 @@
+"""Courier in one stack: HTTP API, the jobs API, queued workers, storage, secrets, alarms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from constructs import Construct
+
+from infra.config import RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
+from infra.constructs.alarms import AlarmTopic
+from infra.constructs.http_api import HttpApi
+from infra.constructs.layers import SharedLayers
+from infra.constructs.python_function import PythonFunction
+from infra.constructs.queued_worker import QueuedWorker
+from infra.constructs.secrets import SecretReference
+from infra.constructs.storage import Storage
+
+GET, POST, DELETE, ANY = (apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.DELETE, apigwv2.HttpMethod.ANY)
+
+JOBS_API_ROUTES = [
+    ("/v1/jobs", ANY),
+    ("/v1/jobs/{proxy+}", ANY),
+    ("/v1/uploads", POST),
+    ("/v1/hooks/{proxy+}", POST),
+    ("/healthz", GET),
+    ("/docs", GET),
+    ("/openapi.json", GET),
+]
+AI_ROUTER_ROUTES = [
+    ("/v1/route", POST),
+    ("/v1/models", GET),
+]
+#: Workers whose code calls AI models and so needs the model keys.
+MODEL_KEY_USERS = ("ai_router", "video_processor")
+
+
+class CourierStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: CourierConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.storage = Storage(self, "Storage", config=config)
+        self.alarms = AlarmTopic(self, "Alarms", email=config.alarm_email)
+        self.layers = SharedLayers(self, "Layers")
+        qstash_secret = SecretReference(self, "QStashSecret", reference=config.qstash_secret)
+        model_keys = SecretReference(self, "ModelKeysSecret", reference=config.model_keys_secret)
+        self.api = HttpApi(self, "Http", config=config)
+
+        common_env = {
+            "TABLE_NAME": self.storage.table.table_name,
+            "BUCKET_NAME": self.storage.bucket.bucket_name,
+            "QSTASH_URL": config.qstash_url,
+            "QSTASH_SECRET_REF": qstash_secret.runtime_reference,
+        }
+
+        self.workers: dict[str, QueuedWorker] = {}
+        for spec in config.workers:
+            env = dict(common_env)
+            if spec.name in MODEL_KEY_USERS:
+                env["MODEL_KEYS_SECRET_REF"] = model_keys.runtime_reference
+            worker = QueuedWorker(
+                self,
+                _construct_id(spec.name),
+                spec=spec,
+                config=config,
+                layers=self.layers.for_function(spec.layers),
+                alarms=self.alarms,
+                environment=env,
+            )
+            self.storage.grant_table(worker.handler.role)
+            self.storage.grant_objects(worker.handler.role, UPLOADS_PREFIX, ["s3:GetObject"])
+            self.storage.grant_objects(worker.handler.role, RESULTS_PREFIX, ["s3:GetObject", "s3:PutObject"])
+            qstash_secret.grant_read(worker.function)
+            if spec.name in MODEL_KEY_USERS:
+                model_keys.grant_read(worker.function)
+            self.workers[spec.name] = worker
+
+        jobs_spec = config.jobs_api
+        self.jobs_api = PythonFunction(
+            self,
+            "JobsApi",
+            name=jobs_spec.name,
+            stage=config.stage,
+            layers=self.layers.for_function(jobs_spec.layers),
+            memory_mb=jobs_spec.memory_mb,
+            timeout=Duration.seconds(jobs_spec.timeout_seconds),
+            log_retention_days=config.log_retention_days,
+            environment={
+                **common_env,
+                "DISPATCH_MODE": config.dispatch_mode,
+                "PUBLIC_API_URL": self.api.url,
+                "COURIER_JOB_TYPES": self.to_json_string(self._job_types()),
+            },
+        )
+        self.storage.grant_table(self.jobs_api.role)
+        # Presigned PUTs act with the signer's rights; GETs read large results.
+        self.storage.grant_objects(self.jobs_api.role, UPLOADS_PREFIX, ["s3:PutObject"])
+        self.storage.grant_objects(self.jobs_api.role, RESULTS_PREFIX, ["s3:GetObject"])
+        qstash_secret.grant_read(self.jobs_api.function)
+        for worker in self.workers.values():
+            worker.queue.grant_send_messages(self.jobs_api.function)
+
+        self.api.add_routes(self.jobs_api.function, JOBS_API_ROUTES, "JobsApiIntegration")
+        self.api.add_routes(self.workers["ai_router"].function, AI_ROUTER_ROUTES, "AiRouterIntegration")
+
+    def _job_types(self) -> dict[str, dict[str, str]]:
+        """Job type -> where to send it: the registry jobs_api dispatches by."""
+        return {
+            job_type: {
+                "worker": name,
+                "url": worker.url.url,
+                "queueUrl": worker.queue.queue_url,
+            }
+            for name, worker in self.workers.items()
+            for job_type in worker.spec.job_types
+        }
+
+
+def _construct_id(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

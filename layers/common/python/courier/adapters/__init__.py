@@ -1,0 +1,1 @@
+"""Glue between the library and its hosts: Lambda event shapes and FastAPI."""

@@ -1,0 +1,94 @@
+"""FastAPI apps for Lambda: the error shape, health check and Mangum wiring they share."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from courier import __version__
+from courier.errors import CourierError, error_body
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error Courier's APIs return."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (401, "Missing or unknown API key"),
+        (422, "The request is invalid"),
+        (500, "Our fault"),
+        (501, "Not available in this deployment yet"),
+    )
+}
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def create_app(*, title: str, description: str) -> FastAPI:
+    app = FastAPI(title=title, description=description, version=__version__, responses=ERROR_RESPONSES)
+
+    @app.exception_handler(CourierError)
+    async def courier_error(_: Request, error: CourierError) -> JSONResponse:
+        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
+        return JSONResponse(error.to_body(), status_code=error.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_request", _describe(error)), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(error.status_code, "http_error")
+        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "internal error"), status_code=500)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness check")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": title, "version": __version__}
+
+    return app
+
+
+def _describe(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors()[:5]:
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+        parts.append(f"{where or 'body'}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def lambda_handler(app: FastAPI) -> Mangum:
+    """Mangum adapter for API Gateway HTTP API (payload 2.0) events; no lifespan on Lambda."""
+    return Mangum(app, lifespan="off")

@@ -1,0 +1,120 @@
+"""The worker runtime: one Lambda handler for QStash (Function URL) and SQS deliveries.
+
+Both paths run the same job code and map its outcome the same way (ARCHITECTURE.md,
+"Delivery outcome"): done -> 200 / not reported; retryable -> 5xx / reported as a batch
+item failure; non-retryable -> 489 with Upstash-NonRetryable-Error / not reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Mapping
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from courier.adapters.lambda_events import event_kind, header, json_response, method, raw_body
+from courier.errors import CourierError, error_body
+from courier.jobs.execution import Outcome, Verdict, run_message
+from courier.jobs.registry import JobRegistry
+from courier.secrets import load_parameter, qstash_credentials
+from courier.settings import WorkerSettings
+from courier.signatures import SignatureVerifier
+
+logger = logging.getLogger(__name__)
+
+#: QStash's status for "do not retry": the message goes straight to its DLQ.
+NON_RETRYABLE_STATUS = 489
+
+
+class WorkerRuntime:
+    def __init__(
+        self,
+        registry: JobRegistry,
+        *,
+        verifier: SignatureVerifier,
+        public_url: Callable[[], str],
+    ) -> None:
+        self.registry = registry
+        self.verifier = verifier
+        self._public_url = public_url
+
+    @classmethod
+    def from_env(cls, registry: JobRegistry) -> "WorkerRuntime":
+        settings = WorkerSettings.from_env()
+        missing = set(settings.job_types) - set(registry.job_types)
+        if missing:
+            raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")
+        return cls(registry, verifier=SignatureVerifier(qstash_credentials), public_url=_public_url_from(settings))
+
+    def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        kind = event_kind(event)
+        if kind == "sqs":
+            return self.handle_sqs(event, context)
+        if kind == "function_url":
+            return self.handle_function_url(event)
+        raise ValueError(f"a worker takes Function URL or SQS events, not {kind!r}")
+
+    # --- QStash, through the Function URL -------------------------------------------
+    def handle_function_url(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        if method(event) != "POST":
+            return json_response(405, error_body("method_not_allowed", "QStash deliveries are POSTs"), {"allow": "POST"})
+        body = raw_body(event)
+        try:
+            self.verifier.verify(signature=header(event, "upstash-signature"), body=body, url=self._public_url())
+        except CourierError as error:
+            # A rejected signature leaves the job untouched; a missing key is our fault (5xx).
+            logger.warning("delivery refused: %s", error.message)
+            return json_response(error.status, error.to_body())
+        return self._http_outcome(run_message(self.registry, body))
+
+    @staticmethod
+    def _http_outcome(outcome: Outcome) -> dict[str, Any]:
+        if outcome.verdict is Verdict.DONE:
+            return json_response(200, {"jobId": outcome.job_id, "status": "succeeded"})
+        error = outcome.error
+        assert error is not None
+        if outcome.verdict is Verdict.REJECT:
+            return json_response(NON_RETRYABLE_STATUS, error.to_body(), {"Upstash-NonRetryable-Error": "true"})
+        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else {}
+        return json_response(error.status if error.status >= 500 else 503, error.to_body(), headers)
+
+    # --- SQS, through the event source mapping --------------------------------------
+    def handle_sqs(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        return process_partial_response(
+            event=dict(event), record_handler=self._sqs_record, processor=processor, context=context
+        )
+
+    def _sqs_record(self, record: SQSRecord) -> None:
+        outcome = run_message(self.registry, record.body)
+        if outcome.verdict is Verdict.RETRY:
+            assert outcome.error is not None
+            raise RetryLater(outcome.error.message)
+        if outcome.verdict is Verdict.REJECT:
+            # Not reported, so SQS deletes it: retrying cannot help. Logged in full so
+            # that it does not vanish silently.
+            logger.error(
+                "non-retryable message dropped from the queue",
+                extra={"messageId": record.message_id, "body": record.body[:2000], "error": outcome.error.to_body() if outcome.error else None},
+            )
+
+
+class RetryLater(Exception):
+    """Raised for a record SQS should deliver again."""
+
+
+def _public_url_from(settings: WorkerSettings) -> Callable[[], str]:
+    if settings.public_url:
+        url = settings.public_url
+        return lambda: url
+    if settings.public_url_parameter:
+        name = settings.public_url_parameter
+        return lambda: load_parameter(name)
+
+    def unknown() -> str:
+        from courier.secrets import Misconfigured
+
+        raise Misconfigured("the worker does not know its public URL: set WORKER_PUBLIC_URL(_PARAMETER)")
+
+    return unknown

@@ -1,0 +1,83 @@
+"""Errors that know how they end: an HTTP status, a stable code, and whether to retry.
+
+Every HTTP error Courier returns is `{"error": {"code", "message"}}`; every worker
+failure is retryable or not. One exception type carries both, so a failure deep in a
+job maps to the same outcome on the API, on QStash and on SQS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CourierError(Exception):
+    status: int = 500
+    code: str = "internal_error"
+    retryable: bool = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        if retryable is not None:
+            self.retryable = retryable
+        #: Seconds the caller should wait before trying again, when known.
+        self.retry_after = retry_after
+
+    def to_body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+class InvalidInput(CourierError):
+    """The caller sent something that can never succeed as it is."""
+
+    status = 422
+    code = "invalid_input"
+    retryable = False
+
+
+class Unauthorized(CourierError):
+    status = 401
+    code = "unauthorized"
+    retryable = False
+
+
+class NotFound(CourierError):
+    status = 404
+    code = "not_found"
+    retryable = False
+
+
+class NotImplementedYet(CourierError):
+    """A documented capability that this deployment does not have yet.
+
+    Retryable on purpose: a job that arrives before its worker can run it is kept (it
+    ends in the DLQ, from where it can be redriven) rather than failed for good.
+    """
+
+    status = 501
+    code = "not_implemented"
+    retryable = True
+
+
+class Unavailable(CourierError):
+    """A dependency we need (a queue, a store, an upstream) cannot be reached now."""
+
+    status = 503
+    code = "unavailable"
+    retryable = True

@@ -1,0 +1,1 @@
+"""Jobs: the messages that name them, the registry of job types, and running one."""

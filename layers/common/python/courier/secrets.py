@@ -1,0 +1,83 @@
+"""Secrets at run time: read by reference, cached across warm invocations.
+
+CDK hands a function only a reference (`secretsmanager:<arn>` or `ssm:<name>`); the value
+is fetched here with Powertools Parameters, which caches it, so a warm invocation costs
+no API call. Locally (and for users of Upstash's usual variable names) the QStash
+values may come straight from the environment instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from courier.errors import CourierError
+
+CACHE_SECONDS = 300
+
+
+class Misconfigured(CourierError):
+    """Our deployment lacks something it needs; retrying helps once an operator fixes it."""
+
+    status = 500
+    code = "misconfigured"
+    retryable = True
+
+
+def load_json_secret(reference: str) -> dict[str, Any]:
+    # Imported here: only invocations that need a secret pay for boto3's import.
+    from aws_lambda_powertools.utilities import parameters
+
+    kind, _, name = reference.partition(":")
+    if kind == "secretsmanager":
+        value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
+    elif kind == "ssm":
+        value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=CACHE_SECONDS)
+    else:
+        raise Misconfigured(f"unknown secret reference kind {kind!r} (want secretsmanager: or ssm:)")
+    if not isinstance(value, dict):
+        raise Misconfigured(f"secret {name} must hold a JSON object")
+    return value
+
+
+def load_parameter(name: str) -> str:
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_parameter(name, max_age=3600)
+    if not isinstance(value, str) or not value:
+        raise Misconfigured(f"SSM parameter {name} is empty")
+    return value
+
+
+@dataclass(frozen=True)
+class QStashCredentials:
+    token: str | None
+    current_signing_key: str
+    next_signing_key: str
+
+    def __repr__(self) -> str:  # never let a key reach a log line
+        return "QStashCredentials(<redacted>)"
+
+
+def qstash_credentials() -> QStashCredentials:
+    """From QSTASH_* variables if set, else from the secret at QSTASH_SECRET_REF.
+
+    The secret holds `{"token", "currentSigningKey", "nextSigningKey"}`.
+    """
+    env = os.environ
+    current, next_ = env.get("QSTASH_CURRENT_SIGNING_KEY"), env.get("QSTASH_NEXT_SIGNING_KEY")
+    if current and next_:
+        return QStashCredentials(env.get("QSTASH_TOKEN") or None, current, next_)
+    reference = env.get("QSTASH_SECRET_REF")
+    if not reference:
+        raise Misconfigured("no QStash signing keys: set QSTASH_SECRET_REF or QSTASH_CURRENT/NEXT_SIGNING_KEY")
+    value = load_json_secret(reference)
+    try:
+        return QStashCredentials(
+            token=value.get("token") or None,
+            current_signing_key=value["currentSigningKey"],
+            next_signing_key=value["nextSigningKey"],
+        )
+    except KeyError as missing:
+        raise Misconfigured(f"the QStash secret lacks {missing.args[0]!r}") from None

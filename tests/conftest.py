@@ -1,0 +1,59 @@
+"""Shared fixtures: local AWS (moto in server mode on loopback) and a clean environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+# Before anything imports boto3 or the CDK: no real AWS, no credentials, no Node warning.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "POWERTOOLS_METRICS_NAMESPACE": "CourierTest",
+    }
+)
+for _name in ("AWS_PROFILE", "QSTASH_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on 127.0.0.1 (a random free port) for the whole session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Points boto3 (and Powertools) at the moto server, with a fresh state and no caches."""
+    import urllib.request
+
+    from aws_lambda_powertools.utilities import parameters
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+    parameters.clear_caches()
+    # Powertools keeps one provider (and its boto3 client) per process; drop it so the
+    # next call builds a client for this endpoint.
+    _providers().clear()
+    yield moto_endpoint
+    parameters.clear_caches()
+    _providers().clear()
+
+
+def _providers() -> dict:
+    from aws_lambda_powertools.utilities.parameters import base
+
+    return base.DEFAULT_PROVIDERS
