@@ -22,7 +22,7 @@ $(STAMP):
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-test: venv
+test: venv node_modules/.package-lock.json
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 synth: venv node_modules/.package-lock.json

@@ -1,7 +1,7 @@
 """References to secrets that already exist: created by the user, never by the template.
 
 A reference is a Secrets Manager secret name, or `ssm:/name` for an SSM SecureString
-parameter. Functions receive only the reference (`secretsmanager:<arn>` or `ssm:<name>`)
+parameter. Functions receive only the reference (`secretsmanager:<name>` or `ssm:<name>`)
 and read the value at run time, so no secret ever sits in the template or in a plain
 environment variable.
 """
@@ -31,7 +31,8 @@ class SecretReference(Construct):
             self.runtime_reference = f"ssm:{name}"
         else:
             self._secret = secretsmanager.Secret.from_secret_name_v2(self, "Secret", reference)
-            self.runtime_reference = f"secretsmanager:{self._secret.secret_arn}"
+            # By name: the full ARN ends in a random suffix the template cannot know.
+            self.runtime_reference = f"secretsmanager:{reference}"
 
     def grant_read(self, grantee: iam.IGrantable) -> None:
         if self._secret is not None:

@@ -68,6 +68,8 @@ def _v2_event(method, path, *, body, headers, query, domain, api_id, route_key, 
 def http_api_event(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
                    query: dict[str, str] | None = None, route_key: str | None = None) -> dict[str, Any]:
     """API Gateway HTTP API, payload format 2.0."""
+    if isinstance(body, (dict, list)):
+        headers = {"content-type": "application/json", **(headers or {})}
     return _v2_event(
         method, path, body=body, headers=headers, query=query,
         domain="abc123defg.execute-api.us-east-1.amazonaws.com", api_id="abc123defg",

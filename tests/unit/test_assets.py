@@ -48,8 +48,9 @@ def test_build_layer_for_lambda_platform_and_reuse(tmp_path: Path, monkeypatch: 
     monkeypatch.setitem(assets.DEPENDENCY_LAYERS, "probe", req)
     layer = assets.build_dependency_layer("probe", build_dir=tmp_path / "build")
     site = layer / "python"
-    binaries = [p.name for p in (site / "pydantic_core").glob("_pydantic_core*.so")]
-    assert binaries and all("aarch64" in name and "314" in name for name in binaries), binaries
+    binaries = [p for p in (site / "pydantic_core").glob("_pydantic_core*.so")]
+    assert binaries and all("aarch64" in p.name and "314" in p.name for p in binaries), binaries
+    assert all(p.read_bytes()[18:20] == (183).to_bytes(2, "little") for p in binaries)  # ELF arm64
     assert not list(site.rglob("__pycache__"))
     marker = (layer / ".complete").stat().st_mtime_ns
     assert assets.build_dependency_layer("probe", build_dir=tmp_path / "build") == layer

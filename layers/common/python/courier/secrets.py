@@ -1,6 +1,6 @@
 """Secrets at run time: read by reference, cached across warm invocations.
 
-CDK hands a function only a reference (`secretsmanager:<arn>` or `ssm:<name>`); the value
+CDK hands a function only a reference (`secretsmanager:<name>` or `ssm:<name>`); the value
 is fetched here with Powertools Parameters, which caches it, so a warm invocation costs
 no API call. Locally (and for users of Upstash's usual variable names) the QStash
 values may come straight from the environment instead.
@@ -30,12 +30,15 @@ def load_json_secret(reference: str) -> dict[str, Any]:
     from aws_lambda_powertools.utilities import parameters
 
     kind, _, name = reference.partition(":")
-    if kind == "secretsmanager":
-        value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
-    elif kind == "ssm":
-        value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=CACHE_SECONDS)
-    else:
-        raise Misconfigured(f"unknown secret reference kind {kind!r} (want secretsmanager: or ssm:)")
+    try:
+        if kind == "secretsmanager":
+            value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
+        elif kind == "ssm":
+            value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=CACHE_SECONDS)
+        else:
+            raise Misconfigured(f"unknown secret reference kind {kind!r} (want secretsmanager: or ssm:)")
+    except parameters.exceptions.GetParameterError as error:
+        raise Misconfigured(f"cannot read secret {name}: {error}") from None
     if not isinstance(value, dict):
         raise Misconfigured(f"secret {name} must hold a JSON object")
     return value
@@ -44,7 +47,10 @@ def load_json_secret(reference: str) -> dict[str, Any]:
 def load_parameter(name: str) -> str:
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_parameter(name, max_age=3600)
+    try:
+        value = parameters.get_parameter(name, max_age=3600)
+    except parameters.exceptions.GetParameterError as error:
+        raise Misconfigured(f"cannot read parameter {name}: {error}") from None
     if not isinstance(value, str) or not value:
         raise Misconfigured(f"SSM parameter {name} is empty")
     return value

@@ -1,0 +1,155 @@
+"""The real Lambda handlers, invoked with events of the shapes AWS sends.
+
+Secrets and the worker's public URL come from moto in server mode, the way they come
+from Secrets Manager and SSM in AWS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from types import ModuleType
+
+import boto3
+import pytest
+
+from tests.support.events import LambdaContext, function_url_event, http_api_event, sqs_event
+from tests.support.qstash_tokens import CURRENT_KEY, NEXT_KEY, sign
+
+WORKER_URL = "https://r3pmxmplak4kvpx3ev4dp6f2bs0zjzgo.lambda-url.us-east-1.on.aws/"
+WORKERS = {"video_processor": "video.analyze", "ai_router": "ai.route"}
+
+
+def load(name: str) -> ModuleType:
+    """Import a function's handler afresh, as a cold start with the current environment."""
+    module = f"functions.{name}.handler"
+    sys.modules.pop(module, None)
+    return importlib.import_module(module)
+
+
+@pytest.fixture
+def deployed(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment CDK gives a worker, with its secret and URL parameter in (local) AWS."""
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="courier/test/qstash",
+        SecretString=json.dumps({"token": "t", "currentSigningKey": CURRENT_KEY, "nextSigningKey": NEXT_KEY}),
+    )
+    boto3.client("ssm").put_parameter(Name="/courier/test/workers/w/url", Value=WORKER_URL, Type="String")
+    monkeypatch.setenv("QSTASH_SECRET_REF", f"secretsmanager:{secret['ARN']}")
+    monkeypatch.setenv("WORKER_PUBLIC_URL_PARAMETER", "/courier/test/workers/w/url")
+
+
+def invoke(name: str, event: dict) -> dict:
+    return load(name).handler(event, LambdaContext())
+
+
+def body(response: dict) -> dict:
+    return json.loads(response["body"])
+
+
+# --- HTTP API (API Gateway v2 -> Mangum -> FastAPI) -------------------------------------
+@pytest.mark.parametrize("name", ["jobs_api", "ai_router"])
+def test_health_docs_and_openapi(name: str) -> None:
+    health = invoke(name, http_api_event("GET", "/healthz"))
+    assert health["statusCode"] == 200 and body(health)["status"] == "ok"
+    docs = invoke(name, http_api_event("GET", "/docs"))
+    assert docs["statusCode"] == 200 and "swagger-ui" in docs["body"]
+    spec = invoke(name, http_api_event("GET", "/openapi.json"))
+    assert spec["statusCode"] == 200 and "/healthz" in body(spec)["paths"]
+
+
+@pytest.mark.parametrize(
+    "name, method, path",
+    [
+        ("jobs_api", "POST", "/v1/jobs"),
+        ("jobs_api", "GET", "/v1/jobs"),
+        ("jobs_api", "GET", "/v1/jobs/j-1"),
+        ("jobs_api", "POST", "/v1/jobs/j-1/retry"),
+        ("jobs_api", "DELETE", "/v1/jobs/j-1"),
+        ("jobs_api", "POST", "/v1/uploads"),
+        ("jobs_api", "POST", "/v1/hooks/qstash/failure"),
+        ("ai_router", "POST", "/v1/route"),
+        ("ai_router", "GET", "/v1/models"),
+    ],
+)
+def test_later_features_answer_with_the_error_shape(name: str, method: str, path: str) -> None:
+    response = invoke(name, http_api_event(method, path, body={} if method == "POST" else None))
+    assert response["statusCode"] == 501
+    assert body(response) == {"error": {"code": "not_implemented", "message": body(response)["error"]["message"]}}
+    assert "not available" in body(response)["error"]["message"]
+
+
+def test_unknown_route_and_wrong_method_use_the_error_shape() -> None:
+    missing = invoke("jobs_api", http_api_event("GET", "/v1/nothing-here"))
+    assert missing["statusCode"] == 404 and body(missing)["error"]["code"] == "not_found"
+    wrong = invoke("jobs_api", http_api_event("PUT", "/healthz"))
+    assert wrong["statusCode"] == 405 and body(wrong)["error"]["code"] == "method_not_allowed"
+
+
+# --- Workers: QStash through the Function URL ------------------------------------------
+def delivery(job_type: str, *, key: str = CURRENT_KEY, url: str = WORKER_URL, binary: bool = False) -> dict:
+    raw = json.dumps({"jobId": "j-1", "type": job_type}).encode()
+    return function_url_event(raw, headers={"upstash-signature": sign(raw, url, key=key)}, binary=binary)
+
+
+@pytest.mark.parametrize("name, job_type", WORKERS.items())
+def test_signed_delivery_reaches_the_job_and_is_kept_for_retry(deployed, name: str, job_type: str) -> None:
+    for event in (delivery(job_type), delivery(job_type, key=NEXT_KEY), delivery(job_type, binary=True)):
+        response = invoke(name, event)
+        # The job type is registered but its behaviour lands later: a retryable 5xx, so
+        # QStash keeps the message (and its DLQ holds it) instead of losing it.
+        assert response["statusCode"] == 501, response
+        assert body(response)["error"]["code"] == "not_implemented"
+
+
+@pytest.mark.parametrize("name, job_type", WORKERS.items())
+def test_bad_signatures_refused(deployed, name: str, job_type: str) -> None:
+    forged = delivery(job_type, key="sig_notTheRightKey0000000000000")
+    other_url = delivery(job_type, url="https://elsewhere.example/")
+    unsigned = function_url_event({"jobId": "j-1", "type": job_type})
+    tampered = delivery(job_type)
+    tampered["body"] = tampered["body"].replace("j-1", "j-2")
+    for event in (forged, other_url, unsigned, tampered):
+        response = invoke(name, event)
+        assert response["statusCode"] == 401, response
+        assert body(response)["error"]["code"] == "invalid_signature"
+
+
+def test_signed_but_malformed_or_foreign_messages_are_not_retried(deployed) -> None:
+    for raw in (b"not json", json.dumps({"jobId": "j-1", "type": "ai.route"}).encode()):
+        event = function_url_event(raw, headers={"upstash-signature": sign(raw, WORKER_URL)})
+        response = invoke("video_processor", event)
+        assert response["statusCode"] == 489
+        assert response["headers"]["Upstash-NonRetryable-Error"] == "true"
+        assert body(response)["error"]["code"] in ("invalid_message", "unknown_job_type")
+
+
+def test_only_post_is_a_delivery(deployed) -> None:
+    response = invoke("video_processor", function_url_event(None, method="GET"))
+    assert response["statusCode"] == 405 and body(response)["error"]["code"] == "method_not_allowed"
+
+
+def test_missing_keys_are_our_fault_not_the_callers(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKER_PUBLIC_URL", WORKER_URL)
+    monkeypatch.setenv("QSTASH_SECRET_REF", "secretsmanager:courier/test/absent")
+    response = invoke("video_processor", delivery("video.analyze"))
+    assert response["statusCode"] >= 500
+
+
+# --- Workers: SQS through the event source mapping -------------------------------------
+@pytest.mark.parametrize("name, job_type", WORKERS.items())
+def test_sqs_batch_reports_only_what_should_be_retried(deployed, name: str, job_type: str) -> None:
+    event = sqs_event(
+        json.dumps({"jobId": "j-1", "type": job_type}),  # registered, lands later: retry
+        "garbage",  # can never succeed: dropped (logged), not retried forever
+        json.dumps({"jobId": "j-3", "type": "no.such.type"}),  # not ours: dropped
+    )
+    response = invoke(name, event)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_worker_refuses_deployment_for_types_it_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKER_JOB_TYPES", "video.analyze,video.transcode")
+    with pytest.raises(RuntimeError, match="video.transcode"):
+        load("video_processor")
