@@ -16,7 +16,7 @@ from constructs import Construct
 from infra.nag import acknowledge
 
 from infra.config import CourierConfig
-from infra.constructs.python_function import log_retention
+from infra.constructs.lambda_function import log_retention
 
 #: One JSON line per request; $context variables of HTTP APIs.
 ACCESS_LOG_FIELDS = {

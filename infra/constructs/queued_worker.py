@@ -20,7 +20,7 @@ from constructs import Construct
 
 from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, CourierConfig, WorkerSpec
 from infra.constructs.alarms import AlarmTopic
-from infra.constructs.python_function import PythonFunction
+from infra.constructs.lambda_function import CourierFunction
 
 
 class QueuedWorker(Construct):
@@ -39,7 +39,7 @@ class QueuedWorker(Construct):
         self.spec = spec
         timeout = Duration.seconds(spec.timeout_seconds)
         url_parameter_name = config.worker_url_parameter(spec.name)
-        self.handler = PythonFunction(
+        self.handler = CourierFunction(
             self,
             "Handler",
             name=spec.name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -37,18 +39,22 @@ class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: CourierConfig) -> None:
         super().__init__(scope, construct_id)
         removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
-        auto_delete = not config.retain_data
 
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(90))],
-            removal_policy=removal,
-            auto_delete_objects=auto_delete,
+        def private_bucket(bucket_id: str, **props: Any) -> s3.Bucket:
+            return s3.Bucket(
+                self,
+                bucket_id,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                enforce_ssl=True,
+                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                removal_policy=removal,
+                auto_delete_objects=not config.retain_data,
+                **props,
+            )
+
+        self.access_logs = private_bucket(
+            "AccessLogs", lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(90))]
         )
         acknowledge(
             self.access_logs,
@@ -56,13 +62,8 @@ class Storage(Construct):
             "This bucket receives the data bucket's server access logs; logging it again would loop.",
         )
 
-        self.bucket = s3.Bucket(
-            self,
+        self.bucket = private_bucket(
             "Data",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="data/",
             lifecycle_rules=[
@@ -88,8 +89,6 @@ class Storage(Construct):
                     max_age=3600,
                 )
             ],
-            removal_policy=removal,
-            auto_delete_objects=auto_delete,
         )
 
         self.table = dynamodb.Table(

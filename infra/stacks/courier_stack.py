@@ -12,7 +12,7 @@ from infra.config import RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.http_api import HttpApi
 from infra.constructs.layers import SharedLayers
-from infra.constructs.python_function import PythonFunction
+from infra.constructs.lambda_function import CourierFunction
 from infra.constructs.queued_worker import QueuedWorker
 from infra.constructs.secrets import SecretReference
 from infra.constructs.storage import Storage
@@ -77,7 +77,7 @@ class CourierStack(Stack):
             self.workers[spec.name] = worker
 
         jobs_spec = config.jobs_api
-        self.jobs_api = PythonFunction(
+        self.jobs_api = CourierFunction(
             self,
             "JobsApi",
             name=jobs_spec.name,

@@ -16,7 +16,7 @@ from infra.constructs.layers import ARCHITECTURE, RUNTIME
 POWERTOOLS_NAMESPACE = "Courier"
 
 
-class PythonFunction(Construct):
+class CourierFunction(Construct):
     """One function from `functions/<name>/handler.py`, bundled without Docker.
 
     Each function gets its own role with only its log group attached (no managed
