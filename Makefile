@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk
 
-.PHONY: venv test synth package clean
+.PHONY: venv test synth package qstash bench-qstash clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ synth: venv node_modules/.package-lock.json
 
 package: venv
 	$(PY) -m infra.package
+
+qstash: venv
+	$(PY) -m devstack.qstash $(QSTASH_ARGS)
+
+bench-qstash: venv
+	$(PY) -m bench.qstash.run
 
 clean:
 	rm -rf cdk.out .build

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from devstack.qstash import signing
 from devstack.qstash.cron import Cron
@@ -43,6 +44,7 @@ from devstack.qstash.store import Store
 logger = logging.getLogger("devstack.qstash")
 
 DEDUP_WINDOW_MS = 10 * 60 * 1000
+#: No retry waits longer than a day, whatever the expression or the destination says.
 MAX_BACKOFF_SECONDS = 86400
 MAX_CONCURRENT_DELIVERIES = 256
 MAX_RESPONSE_BODY = 1024 * 1024
@@ -108,7 +110,7 @@ class Engine:
         self._flow_inflight: dict[str, int] = defaultdict(int)
         self._flow_window: dict[str, tuple[float, int]] = {}
         self._wakeup = asyncio.Event()
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._stopping = False
         self._last_housekeeping = 0.0
         for seq, message in self._all_messages():
@@ -369,9 +371,11 @@ class Engine:
 
     # --- the loop -----------------------------------------------------------------------
     async def run(self) -> None:
-        self._client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=self.max_concurrency, max_keepalive_connections=64),
-            follow_redirects=False,
+        # aiohttp, not httpx: on this 2-core machine it delivers ~20x more requests a
+        # second (bench/qstash), which is the difference between meeting and missing 500/s.
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.max_concurrency, ttl_dns_cache=300),
+            auto_decompress=False,
         )
         try:
             while not self._stopping:
@@ -397,9 +401,9 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     def _housekeeping(self) -> None:
         if time.monotonic() - self._last_housekeeping < 0.25:
@@ -480,20 +484,25 @@ class Engine:
         error: str | None = None
         try:
             self._event(message, "ACTIVE", self.clock.ms())
-            assert self._client is not None
-            response = await self._client.request(
-                message.method, message.url, content=message.body or None,
-                headers=self._delivery_headers(message), timeout=message.timeout,
-            )
-            status = response.status_code
-            response_body = response.content[:MAX_RESPONSE_BODY]
-            for name, value in response.headers.multi_items():
-                response_headers.setdefault(canonical_header(name), []).append(value)
-            if not 200 <= status < 300:
-                error = f"{status} {response.reason_phrase}".strip()
-        except httpx.TimeoutException:
+            assert self._session is not None
+            async with self._session.request(
+                message.method,
+                URL(message.url, encoded=True),  # exactly as published: never re-encoded
+                data=message.body or None,
+                headers=self._delivery_headers(message),
+                skip_auto_headers=("Content-Type",),
+                timeout=aiohttp.ClientTimeout(total=message.timeout),
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                response_body = await response.content.read(MAX_RESPONSE_BODY)
+                for name, value in response.headers.items():
+                    response_headers.setdefault(canonical_header(name), []).append(value)
+                if not 200 <= status < 300:
+                    error = f"{status} {response.reason or ''}".strip()
+        except asyncio.TimeoutError:
             error = f"timeout after {message.timeout:g}s"
-        except httpx.HTTPError as failure:
+        except aiohttp.ClientError as failure:
             error = f"{type(failure).__name__}: {failure}"
         except asyncio.CancelledError:
             return  # server stopping: the row stays, so the message is delivered after restart
@@ -568,8 +577,8 @@ class Engine:
         elif message.retry_delay:
             seconds = RetryDelay(message.retry_delay).milliseconds(message.retried - 1) / 1000
         else:
-            seconds = min(MAX_BACKOFF_SECONDS, math.exp(2.5 * message.retried))
-        return seconds * self.backoff_scale
+            seconds = math.exp(2.5 * message.retried)
+        return min(seconds, MAX_BACKOFF_SECONDS) * self.backoff_scale
 
     def _callback(self, source: Message, status: int | None, headers: Headers, body: bytes, now: int,
                   dlq_id: str | None = None) -> None:
