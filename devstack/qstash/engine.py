@@ -51,6 +51,19 @@ MAX_RESPONSE_BODY = 1024 * 1024
 USER_AGENT = "Upstash-QStash"
 
 
+#: Headers a DLQ retry may send to change the retried message, and the setting each sets.
+_DLQ_RETRY_OVERRIDES = {
+    "upstash-retries": "retries",
+    "upstash-delay": "delay",
+    "upstash-not-before": "not_before",
+    "upstash-timeout": "timeout",
+    "upstash-retry-delay": "retry_delay",
+    "upstash-method": "method",
+    "upstash-callback": "callback",
+    "upstash-failure-callback": "failure_callback",
+}
+
+
 class NotFound(LookupError):
     pass
 
@@ -256,22 +269,10 @@ class Engine:
             retry_delay=dead.retry_delay, timeout=dead.timeout, label=dead.label, flow=dead.flow,
         )
         override = Settings.from_headers(overrides)
-        for name, value in overrides:
-            lowered = name.lower()
-            if lowered == "upstash-retries":
-                settings.retries = override.retries
-            elif lowered == "upstash-delay":
-                settings.delay = override.delay
-            elif lowered == "upstash-not-before":
-                settings.not_before = override.not_before
-            elif lowered == "upstash-timeout":
-                settings.timeout = override.timeout
-            elif lowered == "upstash-retry-delay":
-                settings.retry_delay = override.retry_delay
-            elif lowered == "upstash-method":
-                settings.method = override.method
-            elif lowered in ("upstash-callback", "upstash-failure-callback"):
-                setattr(settings, lowered[len("upstash-"):].replace("-", "_"), value)
+        for name, _ in overrides:
+            setting = _DLQ_RETRY_OVERRIDES.get(name.lower())
+            if setting:
+                setattr(settings, setting, getattr(override, setting))
         now = self.clock.ms()
         with self.store.transaction():
             if dead.queue:

@@ -109,3 +109,21 @@ def test_headers_to_settings() -> None:
 def test_bad_headers(name: str, value: str) -> None:
     with pytest.raises(BadRequest):
         Settings.from_headers([(name, value)])
+
+
+@pytest.mark.parametrize(
+    "headers, seconds",
+    [
+        ({"Retry-After": ["12"]}, 12.0),
+        ({"Retry-After": ["Sun, 22 Nov 2026 10:00:30 GMT"]}, 30.0),
+        ({"X-Ratelimit-Reset": ["1795341645"]}, 45.0),  # unix seconds
+        ({"X-Ratelimit-Reset": ["1795341605000"]}, 5.0),  # unix milliseconds
+        ({"X-Ratelimit-Reset": ["20"]}, 20.0),  # seconds from now
+        ({"Content-Type": ["text/plain"]}, None),
+    ],
+)
+def test_destination_retry_hints(headers: dict, seconds: float | None) -> None:
+    from devstack.qstash.engine import _retry_hint
+
+    now_ms = int(at("2026-11-22T10:00:00").timestamp() * 1000)
+    assert _retry_hint(headers, now_ms) == seconds

@@ -109,3 +109,20 @@ def test_signing_keys_get_and_rotate(qstash: Harness) -> None:
     # An app still configured with the old pair accepts it too: the old "next" is the new current.
     qstash.verify(delivery, qstash.receiver.url("/rot"), keys=(keys.current, keys.next))
     assert qstash.client.signing_key.get() == rotated
+
+
+def test_flow_control_parallelism_and_rate(qstash: Harness) -> None:
+    publish = qstash.client.message.publish
+    qstash.receiver.script("/fc", *[Answer(200, delay=0.2)] * 4)
+    for i in range(4):  # to four URLs: only the shared key ties them together
+        publish(url=qstash.receiver.url(f"/fc?i={i}"), body=str(i), flow_control={"key": "tenant-1", "parallelism": 1})
+    qstash.receiver.wait_count("/fc", 4)
+    assert qstash.receiver.peak_concurrency["/fc"] == 1
+    # A rate of one per hour: one now, the next only when the (test) clock has moved on.
+    for i in range(2):
+        publish(url=qstash.receiver.url("/rate"), body=str(i), flow_control={"key": "tenant-2", "rate": 1, "period": "1h"})
+    qstash.receiver.wait_count("/rate", 1)
+    time.sleep(0.4)
+    assert len(qstash.receiver.at("/rate")) == 1
+    qstash.server.advance(3601)
+    qstash.receiver.wait_count("/rate", 2)
