@@ -10,6 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
+# The jobs table's layout is defined by the library that reads it, so the two can never
+# disagree; re-exported here for the stack and the local stack.
+from courier.jobs.table import (  # noqa: F401
+    GSI_KEYS,
+    GSI_TENANT,
+    GSI_TENANT_STATUS,
+    TABLE_PARTITION_KEY,
+    TABLE_SORT_KEY,
+    TABLE_TTL_ATTRIBUTE,
+)
+
 #: Lambda runtime for every function; the dependency layers are built for this version.
 LAMBDA_PYTHON_VERSION = "3.14"
 #: Lambda's limit on a function's unzipped code plus all its layers.
@@ -19,19 +30,6 @@ MAX_RECEIVE_COUNT = 5
 #: AWS guidance: a queue's visibility timeout is at least six times its function's timeout.
 VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION_DAYS = 14
-
-# DynamoDB single-table layout shared by jobs and API keys.
-TABLE_PARTITION_KEY = "pk"
-TABLE_SORT_KEY = "sk"
-TABLE_TTL_ATTRIBUTE = "ttl"
-#: A tenant's jobs with one status, newest first: gsi1pk = TENANT#{t}#STATUS#{s}, gsi1sk = createdAt.
-GSI_TENANT_STATUS = "byTenantStatus"
-#: All of a tenant's jobs, newest first: gsi2pk = TENANT#{t}, gsi2sk = createdAt.
-GSI_TENANT = "byTenant"
-GSI_KEYS: dict[str, tuple[str, str]] = {
-    GSI_TENANT_STATUS: ("gsi1pk", "gsi1sk"),
-    GSI_TENANT: ("gsi2pk", "gsi2sk"),
-}
 
 UPLOADS_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
@@ -98,7 +96,7 @@ class CourierConfig:
         ),
         WorkerSpec(
             name="ai_router",
-            job_types=("ai.route",),
+            job_types=("ai.route", "text.hash", "demo.sleep"),
             memory_mb=512,
             timeout_seconds=300,
             max_concurrency=20,

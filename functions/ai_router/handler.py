@@ -1,22 +1,22 @@
-"""ai_router Lambda: the routing API (HTTP API events) and the `ai.route` worker (QStash, SQS)."""
+"""ai_router Lambda: the routing API (HTTP API events) and a queued worker (QStash, SQS)
+for `ai.route` and the built-in job types."""
 
 from __future__ import annotations
-
-from aws_lambda_powertools import Logger
 
 from courier.adapters.http_app import create_app, lambda_handler
 from courier.adapters.lambda_events import event_kind
 from courier.adapters.worker import WorkerRuntime
 from courier.errors import NotImplementedYet
-from courier.jobs.messages import JobMessage
-from courier.jobs.registry import JobRegistry, JobResult
+from courier.jobs.builtin import register_builtins
+from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.observability import logger
 
-logger = Logger()
 app = create_app(
     title="Courier AI router",
     description="Routes a prompt by task type to the right model deployment, with fallbacks.",
 )
 registry = JobRegistry()
+register_builtins(registry)
 
 
 @app.post("/v1/route", tags=["ai"], summary="Answer a prompt with the model for its task type")
@@ -30,7 +30,7 @@ def models() -> None:
 
 
 @registry.register("ai.route")
-def ai_route(message: JobMessage) -> JobResult:
+def ai_route(context: JobContext) -> JobResult:
     raise NotImplementedYet("ai.route jobs are not available in this deployment yet")
 
 

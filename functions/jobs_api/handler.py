@@ -1,56 +1,148 @@
-"""jobs_api Lambda: the jobs HTTP API (FastAPI through Mangum)."""
+"""jobs_api Lambda: the jobs HTTP API (FastAPI through Mangum). Routes only; the work is
+in courier.jobs.service."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from courier.adapters.http_app import create_app, lambda_handler
-from courier.errors import NotImplementedYet
+from courier.auth.api_keys import ApiKeyStore
+from courier.errors import Misconfigured
+from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, routes_from_json
+from courier.jobs.notify import Notifier
+from courier.jobs.service import JobService, failure_payload
+from courier.jobs.store import JobStore
+from courier.observability import logger
+from courier.qstash_client import qstash_client
+from courier.secrets import qstash_credentials
+from courier.settings import ApiSettings
+from courier.signatures import SignatureVerifier
+from courier.uploads import presign_upload
 
-logger = Logger()
+FAILURE_HOOK_PATH = "/v1/hooks/qstash/failure"
+
+settings = ApiSettings.from_env()
+store = JobStore(settings.table_name)
+keys = ApiKeyStore(settings.table_name)
+service = JobService(
+    store,
+    Dispatcher(
+        routes_from_json(settings.job_types_json),
+        mode=settings.dispatch_mode,  # type: ignore[arg-type]
+        qstash=qstash_client,
+        failure_callback_url=settings.public_api_url + FAILURE_HOOK_PATH if settings.public_api_url else None,
+    ),
+    Notifier(qstash_client, qstash_credentials),
+    public_api_url=settings.public_api_url,
+    allow_http_callbacks=settings.allow_http_callbacks,
+    cancel_qstash_message=lambda message_id: qstash_client().message.cancel(message_id),
+)
+verifier = SignatureVerifier(qstash_credentials)
+
 app = create_app(
     title="Courier jobs API",
     description="Enqueue background jobs, follow their status, retry them, and upload their inputs.",
 )
 
 
-def _not_yet(feature: str) -> NotImplementedYet:
-    return NotImplementedYet(f"{feature} is not available in this deployment yet")
+def tenant(
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> str:
+    """The caller's tenant, from `Authorization: Bearer <key>` or `x-api-key`."""
+    key = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        key = authorization[7:].strip()
+    return keys.authenticate(key)
 
 
-@app.post("/v1/jobs", status_code=202, tags=["jobs"], summary="Enqueue a job")
-def enqueue_job() -> None:
-    raise _not_yet("enqueueing jobs")
+Tenant = Annotated[str, Depends(tenant)]
 
 
-@app.get("/v1/jobs", tags=["jobs"], summary="List the caller's jobs")
-def list_jobs() -> None:
-    raise _not_yet("listing jobs")
+class JobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(min_length=1, max_length=64, examples=["video.analyze"])
+    input: dict[str, Any] = Field(default_factory=dict)
+    callbackUrl: str | None = Field(default=None, max_length=2048)
+    idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
+    delaySeconds: int = Field(default=0, ge=0, le=MAX_DELAY_SECONDS)
+
+
+class JobAccepted(BaseModel):
+    jobId: str
+    status: str
+    transport: str | None
+    statusUrl: str
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contentType: str = Field(examples=["video/mp4"])
+    sizeBytes: int = Field(gt=0)
+    filename: str | None = Field(default=None, max_length=255)
+
+
+def accepted(job: Any) -> JobAccepted:
+    return JobAccepted(jobId=job.job_id, status=job.status.value, transport=job.transport, statusUrl=service.status_url(job.job_id))
+
+
+@app.post("/v1/jobs", status_code=202, response_model=JobAccepted, tags=["jobs"], summary="Enqueue a job")
+def enqueue_job(request: JobRequest, tenant_id: Tenant) -> JobAccepted:
+    job, _ = service.submit(
+        tenant_id, request.type, request.input, callback_url=request.callbackUrl,
+        idempotency_key=request.idempotencyKey, delay_seconds=request.delaySeconds,
+    )
+    logger.info("job accepted", extra={"jobId": job.job_id, "transport": job.transport})
+    return accepted(job)
+
+
+@app.get("/v1/jobs", tags=["jobs"], summary="List the caller's jobs, newest first")
+def list_jobs(
+    tenant_id: Tenant,
+    status: str | None = None,
+    type: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> dict[str, Any]:
+    jobs, next_cursor = service.list(tenant_id, status=status, job_type=type, cursor=cursor, limit=limit)
+    return {"jobs": [service.view(job) for job in jobs], "cursor": next_cursor}
 
 
 @app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="A job's status and result")
-def get_job(job_id: str) -> None:
-    raise _not_yet("job status")
+def get_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    return service.view(service.get(tenant_id, job_id))
 
 
-@app.post("/v1/jobs/{job_id}/retry", status_code=202, tags=["jobs"], summary="Retry a failed or dead job")
-def retry_job(job_id: str) -> None:
-    raise _not_yet("retrying jobs")
+@app.post("/v1/jobs/{job_id}/retry", status_code=202, response_model=JobAccepted, tags=["jobs"], summary="Retry a failed or dead job")
+def retry_job(job_id: str, tenant_id: Tenant) -> JobAccepted:
+    return accepted(service.retry(tenant_id, job_id))
 
 
 @app.delete("/v1/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued job")
-def cancel_job(job_id: str) -> None:
-    raise _not_yet("cancelling jobs")
+def cancel_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    return service.view(service.cancel(tenant_id, job_id))
 
 
 @app.post("/v1/uploads", tags=["uploads"], summary="A presigned URL to upload a job's input")
-def create_upload() -> None:
-    raise _not_yet("uploads")
+def create_upload(request: UploadRequest, tenant_id: Tenant) -> dict[str, Any]:
+    if not settings.bucket_name:
+        raise Misconfigured("no bucket configured for uploads")
+    return presign_upload(
+        settings.bucket_name, tenant_id, content_type=request.contentType, size_bytes=request.sizeBytes, filename=request.filename
+    )
 
 
-@app.post("/v1/hooks/qstash/failure", tags=["hooks"], summary="QStash failure callback")
-def qstash_failure() -> None:
-    raise _not_yet("the QStash failure callback")
+@app.post(FAILURE_HOOK_PATH, tags=["hooks"], summary="QStash failure callback (signed by QStash)")
+async def qstash_failure(request: Request, upstash_signature: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    raw = await request.body()
+    verifier.verify(signature=upstash_signature, body=raw, url=settings.public_api_url + FAILURE_HOOK_PATH)
+    job = service.qstash_gave_up(failure_payload(raw))
+    return {"jobId": job.job_id if job else None, "status": job.status.value if job else "ignored"}
 
 
 _http = lambda_handler(app)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
-
 from courier.adapters.worker import WorkerRuntime
 from courier.errors import NotImplementedYet
-from courier.jobs.messages import JobMessage
-from courier.jobs.registry import JobRegistry, JobResult
+from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.observability import logger
 
-logger = Logger()
 registry = JobRegistry()
 
 
 @registry.register("video.analyze")
-def analyze(message: JobMessage) -> JobResult:
+def analyze(context: JobContext) -> JobResult:
     raise NotImplementedYet("video.analyze jobs are not available in this deployment yet")
 
 

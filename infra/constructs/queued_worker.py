@@ -54,6 +54,7 @@ class QueuedWorker(Construct):
                 "WORKER_JOB_TYPES": ",".join(spec.job_types),
                 "WORKER_PUBLIC_URL_PARAMETER": url_parameter_name,
                 "WORKER_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
+                "WORKER_TIMEOUT_SECONDS": str(spec.timeout_seconds),
                 **(environment or {}),
             },
         )

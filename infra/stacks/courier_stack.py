@@ -111,6 +111,7 @@ class CourierStack(Stack):
                 "worker": name,
                 "url": worker.url.url,
                 "queueUrl": worker.queue.queue_url,
+                "timeoutSeconds": str(worker.spec.timeout_seconds),
             }
             for name, worker in self.workers.items()
             for job_type in worker.spec.job_types

@@ -14,6 +14,10 @@ from types import ModuleType
 import boto3
 import pytest
 
+from courier.jobs.models import Job, JobStatus, utc_now
+from courier.jobs.store import JobStore, new_job_id
+from devstack.aws_resources import create_resources
+from infra.config import CourierConfig
 from tests.support.events import LambdaContext, function_url_event, http_api_event, sqs_event
 from tests.support.qstash_tokens import CURRENT_KEY, NEXT_KEY, sign
 
@@ -61,23 +65,30 @@ def test_health_docs_and_openapi(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name, method, path",
-    [
-        ("jobs_api", "POST", "/v1/jobs"),
-        ("jobs_api", "GET", "/v1/jobs"),
-        ("jobs_api", "GET", "/v1/jobs/j-1"),
-        ("jobs_api", "POST", "/v1/jobs/j-1/retry"),
-        ("jobs_api", "DELETE", "/v1/jobs/j-1"),
-        ("jobs_api", "POST", "/v1/uploads"),
-        ("jobs_api", "POST", "/v1/hooks/qstash/failure"),
-        ("ai_router", "POST", "/v1/route"),
-        ("ai_router", "GET", "/v1/models"),
-    ],
+    [("ai_router", "POST", "/v1/route"), ("ai_router", "GET", "/v1/models")],
 )
 def test_later_features_answer_with_the_error_shape(name: str, method: str, path: str) -> None:
     response = invoke(name, http_api_event(method, path, body={} if method == "POST" else None))
     assert response["statusCode"] == 501
     assert body(response) == {"error": {"code": "not_implemented", "message": body(response)["error"]["message"]}}
     assert "not available" in body(response)["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("POST", "/v1/jobs"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/j-1"), ("POST", "/v1/jobs/j-1/retry"),
+     ("DELETE", "/v1/jobs/j-1"), ("POST", "/v1/uploads")],
+)
+def test_jobs_api_wants_an_api_key(method: str, path: str) -> None:
+    payload = {"type": "text.hash", "input": {}} if path == "/v1/jobs" else ({"contentType": "video/mp4", "sizeBytes": 1} if path == "/v1/uploads" else None)
+    response = invoke("jobs_api", http_api_event(method, path, body=payload))
+    assert response["statusCode"] == 401
+    assert body(response)["error"]["code"] == "unauthorized"
+
+
+def test_failure_hook_wants_a_signature() -> None:
+    response = invoke("jobs_api", http_api_event("POST", "/v1/hooks/qstash/failure", body={"sourceBody": "e30="}))
+    assert response["statusCode"] == 401 and body(response)["error"]["code"] == "invalid_signature"
 
 
 def test_unknown_route_and_wrong_method_use_the_error_shape() -> None:
@@ -88,41 +99,72 @@ def test_unknown_route_and_wrong_method_use_the_error_shape() -> None:
 
 
 # --- Workers: QStash through the Function URL ------------------------------------------
-def delivery(job_type: str, *, key: str = CURRENT_KEY, url: str = WORKER_URL, binary: bool = False) -> dict:
-    raw = json.dumps({"jobId": "j-1", "type": job_type}).encode()
+@pytest.fixture
+def jobs(deployed: None, monkeypatch: pytest.MonkeyPatch) -> JobStore:
+    """The jobs table as CDK creates it, in (local) AWS."""
+    resources = create_resources(CourierConfig(stage="handlers"))
+    monkeypatch.setenv("TABLE_NAME", resources.table_name)
+    monkeypatch.setenv("BUCKET_NAME", resources.bucket_name)
+    return JobStore(resources.table_name)
+
+
+def queued_job(store: JobStore, job_type: str, data: dict) -> Job:
+    now = utc_now()
+    job, _ = store.create(Job(new_job_id(), "acme", job_type, JobStatus.QUEUED, data, now, now))
+    return job
+
+
+def delivery(job_id: str, job_type: str, *, key: str = CURRENT_KEY, url: str = WORKER_URL, binary: bool = False) -> dict:
+    raw = json.dumps({"jobId": job_id, "type": job_type}).encode()
     return function_url_event(raw, headers={"upstash-signature": sign(raw, url, key=key)}, binary=binary)
 
 
+INPUTS = {"video.analyze": {"videoKey": "uploads/acme/v.mp4"}, "ai.route": {"type": "generation", "prompt": "hi"}}
+
+
 @pytest.mark.parametrize("name, job_type", WORKERS.items())
-def test_signed_delivery_reaches_the_job_and_is_kept_for_retry(deployed, name: str, job_type: str) -> None:
-    for event in (delivery(job_type), delivery(job_type, key=NEXT_KEY), delivery(job_type, binary=True)):
+def test_signed_delivery_runs_the_job_and_a_pending_feature_is_retried(jobs: JobStore, name: str, job_type: str) -> None:
+    job = queued_job(jobs, job_type, INPUTS[job_type])
+    for event in (delivery(job.job_id, job_type), delivery(job.job_id, job_type, key=NEXT_KEY, binary=True)):
         response = invoke(name, event)
-        # The job type is registered but its behaviour lands later: a retryable 5xx, so
-        # QStash keeps the message (and its DLQ holds it) instead of losing it.
+        # The type is registered but its behaviour lands later: retryable (5xx), so QStash
+        # keeps the message (and its DLQ holds it) instead of losing it.
         assert response["statusCode"] == 501, response
         assert body(response)["error"]["code"] == "not_implemented"
+    stored = jobs.get(job.job_id)
+    assert stored.status is JobStatus.RETRYING and stored.attempts == 2 and stored.error.code == "not_implemented"
+
+
+def test_signed_delivery_of_a_builtin_job_succeeds(jobs: JobStore) -> None:
+    job = queued_job(jobs, "text.hash", {"text": "abc"})
+    response = invoke("ai_router", delivery(job.job_id, "text.hash"))
+    assert response["statusCode"] == 200 and body(response) == {"jobId": job.job_id, "status": "succeeded"}
+    again = invoke("ai_router", delivery(job.job_id, "text.hash"))  # a duplicate: acknowledged, not run
+    assert again["statusCode"] == 200 and jobs.get(job.job_id).attempts == 1
 
 
 @pytest.mark.parametrize("name, job_type", WORKERS.items())
-def test_bad_signatures_refused(deployed, name: str, job_type: str) -> None:
-    forged = delivery(job_type, key="sig_notTheRightKey0000000000000")
-    other_url = delivery(job_type, url="https://elsewhere.example/")
-    unsigned = function_url_event({"jobId": "j-1", "type": job_type})
-    tampered = delivery(job_type)
-    tampered["body"] = tampered["body"].replace("j-1", "j-2")
+def test_bad_signatures_refused_and_the_job_untouched(jobs: JobStore, name: str, job_type: str) -> None:
+    job = queued_job(jobs, job_type, INPUTS[job_type])
+    forged = delivery(job.job_id, job_type, key="sig_notTheRightKey0000000000000")
+    other_url = delivery(job.job_id, job_type, url="https://elsewhere.example/")
+    unsigned = function_url_event({"jobId": job.job_id, "type": job_type})
+    tampered = delivery(job.job_id, job_type)
+    tampered["body"] = tampered["body"].replace(job.job_id, "job_someone_else")
     for event in (forged, other_url, unsigned, tampered):
         response = invoke(name, event)
         assert response["statusCode"] == 401, response
         assert body(response)["error"]["code"] == "invalid_signature"
+    assert jobs.get(job.job_id).status is JobStatus.QUEUED and jobs.get(job.job_id).attempts == 0
 
 
-def test_signed_but_malformed_or_foreign_messages_are_not_retried(deployed) -> None:
-    for raw in (b"not json", json.dumps({"jobId": "j-1", "type": "ai.route"}).encode()):
+def test_signed_but_malformed_or_foreign_messages_are_not_retried(jobs: JobStore) -> None:
+    for raw in (b"not json", json.dumps({"jobId": "j-1", "type": "ai.route"}).encode(), json.dumps({"jobId": "job_gone", "type": "video.analyze"}).encode()):
         event = function_url_event(raw, headers={"upstash-signature": sign(raw, WORKER_URL)})
         response = invoke("video_processor", event)
         assert response["statusCode"] == 489
         assert response["headers"]["Upstash-NonRetryable-Error"] == "true"
-        assert body(response)["error"]["code"] in ("invalid_message", "unknown_job_type")
+        assert body(response)["error"]["code"] in ("invalid_message", "unknown_job_type", "job_not_found")
 
 
 def test_only_post_is_a_delivery(deployed) -> None:
@@ -133,20 +175,30 @@ def test_only_post_is_a_delivery(deployed) -> None:
 def test_missing_keys_are_our_fault_not_the_callers(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKER_PUBLIC_URL", WORKER_URL)
     monkeypatch.setenv("QSTASH_SECRET_REF", "secretsmanager:courier/test/absent")
-    response = invoke("video_processor", delivery("video.analyze"))
+    response = invoke("video_processor", delivery("job_x", "video.analyze"))
     assert response["statusCode"] >= 500
 
 
 # --- Workers: SQS through the event source mapping -------------------------------------
 @pytest.mark.parametrize("name, job_type", WORKERS.items())
-def test_sqs_batch_reports_only_what_should_be_retried(deployed, name: str, job_type: str) -> None:
+def test_sqs_batch_reports_only_what_should_be_retried(jobs: JobStore, name: str, job_type: str) -> None:
+    job = queued_job(jobs, job_type, INPUTS[job_type])
     event = sqs_event(
-        json.dumps({"jobId": "j-1", "type": job_type}),  # registered, lands later: retry
-        "garbage",  # can never succeed: dropped (logged), not retried forever
-        json.dumps({"jobId": "j-3", "type": "no.such.type"}),  # not ours: dropped
+        json.dumps({"jobId": job.job_id, "type": job_type}),  # registered, lands later: retry
+        "garbage",  # can never succeed: removed (logged), not retried forever
+        json.dumps({"jobId": "j-3", "type": "no.such.type"}),  # not ours: removed
     )
     response = invoke(name, event)
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_last_sqs_receive_marks_the_job_dead(jobs: JobStore) -> None:
+    job = queued_job(jobs, "ai.route", INPUTS["ai.route"])
+    event = sqs_event(json.dumps({"jobId": job.job_id, "type": "ai.route"}), receive_count=5)
+    response = invoke("ai_router", event)
+    assert len(response["batchItemFailures"]) == 1  # still reported: SQS moves it to the DLQ
+    dead = jobs.get(job.job_id)
+    assert dead.status is JobStatus.DEAD and dead.error.code == "retries_exhausted"
 
 
 def test_worker_refuses_deployment_for_types_it_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,19 +1,22 @@
-"""Job messages, the type registry, and how a run's failure becomes a verdict."""
+"""Job messages, the type registry, job inputs and the built-in job types."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from courier.errors import CourierError, InvalidInput, NotImplementedYet
-from courier.jobs.execution import Verdict, run_message
+from courier.errors import CourierError, InvalidInput
+from courier.jobs.builtin import demo_sleep, register_builtins, text_hash
+from courier.jobs.inputs import INPUT_MODELS, validate_input
 from courier.jobs.messages import JobMessage
-from courier.jobs.registry import JobRegistry
+from courier.jobs.models import Job, JobStatus
+from courier.jobs.registry import JobContext, JobRegistry
 
 
-def make_registry(behaviour):
-    registry = JobRegistry()
-    registry.register("demo.echo")(behaviour)
-    return registry
+def context(job_type: str, data: dict, attempt: int = 1) -> JobContext:
+    job = Job("job_1", "acme", job_type, JobStatus.RUNNING, data, "t", "t", attempts=attempt)
+    return JobContext(job=job, input=validate_input(job_type, data), bucket=None)
 
 
 def test_message_round_trip() -> None:
@@ -30,48 +33,52 @@ def test_bad_message_is_invalid(body: str) -> None:
 
 
 def test_registry_refuses_duplicates_and_unknown_types() -> None:
-    registry = make_registry(lambda m: {})
+    registry = JobRegistry()
+    register_builtins(registry)
     with pytest.raises(ValueError):
-        registry.register("demo.echo")(lambda m: {})
+        registry.register("text.hash")(text_hash)
     with pytest.raises(InvalidInput) as caught:
         registry.handler_for("video.analyze")
     assert caught.value.code == "unknown_job_type"
-    assert registry.job_types == ("demo.echo",)
-
-
-def test_success_is_done() -> None:
-    outcome = run_message(make_registry(lambda m: {"echo": m.job_id}), '{"jobId":"j-9","type":"demo.echo"}')
-    assert outcome.verdict is Verdict.DONE and outcome.result == {"echo": "j-9"} and outcome.job_id == "j-9"
+    assert registry.job_types == ("demo.sleep", "text.hash")
 
 
 @pytest.mark.parametrize(
-    "error, verdict",
+    "job_type, data, problem",
     [
-        (InvalidInput("bad"), Verdict.REJECT),
-        (NotImplementedYet("later"), Verdict.RETRY),
-        (CourierError("flaky", retryable=True), Verdict.RETRY),
-        (RuntimeError("bug"), Verdict.RETRY),
+        ("text.hash", {}, "text"),
+        ("text.hash", {"text": "x", "algorithm": "crc32"}, "algorithm"),
+        ("demo.sleep", {"seconds": -1}, "seconds"),
+        ("video.analyze", {}, "exactly one"),
+        ("video.analyze", {"videoKey": "k", "videoUrl": "https://x/v.mp4"}, "exactly one"),
+        ("video.analyze", {"videoUrl": "ftp://x/v.mp4"}, "https"),
+        ("video.analyze", {"videoKey": "k", "options": {"maxKeyframes": 0}}, "maxKeyframes"),
+        ("ai.route", {"type": "generation"}, "prompt or messages"),
+        ("text.hash", {"text": "x", "unexpected": True}, "unexpected"),
     ],
 )
-def test_failures_become_verdicts(error: Exception, verdict: Verdict) -> None:
-    def fail(message):
-        raise error
-
-    outcome = run_message(make_registry(fail), '{"jobId":"j-1","type":"demo.echo"}')
-    assert outcome.verdict is verdict
-    assert outcome.error is not None and outcome.job_id == "j-1"
+def test_inputs_are_validated(job_type: str, data: dict, problem: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_input(job_type, data)
+    assert problem in caught.value.message and caught.value.status == 422
 
 
-def test_unexpected_errors_do_not_leak_details() -> None:
-    def fail(message):
-        raise RuntimeError("password=hunter2")
-
-    outcome = run_message(make_registry(fail), '{"jobId":"j-1","type":"demo.echo"}')
-    assert "hunter2" not in outcome.error.message
-    assert outcome.error.to_body() == {"error": {"code": "internal_error", "message": "unexpected RuntimeError"}}
+def test_unknown_type_is_400() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_input("nope", {})
+    assert caught.value.status == 400 and caught.value.code == "unknown_job_type"
+    assert set(INPUT_MODELS) == {"text.hash", "demo.sleep", "video.analyze", "ai.route"}
 
 
-def test_unknown_type_and_garbage_are_rejected_not_retried() -> None:
-    registry = make_registry(lambda m: {})
-    assert run_message(registry, '{"jobId":"j","type":"nope"}').verdict is Verdict.REJECT
-    assert run_message(registry, "garbage").verdict is Verdict.REJECT
+def test_text_hash() -> None:
+    result = text_hash(context("text.hash", {"text": "héllo", "algorithm": "blake2b"}))
+    assert result == {"algorithm": "blake2b", "digest": hashlib.blake2b("héllo".encode()).hexdigest(), "length": 5}
+
+
+def test_demo_sleep_fails_its_first_attempts_as_asked() -> None:
+    with pytest.raises(CourierError) as retryable:
+        demo_sleep(context("demo.sleep", {"failTimes": 2}, attempt=2))
+    assert retryable.value.retryable and retryable.value.code == "demo_retryable"
+    with pytest.raises(InvalidInput):
+        demo_sleep(context("demo.sleep", {"failTimes": 1, "fail": "fatal"}, attempt=1))
+    assert demo_sleep(context("demo.sleep", {"failTimes": 2}, attempt=3)) == {"slept": 0.0, "attempt": 3}

@@ -81,3 +81,19 @@ class Unavailable(CourierError):
     status = 503
     code = "unavailable"
     retryable = True
+
+
+class Misconfigured(CourierError):
+    """Our deployment lacks something it needs; retrying helps once an operator fixes it."""
+
+    status = 500
+    code = "misconfigured"
+    retryable = True
+
+
+class Conflict(CourierError):
+    """The request is valid but the resource is not in a state that allows it."""
+
+    status = 409
+    code = "conflict"
+    retryable = False

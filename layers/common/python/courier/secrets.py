@@ -12,17 +12,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from courier.errors import CourierError
+from courier.errors import Misconfigured
 
 CACHE_SECONDS = 300
-
-
-class Misconfigured(CourierError):
-    """Our deployment lacks something it needs; retrying helps once an operator fixes it."""
-
-    status = 500
-    code = "misconfigured"
-    retryable = True
 
 
 def load_json_secret(reference: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -18,16 +18,46 @@ class WorkerSettings:
     public_url: str | None
     public_url_parameter: str | None
     max_receive_count: int
-    qstash_secret_ref: str | None = field(default=None)
+    table_name: str
+    bucket_name: str | None
+    #: How long a claim holds a job: a little over the function's timeout, so a worker
+    #: that died mid-job frees it soon after Lambda would have stopped it anyway.
+    lease_seconds: float
 
     @classmethod
     def from_env(cls) -> "WorkerSettings":
         env = os.environ
+        timeout = float(env.get("WORKER_TIMEOUT_SECONDS", "900"))
         return cls(
             name=env.get("WORKER_NAME", "worker"),
             job_types=_split(env.get("WORKER_JOB_TYPES", "")),
             public_url=env.get("WORKER_PUBLIC_URL") or None,
             public_url_parameter=env.get("WORKER_PUBLIC_URL_PARAMETER") or None,
             max_receive_count=int(env.get("WORKER_MAX_RECEIVE_COUNT", "5")),
-            qstash_secret_ref=env.get("QSTASH_SECRET_REF") or None,
+            table_name=env.get("TABLE_NAME", ""),
+            bucket_name=env.get("BUCKET_NAME") or None,
+            lease_seconds=float(env.get("JOB_LEASE_SECONDS", str(timeout + 30))),
+        )
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    table_name: str
+    bucket_name: str | None
+    dispatch_mode: str
+    job_types_json: str
+    public_api_url: str
+    #: Local stacks call back to http://localhost; deployed ones only to https.
+    allow_http_callbacks: bool
+
+    @classmethod
+    def from_env(cls) -> "ApiSettings":
+        env = os.environ
+        return cls(
+            table_name=env.get("TABLE_NAME", ""),
+            bucket_name=env.get("BUCKET_NAME") or None,
+            dispatch_mode=env.get("DISPATCH_MODE", "auto"),
+            job_types_json=env.get("COURIER_JOB_TYPES", "{}"),
+            public_api_url=env.get("PUBLIC_API_URL", "").rstrip("/"),
+            allow_http_callbacks=env.get("ALLOW_HTTP_CALLBACKS", "").lower() == "true",
         )

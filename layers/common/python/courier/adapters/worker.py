@@ -1,8 +1,9 @@
 """The worker runtime: one Lambda handler for QStash (Function URL) and SQS deliveries.
 
 Both paths run the same job code and map its outcome the same way (ARCHITECTURE.md,
-"Delivery outcome"): done -> 200 / not reported; retryable -> 5xx / reported as a batch
-item failure; non-retryable -> 489 with Upstash-NonRetryable-Error / not reported.
+"Delivery outcome"): done -> 200 / not reported; retryable or running elsewhere -> 5xx
+(Retry-After when known) / reported; non-retryable -> 489 with
+Upstash-NonRetryable-Error / not reported; bad signature -> 401, job untouched.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from courier.adapters.lambda_events import event_kind, header, json_response, method, raw_body
-from courier.errors import CourierError, error_body
-from courier.jobs.execution import Outcome, Verdict, run_message
+from courier.errors import CourierError, Misconfigured, error_body
+from courier.jobs.notify import Notifier
 from courier.jobs.registry import JobRegistry
+from courier.jobs.runner import JobRunner, Outcome, Verdict
+from courier.jobs.store import JobStore
+from courier.qstash_client import qstash_client
 from courier.secrets import load_parameter, qstash_credentials
 from courier.settings import WorkerSettings
 from courier.signatures import SignatureVerifier
@@ -30,14 +34,16 @@ NON_RETRYABLE_STATUS = 489
 class WorkerRuntime:
     def __init__(
         self,
-        registry: JobRegistry,
+        runner: JobRunner,
         *,
         verifier: SignatureVerifier,
         public_url: Callable[[], str],
+        max_receive_count: int,
     ) -> None:
-        self.registry = registry
+        self.runner = runner
         self.verifier = verifier
         self._public_url = public_url
+        self.max_receive_count = max_receive_count
 
     @classmethod
     def from_env(cls, registry: JobRegistry) -> "WorkerRuntime":
@@ -45,7 +51,19 @@ class WorkerRuntime:
         missing = set(settings.job_types) - set(registry.job_types)
         if missing:
             raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")
-        return cls(registry, verifier=SignatureVerifier(qstash_credentials), public_url=_public_url_from(settings))
+        runner = JobRunner(
+            registry,
+            JobStore(settings.table_name),
+            notifier=Notifier(qstash_client, qstash_credentials),
+            bucket=settings.bucket_name,
+            lease_seconds=settings.lease_seconds,
+        )
+        return cls(
+            runner,
+            verifier=SignatureVerifier(qstash_credentials),
+            public_url=_public_url_from(settings),
+            max_receive_count=settings.max_receive_count,
+        )
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         kind = event_kind(event)
@@ -66,12 +84,13 @@ class WorkerRuntime:
             # A rejected signature leaves the job untouched; a missing key is our fault (5xx).
             logger.warning("delivery refused: %s", error.message)
             return json_response(error.status, error.to_body())
-        return self._http_outcome(run_message(self.registry, body))
+        return self._http_outcome(self.runner.run(body))
 
     @staticmethod
     def _http_outcome(outcome: Outcome) -> dict[str, Any]:
         if outcome.verdict is Verdict.DONE:
-            return json_response(200, {"jobId": outcome.job_id, "status": "succeeded"})
+            status = outcome.status.value if outcome.status else "acknowledged"
+            return json_response(200, {"jobId": outcome.job_id, "status": status})
         error = outcome.error
         assert error is not None
         if outcome.verdict is Verdict.REJECT:
@@ -87,15 +106,16 @@ class WorkerRuntime:
         )
 
     def _sqs_record(self, record: SQSRecord) -> None:
-        outcome = run_message(self.registry, record.body)
+        last = int(record.attributes.approximate_receive_count) >= self.max_receive_count
+        outcome = self.runner.run(record.body, last_attempt=last)
         if outcome.verdict is Verdict.RETRY:
             assert outcome.error is not None
             raise RetryLater(outcome.error.message)
         if outcome.verdict is Verdict.REJECT:
-            # Not reported, so SQS deletes it: retrying cannot help. Logged in full so
-            # that it does not vanish silently.
+            # Not reported, so SQS deletes it: retrying cannot help. The job (if any) is
+            # marked failed; the message is logged in full so nothing vanishes silently.
             logger.error(
-                "non-retryable message dropped from the queue",
+                "non-retryable message removed from the queue",
                 extra={"messageId": record.message_id, "body": record.body[:2000], "error": outcome.error.to_body() if outcome.error else None},
             )
 
@@ -113,8 +133,6 @@ def _public_url_from(settings: WorkerSettings) -> Callable[[], str]:
         return lambda: load_parameter(name)
 
     def unknown() -> str:
-        from courier.secrets import Misconfigured
-
         raise Misconfigured("the worker does not know its public URL: set WORKER_PUBLIC_URL(_PARAMETER)")
 
     return unknown

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from pydantic import BaseModel
+
 from courier.errors import InvalidInput
-from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job
 
 JobResult = dict[str, Any]
-JobHandler = Callable[[JobMessage], JobResult]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job handler gets: the job record, its validated input, and where results go."""
+
+    job: Job
+    input: BaseModel
+    bucket: str | None
+
+    @property
+    def attempt(self) -> int:
+        return self.job.attempts
+
+
+JobHandler = Callable[[JobContext], JobResult]
 
 
 class JobRegistry:

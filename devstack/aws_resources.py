@@ -1,0 +1,97 @@
+"""Local AWS (moto in server mode) with the bucket, table and queues the CDK stack creates,
+made from the same configuration (infra.config), not from a copy of its names."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.config import (
+    DLQ_RETENTION_DAYS,
+    GSI_KEYS,
+    MAX_RECEIVE_COUNT,
+    TABLE_PARTITION_KEY,
+    TABLE_SORT_KEY,
+    TABLE_TTL_ATTRIBUTE,
+    CourierConfig,
+)
+
+
+@dataclass
+class WorkerQueues:
+    queue_url: str
+    dead_letter_queue_url: str
+
+
+@dataclass
+class LocalResources:
+    table_name: str
+    bucket_name: str
+    queues: dict[str, WorkerQueues] = field(default_factory=dict)
+
+
+def names(config: CourierConfig) -> tuple[str, str]:
+    return f"courier-{config.stage}-jobs", f"courier-{config.stage}-data"
+
+
+def create_resources(
+    config: CourierConfig, *, session: Any = None, visibility_timeout_seconds: int | None = None
+) -> LocalResources:
+    """Idempotent: creating what exists already is a no-op.
+
+    `visibility_timeout_seconds` shortens every queue's timeout (tests: seconds, not the
+    6 x 15 minutes AWS needs), keeping redrive and maxReceiveCount as deployed.
+    """
+    import boto3
+
+    session = session or boto3.session.Session()
+    dynamodb, s3, sqs = session.client("dynamodb"), session.client("s3"), session.client("sqs")
+    table_name, bucket_name = names(config)
+    resources = LocalResources(table_name, bucket_name)
+
+    existing = dynamodb.list_tables()["TableNames"]
+    if table_name not in existing:
+        attributes = {TABLE_PARTITION_KEY, TABLE_SORT_KEY} | {a for pair in GSI_KEYS.values() for a in pair}
+        dynamodb.create_table(
+            TableName=table_name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)],
+            KeySchema=[{"AttributeName": TABLE_PARTITION_KEY, "KeyType": "HASH"}, {"AttributeName": TABLE_SORT_KEY, "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": index,
+                    "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index, (pk, sk) in GSI_KEYS.items()
+            ],
+        )
+        dynamodb.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE_TTL_ATTRIBUTE}
+        )
+
+    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket_name not in buckets:
+        s3.create_bucket(Bucket=bucket_name)
+        s3.put_bucket_cors(
+            Bucket=bucket_name,
+            CORSConfiguration={"CORSRules": [{"AllowedMethods": ["PUT", "GET"], "AllowedOrigins": list(config.cors_origins), "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"]}]},
+        )
+
+    for spec in config.workers:
+        base = f"courier-{config.stage}-{spec.name.replace('_', '-')}"
+        retention = str(DLQ_RETENTION_DAYS * 86400)
+        dlq_url = sqs.create_queue(QueueName=f"{base}-dlq", Attributes={"MessageRetentionPeriod": retention})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        visibility = visibility_timeout_seconds or spec.visibility_timeout_seconds
+        queue_url = sqs.create_queue(
+            QueueName=base,
+            Attributes={
+                "VisibilityTimeout": str(visibility),
+                "MessageRetentionPeriod": retention,
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
+            },
+        )["QueueUrl"]
+        resources.queues[spec.name] = WorkerQueues(queue_url, dlq_url)
+    return resources

@@ -1,0 +1,1 @@
+"""A local Lambda runtime: real handlers, invoked with the event shapes AWS sends them."""

@@ -1,0 +1,102 @@
+"""HTTP front doors for local functions: a Function URL, or an API Gateway HTTP API.
+
+Each request becomes a payload-2.0 event for the real handler, and its answer becomes
+the HTTP response, with Lambda's own errors (429 throttled, 502 failed or timed out).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+from devstack.runtime.events import function_url_event, http_api_event
+from devstack.runtime.invoke import LocalFunction, Throttled, TimedOut
+
+logger = logging.getLogger("devstack.runtime")
+#: Picks the function for a request (method, path); None -> 404, as an HTTP API without a route.
+Router = Callable[[str, str], "tuple[LocalFunction, str] | None"]
+
+
+class LambdaHttpServer:
+    def __init__(self, router: Router, *, kind: str, host: str = "127.0.0.1", port: int = 0) -> None:
+        """`kind`: "function_url" or "http_api" (decides the event's shape)."""
+        self.kind = kind
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                path, _, query = self.path.partition("?")
+                status, headers, payload = gateway.handle(self.command, path, query, dict(self.headers.items()), body, self.client_address[0])
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._router = router
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{kind}-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        routed = self._router(method, path)
+        if routed is None:
+            return _error(404, "Not Found")
+        function, route_key = routed
+        if self.kind == "function_url":
+            event = function_url_event(method, path, query=query, headers=headers, body=body, source_ip=source_ip)
+        else:
+            event = http_api_event(method, path, query=query, headers=headers, body=body, route_key=route_key, source_ip=source_ip)
+        try:
+            result = function.invoke(event)
+        except Throttled:
+            return _error(429, "Too Many Requests")
+        except TimedOut as error:
+            logger.error("%s", error)
+            return _error(502 if self.kind == "function_url" else 503, "Service Unavailable" if self.kind != "function_url" else "Internal Server Error")
+        except Exception:
+            logger.exception("%s failed", function.name)
+            return _error(502, "Internal Server Error")
+        return _response(result)
+
+    def start(self) -> "LambdaHttpServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Lambda's payload 2.0 response rules, including a bare dict meaning a JSON 200."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return 200, [("Content-Type", "application/json")], json.dumps(result).encode()
+    body = result.get("body") or ""
+    payload = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items() if k.lower() != "content-length"]
+    headers += [("Set-Cookie", c) for c in result.get("cookies") or []]
+    return int(result["statusCode"]), headers, payload
+
+
+def _error(status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()

@@ -1,0 +1,72 @@
+"""An SQS event source mapping, locally: poll, invoke with batches, honour partial failures.
+
+As in AWS: records the handler reports in batchItemFailures (or all of them when it
+fails) stay in the queue and come back after the visibility timeout; the queue's redrive
+policy moves a message to its DLQ after maxReceiveCount receives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from devstack.runtime.events import QueuedMessage, sqs_event
+from devstack.runtime.invoke import LocalFunction, Throttled
+
+logger = logging.getLogger("devstack.runtime")
+
+
+class SqsPoller:
+    def __init__(self, sqs: Any, queue_url: str, function: LocalFunction, *, batch_size: int = 1, wait_seconds: int = 1) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.function = function
+        self.batch_size = batch_size
+        self.wait_seconds = wait_seconds
+        self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
+
+    def start(self) -> "SqsPoller":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.wait_seconds + 5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:  # the endpoint went away, or a bug: keep polling, as AWS does
+                logger.exception("polling %s failed", self.queue_url)
+                self._stop.wait(1)
+
+    def poll_once(self) -> int:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=self.wait_seconds, AttributeNames=["All"],
+        )
+        messages = [
+            QueuedMessage(m["MessageId"], m["ReceiptHandle"], m["Body"], m.get("Attributes", {}), m.get("MD5OfBody", ""))
+            for m in response.get("Messages", [])
+        ]
+        if not messages:
+            return 0
+        try:
+            result = self.function.invoke(sqs_event(messages, self.queue_arn), wait_for_slot=True)
+            failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
+        except Throttled:
+            failed = {m.message_id for m in messages}
+        except Exception as error:  # the whole batch failed: every record comes back
+            logger.warning("%s failed a batch: %s", self.function.name, error)
+            failed = {m.message_id for m in messages}
+        done = [m for m in messages if m.message_id not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(done)],
+            )
+        return len(messages)

@@ -1,0 +1,118 @@
+"""API keys, stored only as SHA-256 hashes, each bound to one tenant.
+
+A key is shown once, when it is created; the table holds its hash, a short public id
+(to list and revoke it) and its tenant. Lookups are cached briefly per warm container.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from courier.errors import NotFound, Unauthorized
+from courier.jobs.models import utc_now
+
+KEY_PREFIX = "ck_"
+KEY_SK = "APIKEY"
+CACHE_SECONDS = 60
+_cache: dict[str, tuple[float, str]] = {}
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    tenant_id: str
+    name: str
+    created_at: str
+    revoked: bool
+
+
+class ApiKeyStore:
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from courier.aws import client
+
+            self._client = client("dynamodb")
+        return self._client
+
+    def create(self, tenant_id: str, name: str = "") -> tuple[ApiKey, str]:
+        """A new key for a tenant: (its record, the key itself, shown this once)."""
+        if not tenant_id or not tenant_id.replace("-", "").replace("_", "").isalnum() or len(tenant_id) > 64:
+            raise ValueError("a tenant id is 1-64 letters, digits, '-' or '_'")
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        digest = key_hash(secret)
+        record = ApiKey(f"key_{digest[:12]}", tenant_id, name, utc_now(), False)
+        self.client.put_item(
+            TableName=self.table_name,
+            Item={
+                "pk": {"S": f"APIKEY#{digest}"}, "sk": {"S": KEY_SK}, "keyId": {"S": record.key_id},
+                "tenantId": {"S": tenant_id}, "name": {"S": name}, "createdAt": {"S": record.created_at},
+                "revoked": {"BOOL": False},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return record, secret
+
+    def authenticate(self, key: str | None) -> str:
+        """The tenant of a valid key; Unauthorized otherwise (never says which part was wrong)."""
+        if not key or not key.startswith(KEY_PREFIX):
+            raise Unauthorized("a valid API key is required (Authorization: Bearer <key> or x-api-key)")
+        digest = key_hash(key)
+        cached = _cache.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        item = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": f"APIKEY#{digest}"}, "sk": {"S": KEY_SK}}).get("Item")
+        if item is None or item.get("revoked", {}).get("BOOL"):
+            raise Unauthorized("a valid API key is required (Authorization: Bearer <key> or x-api-key)")
+        tenant = item["tenantId"]["S"]
+        _cache[digest] = (time.monotonic() + CACHE_SECONDS, tenant)
+        return tenant
+
+    def list(self, tenant_id: str | None = None) -> list[ApiKey]:
+        """Every key, or a tenant's (admin command: a scan; the functions never call it)."""
+        keys = [_key(item) for item in self._scan()]
+        return sorted((k for k in keys if tenant_id is None or k.tenant_id == tenant_id), key=lambda k: k.created_at)
+
+    def revoke(self, key_id: str) -> ApiKey:
+        items = list(self._scan("keyId = :id", {":id": {"S": key_id}}))
+        if not items:
+            raise NotFound(f"no key {key_id}")
+        self.client.update_item(
+            TableName=self.table_name, Key={"pk": items[0]["pk"], "sk": items[0]["sk"]},
+            UpdateExpression="SET revoked = :t", ExpressionAttributeValues={":t": {"BOOL": True}},
+        )
+        _cache.clear()
+        key = _key(items[0])
+        return ApiKey(key.key_id, key.tenant_id, key.name, key.created_at, True)
+
+    def _scan(self, condition: str | None = None, values: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "sk = :sk" + (f" AND {condition}" if condition else ""),
+            "ExpressionAttributeValues": {":sk": {"S": KEY_SK}, **(values or {})},
+        }
+        while True:
+            response = self.client.scan(**request)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _key(item: dict[str, Any]) -> ApiKey:
+    return ApiKey(
+        item["keyId"]["S"], item["tenantId"]["S"], item.get("name", {}).get("S", ""),
+        item["createdAt"]["S"], item.get("revoked", {}).get("BOOL", False),
+    )

@@ -1,0 +1,61 @@
+"""`courier`: the command line. Today: API keys (`courier keys create|list|revoke`).
+
+Runs with the caller's AWS credentials against the table named by --table or TABLE_NAME
+(AWS_ENDPOINT_URL points it at the local stack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+
+from courier.auth.api_keys import ApiKeyStore
+from courier.errors import CourierError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="courier")
+    commands = parser.add_subparsers(dest="command", required=True)
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    keys.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="the jobs table (default: $TABLE_NAME)")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="a new key for a tenant; the key is printed once")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", default="")
+    listing = actions.add_parser("list", help="keys (never the keys themselves)")
+    listing.add_argument("--tenant")
+    revoke = actions.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    for sub in (create, listing, revoke):
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+
+    if not args.table:
+        parser.error("no table: pass --table or set TABLE_NAME")
+    store = ApiKeyStore(args.table)
+    try:
+        if args.action == "create":
+            record, secret = store.create(args.tenant, args.name)
+            _print(args.json, {**asdict(record), "apiKey": secret}, f"{record.key_id} for tenant {record.tenant_id}: {secret}\n(shown once; store it now)")
+        elif args.action == "list":
+            found = store.list(args.tenant)
+            lines = "\n".join(f"{k.key_id}  {k.tenant_id:<20} {'revoked' if k.revoked else 'active ':<8} {k.created_at}  {k.name}" for k in found)
+            _print(args.json, [asdict(k) for k in found], lines or "no keys")
+        else:
+            record = store.revoke(args.key_id)
+            _print(args.json, asdict(record), f"revoked {record.key_id} ({record.tenant_id})")
+    except (CourierError, ValueError) as error:
+        print(f"courier: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print(as_json: bool, data: object, text: str) -> None:
+    print(json.dumps(data, indent=2) if as_json else text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

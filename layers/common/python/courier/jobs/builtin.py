@@ -1,0 +1,37 @@
+"""Built-in job types: small, real, and cheap, for tests, demos and load.
+
+text.hash hashes text; demo.sleep waits and can fail its first attempts on purpose,
+which is how the retry, lease and dead-letter paths are exercised end to end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from courier.errors import CourierError, InvalidInput
+from courier.jobs.inputs import DemoSleepInput, TextHashInput
+from courier.jobs.registry import JobContext, JobRegistry, JobResult
+
+
+def text_hash(context: JobContext) -> JobResult:
+    spec = context.input
+    assert isinstance(spec, TextHashInput)
+    digest = hashlib.new(spec.algorithm, spec.text.encode("utf-8")).hexdigest()
+    return {"algorithm": spec.algorithm, "digest": digest, "length": len(spec.text)}
+
+
+def demo_sleep(context: JobContext) -> JobResult:
+    spec = context.input
+    assert isinstance(spec, DemoSleepInput)
+    if context.attempt <= spec.fail_times:
+        if spec.fail == "fatal":
+            raise InvalidInput(f"failing on purpose (attempt {context.attempt})", code="demo_fatal")
+        raise CourierError(f"failing on purpose (attempt {context.attempt})", code="demo_retryable", status=503)
+    time.sleep(spec.seconds)
+    return {"slept": spec.seconds, "attempt": context.attempt}
+
+
+def register_builtins(registry: JobRegistry) -> None:
+    registry.register("text.hash")(text_hash)
+    registry.register("demo.sleep")(demo_sleep)

@@ -1,0 +1,139 @@
+"""Sending a job to its worker: QStash first, SQS when QStash cannot take it.
+
+QStash delivers to the worker's Function URL, retries, and calls our failure hook when it
+gives up. When QStash is unreachable, slow, refusing (5xx, 429) or not configured, the
+job goes to the worker's SQS queue instead, whose event source mapping runs it the same
+way. When both fail the caller is told (503) and the job stays recorded as undispatched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Mapping
+
+from courier.aws import client
+from courier.errors import CourierError, Misconfigured, Unavailable
+from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+DispatchMode = Literal["auto", "qstash", "sqs"]
+#: SQS delays stop at 15 minutes; the API keeps both transports equal.
+MAX_DELAY_SECONDS = 900
+QSTASH_RETRIES = 3
+#: Seconds a publish to QStash may take before SQS gets the job (API Gateway allows 29 in all).
+QSTASH_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one job type runs: its worker's Function URL and SQS queue."""
+
+    worker: str
+    url: str
+    queue_url: str
+    #: The worker function's timeout: QStash waits this long for its answer.
+    timeout_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    transport: Literal["qstash", "sqs"]
+    message_id: str
+
+
+def routes_from_json(text: str) -> dict[str, Route]:
+    """COURIER_JOB_TYPES, as CDK writes it: {type: {worker, url, queueUrl, timeoutSeconds}}."""
+    data = json.loads(text or "{}")
+    return {
+        job_type: Route(v["worker"], v["url"], v["queueUrl"], int(v["timeoutSeconds"]) if v.get("timeoutSeconds") else None)
+        for job_type, v in data.items()
+    }
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        routes: Mapping[str, Route],
+        *,
+        mode: DispatchMode = "auto",
+        qstash: Callable[[], Any] | None = None,
+        failure_callback_url: str | None = None,
+    ) -> None:
+        if mode not in ("auto", "qstash", "sqs"):
+            raise Misconfigured(f"DISPATCH_MODE must be auto, qstash or sqs, not {mode!r}")
+        self.routes = routes
+        self.mode = mode
+        self._qstash = qstash
+        self.failure_callback_url = failure_callback_url
+
+    def route(self, job_type: str) -> Route:
+        try:
+            return self.routes[job_type]
+        except KeyError:
+            raise CourierError(f"no worker is deployed for job type {job_type!r}", code="unknown_job_type", status=400, retryable=False) from None
+
+    def dispatch(self, job: Job) -> Dispatch:
+        route = self.route(job.type)
+        body = JobMessage(jobId=job.job_id, type=job.type).to_json()
+        reasons = []
+        if self.mode in ("auto", "qstash"):
+            try:
+                return self._publish(job, route, body)
+            except _QStashUnavailable as error:
+                reasons.append(f"QStash: {error}")
+                logger.warning("QStash could not take job %s: %s", job.job_id, error)
+                if self.mode == "qstash":
+                    raise Unavailable(f"the queue is unavailable ({error}); the job is kept, retry it later") from None
+        try:
+            return self._send_to_sqs(job, route, body)
+        except Exception as error:  # botocore errors: endpoint, throttling, permissions
+            reasons.append(f"SQS: {type(error).__name__}")
+            logger.error("SQS could not take job %s: %s", job.job_id, error)
+        raise Unavailable("no queue could take the job (" + "; ".join(reasons) + "); it is kept, retry it later")
+
+    def _publish(self, job: Job, route: Route, body: str) -> Dispatch:
+        from qstash.errors import QStashError
+
+        if self._qstash is None:
+            raise _QStashUnavailable("no QStash token configured")
+        try:
+            client_ = self._qstash()
+        except CourierError as error:
+            raise _QStashUnavailable(error.message) from None
+        options: dict[str, Any] = {
+            "url": route.url,
+            "body": body,
+            "content_type": "application/json",
+            "retries": QSTASH_RETRIES,
+            # One QStash message per dispatch of the job: a retried job is a new dispatch.
+            "deduplication_id": f"{job.job_id}-{job.dispatches}",
+            "label": job.type,
+        }
+        if self.failure_callback_url:
+            options["failure_callback"] = self.failure_callback_url
+        if route.timeout_seconds:
+            options["timeout"] = route.timeout_seconds
+        if job.delay_seconds:
+            options["delay"] = job.delay_seconds
+        try:
+            response = client_.message.publish(**options)
+        except QStashError as error:
+            raise _QStashUnavailable(str(error)[:300]) from None
+        except Exception as error:  # httpx: connection refused, timeout, TLS
+            raise _QStashUnavailable(f"{type(error).__name__}: {error}"[:300]) from None
+        return Dispatch("qstash", response.message_id)
+
+    @staticmethod
+    def _send_to_sqs(job: Job, route: Route, body: str) -> Dispatch:
+        response = client("sqs").send_message(
+            QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, MAX_DELAY_SECONDS)
+        )
+        return Dispatch("sqs", response["MessageId"])
+
+
+class _QStashUnavailable(Exception):
+    pass

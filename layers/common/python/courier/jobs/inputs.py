@@ -1,0 +1,85 @@
+"""What each job type accepts: validated when the job is enqueued, again when it runs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from courier.errors import InvalidInput
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TextHashInput(_Input):
+    """text.hash: a built-in, cheap job type for tests, demos and load."""
+
+    text: str = Field(max_length=100_000)
+    algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
+
+
+class DemoSleepInput(_Input):
+    """demo.sleep: waits, and can fail on purpose, to exercise retries and leases."""
+
+    seconds: float = Field(default=0.0, ge=0, le=600)
+    fail_times: int = Field(default=0, ge=0, le=100, alias="failTimes")
+    fail: Literal["retryable", "fatal"] = "retryable"
+
+
+class VideoOptions(_Input):
+    max_keyframes: int | None = Field(default=None, ge=1, le=200, alias="maxKeyframes")
+    sample_every_seconds: float | None = Field(default=None, gt=0, le=600, alias="sampleEverySeconds")
+    analyze: bool | None = None
+
+
+class VideoAnalyzeInput(_Input):
+    video_key: str | None = Field(default=None, alias="videoKey", max_length=1024)
+    video_url: str | None = Field(default=None, alias="videoUrl", max_length=4096)
+    options: VideoOptions = Field(default_factory=VideoOptions)
+
+    @model_validator(mode="after")
+    def one_source(self) -> "VideoAnalyzeInput":
+        if (self.video_key is None) == (self.video_url is None):
+            raise ValueError("give exactly one of videoKey or videoUrl")
+        if self.video_url is not None and not self.video_url.startswith("https://"):
+            raise ValueError("videoUrl must be https")
+        return self
+
+
+class AiRouteInput(_Input):
+    type: str = Field(min_length=1, max_length=64)
+    prompt: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    images: list[str] | None = None
+    max_tokens: int | None = Field(default=None, alias="maxTokens", ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    json_output: bool | None = Field(default=None, alias="json")
+
+    @model_validator(mode="after")
+    def prompt_or_messages(self) -> "AiRouteInput":
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("give exactly one of prompt or messages")
+        return self
+
+
+INPUT_MODELS: dict[str, type[_Input]] = {
+    "text.hash": TextHashInput,
+    "demo.sleep": DemoSleepInput,
+    "video.analyze": VideoAnalyzeInput,
+    "ai.route": AiRouteInput,
+}
+
+
+def validate_input(job_type: str, data: Any) -> BaseModel:
+    model = INPUT_MODELS.get(job_type)
+    if model is None:
+        raise InvalidInput(f"unknown job type {job_type!r}", code="unknown_job_type", status=400)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()[:5]
+        )
+        raise InvalidInput(f"invalid input for {job_type}: {details}", code="invalid_input") from None

@@ -1,0 +1,96 @@
+"""The job record: one DynamoDB item per job, also its idempotency record (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+
+class JobStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # non-retryable: bad input, or could not be dispatched
+    DEAD = "dead"  # retries exhausted
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED})
+#: Statuses a worker may claim (plus `running` whose lease has expired).
+CLAIMABLE = frozenset({JobStatus.QUEUED, JobStatus.RETRYING})
+#: Statuses POST /v1/jobs/{id}/retry accepts.
+RETRIABLE = frozenset({JobStatus.FAILED, JobStatus.DEAD})
+
+
+def utc_now() -> str:
+    """ISO 8601 with milliseconds: sorts as text, so it can be a GSI sort key."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class JobError:
+    code: str
+    message: str
+    retryable: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+@dataclass
+class Job:
+    job_id: str
+    tenant_id: str
+    type: str
+    status: JobStatus
+    input: dict[str, Any]
+    created_at: str
+    updated_at: str
+    attempts: int = 0
+    result: dict[str, Any] | None = None
+    #: Where a result too large for the item lives: {"bucket", "key", "size"}.
+    result_ref: dict[str, Any] | None = None
+    error: JobError | None = None
+    transport: str | None = None
+    message_id: str | None = None
+    callback_url: str | None = None
+    idempotency_key: str | None = None
+    delay_seconds: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    lease_until: int | None = None  # epoch ms
+    lease_token: str | None = None
+    dispatches: int = 0
+    last_response: dict[str, Any] | None = field(default=None)
+
+    def public_view(self) -> dict[str, Any]:
+        """What the API shows a tenant: the contract's fields, no internals."""
+        view: dict[str, Any] = {
+            "jobId": self.job_id,
+            "type": self.type,
+            "status": self.status.value,
+            "input": self.input,
+            "attempts": self.attempts,
+            "transport": self.transport,
+            "messageId": self.message_id,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+        optional = {
+            "result": self.result,
+            "error": self.error.to_dict() if self.error else None,
+            "callbackUrl": self.callback_url,
+            "idempotencyKey": self.idempotency_key,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+            "lastResponse": self.last_response,
+        }
+        view.update({k: v for k, v in optional.items() if v is not None})
+        return view

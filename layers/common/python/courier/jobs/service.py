@@ -1,0 +1,172 @@
+"""What the jobs API does, without HTTP: submit, read, list, retry, cancel, and QStash's
+word that it gave up on a message."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from courier import observability
+from courier.errors import CourierError, InvalidInput, Unavailable
+from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher
+from courier.jobs.inputs import VideoAnalyzeInput, validate_input
+from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.notify import Notifier
+from courier.jobs.results import result_download_url
+from courier.jobs.store import JobStore, new_job_id
+from courier.uploads import uploads_prefix
+
+logger = logging.getLogger(__name__)
+UNDISPATCHED = "dispatch_failed"
+
+
+class JobService:
+    def __init__(
+        self,
+        store: JobStore,
+        dispatcher: Dispatcher,
+        notifier: Notifier,
+        *,
+        public_api_url: str = "",
+        allow_http_callbacks: bool = False,
+        cancel_qstash_message: Any = None,
+    ) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.notifier = notifier
+        self.public_api_url = public_api_url
+        self.allow_http_callbacks = allow_http_callbacks
+        self._cancel_qstash_message = cancel_qstash_message
+
+    # --- submit -----------------------------------------------------------------------
+    def submit(
+        self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None,
+        idempotency_key: str | None = None, delay_seconds: int = 0,
+    ) -> tuple[Job, bool]:
+        """Record and dispatch a job; (job, created). A known idempotency key gives its job back."""
+        validated = validate_input(job_type, job_input)
+        self.dispatcher.route(job_type)
+        _check_tenancy(tenant_id, validated)
+        if callback_url:
+            self._check_callback(callback_url)
+        if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
+            raise InvalidInput(f"delaySeconds is 0 to {MAX_DELAY_SECONDS}", code="invalid_delay")
+        now = utc_now()
+        job = Job(
+            job_id=new_job_id(), tenant_id=tenant_id, type=job_type, status=JobStatus.QUEUED,
+            input=validated.model_dump(by_alias=True, exclude_none=True), created_at=now, updated_at=now,
+            callback_url=callback_url, idempotency_key=idempotency_key, delay_seconds=delay_seconds,
+        )
+        job, created = self.store.create(job)
+        if created:
+            return self._dispatch(job), True
+        if job.status is JobStatus.FAILED and job.error and job.error.code == UNDISPATCHED:
+            # The first try found no queue; the same request again is the natural retry.
+            return self._dispatch(self.store.requeue(tenant_id, job.job_id)), False
+        return job, False
+
+    def _dispatch(self, job: Job) -> Job:
+        try:
+            sent = self.dispatcher.dispatch(job)
+        except Unavailable as error:
+            self.store.mark_undispatched(job.job_id, JobError(UNDISPATCHED, error.message, True))
+            observability.count("JobsUndispatched", type=job.type)
+            raise Unavailable(f"{error.message} (job {job.job_id})", code="queues_unavailable", retry_after=5) from None
+        observability.count("JobsEnqueued", transport=sent.transport)
+        return self.store.record_dispatch(job.job_id, sent.transport, sent.message_id)
+
+    # --- read -------------------------------------------------------------------------
+    def view(self, job: Job) -> dict[str, Any]:
+        view = job.public_view()
+        view["statusUrl"] = self.status_url(job.job_id)
+        if job.result_ref:
+            view["resultUrl"] = result_download_url(job.result_ref)
+        return view
+
+    def status_url(self, job_id: str) -> str:
+        return f"{self.public_api_url}/v1/jobs/{job_id}"
+
+    def get(self, tenant_id: str, job_id: str) -> Job:
+        return self.store.get_for_tenant(tenant_id, job_id)
+
+    def list(self, tenant_id: str, *, status: str | None, job_type: str | None, cursor: str | None, limit: int) -> tuple[list[Job], str | None]:
+        try:
+            wanted = JobStatus(status) if status else None
+        except ValueError:
+            raise InvalidInput(f"unknown status {status!r}", code="invalid_status") from None
+        return self.store.list(tenant_id, status=wanted, job_type=job_type, cursor=cursor, limit=limit)
+
+    # --- change -----------------------------------------------------------------------
+    def retry(self, tenant_id: str, job_id: str) -> Job:
+        return self._dispatch(self.store.requeue(tenant_id, job_id))
+
+    def cancel(self, tenant_id: str, job_id: str) -> Job:
+        job = self.store.cancel(tenant_id, job_id)
+        if job.transport == "qstash" and job.message_id and self._cancel_qstash_message:
+            try:
+                self._cancel_qstash_message(job.message_id)
+            except Exception as error:  # delivered anyway, the worker finds it cancelled and skips it
+                logger.warning("could not cancel QStash message %s: %s", job.message_id, error)
+        observability.count("JobsCancelled", type=job.type)
+        return job
+
+    def qstash_gave_up(self, payload: dict[str, Any]) -> Job | None:
+        """QStash's failure callback: its retries of a job's message are exhausted."""
+        try:
+            message = JobMessage.parse(base64.b64decode(payload["sourceBody"]))
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput("not a failure callback for a Courier job", code="invalid_callback") from None
+        body = payload.get("body") or ""
+        try:
+            last_body = base64.b64decode(body).decode("utf-8", errors="replace")[:2000]
+        except (TypeError, ValueError):
+            last_body = ""
+        status = payload.get("status")
+        last_response = {"status": status, "body": last_body, "retried": payload.get("retried"), "dlqId": payload.get("dlqId")}
+        error = JobError("retries_exhausted", f"QStash gave up after {payload.get('retried', '?')} retries; last response {status}", False)
+        job = self.store.mark_dead(message.job_id, error, last_response)
+        if job is None:
+            logger.info("failure callback for %s ignored: the job is finished or running", message.job_id)
+            return None
+        observability.count("JobsDead", type=job.type)
+        self.notifier.job_finished(job)
+        return job
+
+    def _check_callback(self, url: str) -> None:
+        parts = urlsplit(url)
+        allowed = ("https",) + (("http",) if self.allow_http_callbacks else ())
+        if parts.scheme not in allowed or not parts.hostname:
+            raise InvalidInput(f"callbackUrl must be an {' or '.join(allowed)} URL", code="invalid_callback_url")
+        if self.allow_http_callbacks:
+            return
+        try:
+            address = ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            return  # a name: QStash (or our direct POST) resolves it
+        if not address.is_global:
+            raise InvalidInput("callbackUrl must not point at a private address", code="invalid_callback_url")
+
+
+def _check_tenancy(tenant_id: str, validated: Any) -> None:
+    """Inputs that name stored objects must name the caller's own."""
+    if isinstance(validated, VideoAnalyzeInput) and validated.video_key is not None:
+        if not validated.video_key.startswith(uploads_prefix(tenant_id)) or ".." in validated.video_key:
+            raise CourierError(
+                "videoKey must be one of your uploads (POST /v1/uploads)", code="forbidden_key", status=403, retryable=False
+            )
+
+
+def failure_payload(raw: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise InvalidInput("the failure callback body is not JSON", code="invalid_callback") from None
+    if not isinstance(payload, dict):
+        raise InvalidInput("the failure callback body is not an object", code="invalid_callback")
+    return payload
+

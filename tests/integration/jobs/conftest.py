@@ -1,0 +1,148 @@
+"""The jobs system on loopback: moto (server mode), the local QStash server, the real
+handlers behind local Function URLs, SQS pollers and an HTTP API, wired as CDK wires them."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import boto3
+import httpx
+import pytest
+
+from courier.auth.api_keys import ApiKeyStore
+from courier.jobs.store import JobStore
+from devstack.aws_resources import LocalResources, create_resources
+from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN, QStashServer, ServerConfig
+from devstack.runtime.http_gateway import LambdaHttpServer
+from devstack.runtime.invoke import LocalFunction
+from devstack.runtime.sqs_poller import SqsPoller
+from infra.config import CourierConfig
+from tests.support.receiver import Receiver
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
+
+#: Short leases and visibility timeouts: a dead worker's job is free again in seconds.
+LEASE_SECONDS = 2
+VISIBILITY_SECONDS = 1
+
+
+@dataclass
+class Stack:
+    api: httpx.Client
+    api_url: str
+    qstash: QStashServer
+    resources: LocalResources
+    receiver: Receiver
+    keys: dict[str, str]
+    store: JobStore
+    worker_urls: dict[str, str]
+    functions: dict[str, LocalFunction] = field(default_factory=dict)
+
+    def headers(self, tenant: str = "acme") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[tenant]}"}
+
+    def submit(self, body: dict[str, Any], tenant: str = "acme", expect: int = 202) -> dict[str, Any]:
+        response = self.api.post("/v1/jobs", json=body, headers=self.headers(tenant))
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def job(self, job_id: str, tenant: str = "acme") -> dict[str, Any]:
+        response = self.api.get(f"/v1/jobs/{job_id}", headers=self.headers(tenant))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def wait_for(self, job_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if predicate(job):
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job never got there: {job}")
+            time.sleep(0.05)
+
+    def wait_status(self, job_id: str, *statuses: str, timeout: float = 20.0) -> dict[str, Any]:
+        return self.wait_for(job_id, lambda job: job["status"] in statuses, timeout)
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never held")
+        time.sleep(0.05)
+
+
+def load_handler(name: str) -> Any:
+    module = f"functions.{name}.handler"
+    sys.modules.pop(module, None)
+    return importlib.import_module(module).handler
+
+
+@pytest.fixture
+def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    config = CourierConfig(stage="test")
+    resources = create_resources(config, visibility_timeout_seconds=VISIBILITY_SECONDS)
+    qstash = QStashServer(ServerConfig(port=0, db=tmp_path / "qstash.sqlite3", backoff_scale=0.001)).start()
+    env = {
+        "TABLE_NAME": resources.table_name,
+        "BUCKET_NAME": resources.bucket_name,
+        "QSTASH_URL": qstash.url,
+        "QSTASH_TOKEN": DEV_TOKEN,
+        "QSTASH_CURRENT_SIGNING_KEY": DEV_CURRENT_SIGNING_KEY,
+        "QSTASH_NEXT_SIGNING_KEY": DEV_NEXT_SIGNING_KEY,
+        "DISPATCH_MODE": "auto",
+        "ALLOW_HTTP_CALLBACKS": "true",
+        "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+        "POWERTOOLS_SERVICE_NAME": "courier-test",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    servers: list[Any] = [qstash]
+    functions: dict[str, LocalFunction] = {}
+    worker_urls: dict[str, str] = {}
+    job_types: dict[str, dict[str, str]] = {}
+    pollers = []
+    sqs = boto3.client("sqs")
+    with Receiver() as receiver:
+        try:
+            for spec in config.workers:
+                holder: dict[str, LocalFunction] = {}
+                server = LambdaHttpServer(lambda method, path, h=holder: (h["fn"], "$default"), kind="function_url").start()
+                servers.append(server)
+                url = server.url + "/"
+                monkeypatch.setenv("WORKER_NAME", spec.name)
+                monkeypatch.setenv("WORKER_JOB_TYPES", ",".join(spec.job_types))
+                monkeypatch.setenv("WORKER_PUBLIC_URL", url)
+                monkeypatch.setenv("WORKER_TIMEOUT_SECONDS", "30")
+                function = LocalFunction(spec.name, load_handler(spec.name), timeout_seconds=30, max_concurrency=10)
+                holder["fn"] = functions[spec.name] = function
+                worker_urls[spec.name] = url
+                queue_url = resources.queues[spec.name].queue_url
+                pollers.append(SqsPoller(sqs, queue_url, function, batch_size=spec.batch_size).start())
+                for job_type in spec.job_types:
+                    job_types[job_type] = {"worker": spec.name, "url": url, "queueUrl": queue_url, "timeoutSeconds": "30"}
+            for name in ("WORKER_NAME", "WORKER_JOB_TYPES", "WORKER_PUBLIC_URL", "WORKER_TIMEOUT_SECONDS"):
+                monkeypatch.delenv(name)
+            api_holder: dict[str, LocalFunction] = {}
+            api_server = LambdaHttpServer(lambda method, path: (api_holder["fn"], f"{method} {path}"), kind="http_api").start()
+            servers.append(api_server)
+            monkeypatch.setenv("PUBLIC_API_URL", api_server.url)
+            monkeypatch.setenv("COURIER_JOB_TYPES", json.dumps(job_types))
+            api_holder["fn"] = functions["jobs_api"] = LocalFunction("jobs_api", load_handler("jobs_api"), timeout_seconds=29)
+            key_store = ApiKeyStore(resources.table_name)
+            keys = {tenant: key_store.create(tenant, "test")[1] for tenant in ("acme", "globex")}
+            with httpx.Client(base_url=api_server.url, timeout=30) as api:
+                yield Stack(api, api_server.url, qstash, resources, receiver, keys, JobStore(resources.table_name), worker_urls, functions)
+        finally:
+            for poller in pollers:
+                poller.stop()
+            for server in reversed(servers):
+                server.stop()
