@@ -205,3 +205,18 @@ def test_worker_refuses_deployment_for_types_it_does_not_run(monkeypatch: pytest
     monkeypatch.setenv("WORKER_JOB_TYPES", "video.analyze,video.transcode")
     with pytest.raises(RuntimeError, match="video.transcode"):
         load("video_processor")
+
+
+def test_job_metrics_and_correlation_id(jobs: JobStore, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from courier.observability import logger
+
+    job = queued_job(jobs, "text.hash", {"text": "metrics"})
+    logger.registered_handler.setStream(sys.stdout)  # the Logger kept the stdout of its first test
+    invoke("ai_router", delivery(job.job_id, "text.hash"))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    metrics = {m["Name"] for line in lines for d in line.get("_aws", {}).get("CloudWatchMetrics", []) for m in d["Metrics"]}
+    assert {"JobsSucceeded", "JobDuration", "JobAttempts"} <= metrics
+    logged = [line for line in lines if "message" in line and line.get("jobId") == job.job_id]
+    assert logged and all(line["correlation_id"] == job.job_id for line in logged)

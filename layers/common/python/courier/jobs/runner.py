@@ -7,7 +7,6 @@ a job whose worker died is taken again when its lease runs out.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -22,7 +21,7 @@ from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.results import store_result
 from courier.jobs.store import JobStore
 
-logger = logging.getLogger(__name__)
+logger = observability.logger
 
 
 class Verdict(str, Enum):
@@ -76,6 +75,7 @@ class JobRunner:
             busy = CourierError("the job is running elsewhere", code="job_running", status=503, retry_after=claim.retry_after)
             return Outcome(Verdict.RETRY, job.job_id, job.status, busy)
 
+        logger.info("job claimed", extra={"attempt": job.attempts})
         started = time.monotonic()
         try:
             context = JobContext(job=job, input=validate_input(job.type, job.input), bucket=self.bucket)
@@ -94,6 +94,7 @@ class JobRunner:
             # Our lease ran out and another delivery took the job over; it will finish it.
             logger.warning("lease lost before the result was stored; the newer run owns the job")
             return Outcome(Verdict.DONE, job.job_id)
+        logger.info("job succeeded", extra={"attempt": final.attempts, "seconds": round(seconds, 3)})
         observability.count("JobsSucceeded", type=job.type)
         observability.milliseconds("JobDuration", seconds * 1000, type=job.type)
         observability.count("JobAttempts", final.attempts, type=job.type)
@@ -102,6 +103,7 @@ class JobRunner:
 
     def _failed(self, job: Job, error: CourierError, last_attempt: bool) -> Outcome:
         record = JobError(error.code, error.message, error.retryable)
+        logger.warning("job attempt failed", extra={"error": record.to_dict(), "lastAttempt": last_attempt})
         if error.retryable and not last_attempt:
             self.store.finish(job, JobStatus.RETRYING, error=record)
             observability.count("JobsRetried", type=job.type)

@@ -1,0 +1,36 @@
+"""`courier keys create|list|revoke` against the jobs table in (local) AWS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from courier.auth.api_keys import ApiKeyStore, _cache
+from courier.cli import main
+from courier.errors import Unauthorized
+from devstack.aws_resources import create_resources
+from infra.config import CourierConfig
+
+
+def test_create_list_revoke(aws: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    table = create_resources(CourierConfig(stage="cli")).table_name
+    monkeypatch.setenv("TABLE_NAME", table)
+    assert main(["keys", "create", "--tenant", "acme", "--name", "ci", "--json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["apiKey"].startswith("ck_") and created["tenant_id"] == "acme"
+    store = ApiKeyStore(table)
+    assert store.authenticate(created["apiKey"]) == "acme"
+    assert main(["keys", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [k["key_id"] for k in listed] == [created["key_id"]]
+    assert "apiKey" not in listed[0] and created["apiKey"] not in json.dumps(listed)  # never shown again
+    items = __import__("boto3").client("dynamodb").scan(TableName=table)["Items"]
+    assert created["apiKey"] not in json.dumps(items)  # stored hashed only
+    assert main(["keys", "revoke", created["key_id"]]) == 0
+    assert "revoked" in capsys.readouterr().out
+    _cache.clear()
+    with pytest.raises(Unauthorized):
+        store.authenticate(created["apiKey"])
+    assert main(["keys", "revoke", "key_nope"]) == 1
+    assert main(["keys", "create", "--tenant", "bad tenant!"]) == 1
