@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from courier.adapters.worker import WorkerRuntime
-from courier.errors import NotImplementedYet
-from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.jobs.registry import JobRegistry
 from courier.observability import logger
+from courier.video.job import analyze_job
 
 registry = JobRegistry()
-
-
-@registry.register("video.analyze")
-def analyze(context: JobContext) -> JobResult:
-    raise NotImplementedYet("video.analyze jobs are not available in this deployment yet")
-
-
+registry.register("video.analyze")(analyze_job)
 _worker = WorkerRuntime.from_env(registry)
 
 

@@ -1,4 +1,5 @@
-"""`courier`: the command line. Today: API keys (`courier keys create|list|revoke`).
+"""`courier`: the command line: API keys (`courier keys create|list|revoke`) and video
+analysis of local files (`courier video analyze FILE`).
 
 Runs with the caller's AWS credentials against the table named by --table or TABLE_NAME
 (AWS_ENDPOINT_URL points it at the local stack).
@@ -31,7 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("key_id")
     for sub in (create, listing, revoke):
         sub.add_argument("--json", action="store_true", help="machine-readable output")
+    video = commands.add_parser("video", help="video analysis on local files (no AWS)")
+    video_actions = video.add_subparsers(dest="action", required=True)
+    analyze = video_actions.add_parser("analyze", help="cuts, keyframes and metrics of a video file")
+    analyze.add_argument("file")
+    analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
+    analyze.add_argument("--out", help="folder for keyframe JPEGs (default: <name>-keyframes)")
+    analyze.add_argument("--max-keyframes", type=int, default=24)
+    analyze.add_argument("--sample-every", type=float, default=5.0, help="seconds between extra keyframes in long shots")
     args = parser.parse_args(argv)
+
+    if args.command == "video":
+        from courier.video.cli import run
+
+        return run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every)
 
     if not args.table:
         parser.error("no table: pass --table or set TABLE_NAME")

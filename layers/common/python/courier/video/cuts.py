@@ -1,0 +1,84 @@
+"""Hard cuts from a scan: big content changes that are not motion and not a flash."""
+
+from __future__ import annotations
+
+import statistics
+import av
+
+from courier.video.images import content_delta, to_yuv
+from courier.video.scan import THUMB_WIDTH, Scan, fast_decoder
+
+#: A change at least this large (0-255 scale) may be a cut...
+MIN_SCORE = 18.0
+#: ... if it also stands this many times above the recent changes (motion, noise).
+RELATIVE = 3.0
+RECENT = 12
+#: Shots shorter than this are merged into the previous one (PySceneDetect's default is 0.5 s).
+MIN_SHOT_SECONDS = 0.4
+#: A change and its reversal within this time, around frames that match: a flash.
+FLASH_SECONDS = 0.35
+FLASH_MATCH = 0.5
+
+
+def detect(result: Scan) -> list[int]:
+    """Indexes of samples that start a new shot."""
+    samples = result.samples
+    candidates: list[int] = []
+    for i in range(1, len(samples)):
+        recent = [s.score for s in samples[max(1, i - RECENT):i]]
+        floor = statistics.median(recent) if recent else 0.0
+        if samples[i].score >= MIN_SCORE and samples[i].score >= RELATIVE * max(floor, 1.0):
+            candidates.append(i)
+    cuts: list[int] = []
+    skip = set()
+    for n, i in enumerate(candidates):
+        if i in skip:
+            continue
+        flash_end = _flash_end(result, i, candidates[n + 1:])
+        if flash_end is not None:
+            skip.add(flash_end)
+            continue
+        if cuts and samples[i].time - samples[cuts[-1]].time < MIN_SHOT_SECONDS:
+            continue
+        if not cuts and samples[i].time - samples[0].time < MIN_SHOT_SECONDS:
+            continue
+        cuts.append(i)
+    return cuts
+
+
+def _flash_end(result: Scan, start: int, later: list[int]) -> int | None:
+    """The candidate that ends a flash begun at `start`: after it, the picture is the one before."""
+    samples = result.samples
+    for j in later:
+        if samples[j].time - samples[start].time > FLASH_SECONDS:
+            return None
+        if content_delta(result.thumbs[start - 1], result.thumbs[j]) < FLASH_MATCH * samples[start].score:
+            return j
+    return None
+
+
+def refine(path: str, result: Scan, index: int, fps: float) -> float:
+    """The exact first frame of the shot starting at sample `index`.
+
+    Skipped frames between the last sample before and this one may already show the new
+    shot; an I-frame at the cut (what encoders place there) needs no look. Otherwise the
+    short window is decoded in full, from its keyframe.
+    """
+    samples = result.samples
+    here, before = samples[index], samples[index - 1]
+    if here.key or here.time - before.time <= 1.5 / max(fps, 1.0):
+        return here.time
+    with av.open(path) as container:
+        stream = fast_decoder(container, skip_nonref=False)
+        container.seek(int(before.time / stream.time_base), stream=stream, backward=True)
+        old, new = result.thumbs[index - 1], result.thumbs[index]
+        height = old.shape[0]
+        for frame in container.decode(stream):
+            if frame.time is None or frame.time <= before.time + 1e-6:
+                continue
+            if frame.time >= here.time - 1e-6:
+                break
+            thumb = to_yuv(frame.reformat(width=THUMB_WIDTH, height=height, format="rgb24").to_ndarray())
+            if content_delta(thumb, new) < content_delta(thumb, old):
+                return float(frame.time)  # the first skipped frame that already looks like the new shot
+    return here.time

@@ -1,0 +1,30 @@
+"""video.analyze end to end: upload through a presigned URL, enqueue, keyframes in S3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import httpx
+
+from tests.integration.jobs.conftest import Stack
+from tests.support.videos import make_clip
+
+
+def test_video_job_from_upload_to_keyframes(stack: Stack, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "clip.mp4", shots=[1.5, 2.0, 1.5], flashes=[2.5])
+    data = clip.path.read_bytes()
+    upload = stack.api.post("/v1/uploads", json={"contentType": "video/mp4", "sizeBytes": len(data), "filename": "clip.mp4"}, headers=stack.headers()).json()
+    assert httpx.put(upload["uploadUrl"], content=data, headers=upload["headers"]).status_code == 200
+    accepted = stack.submit({"type": "video.analyze", "input": {"videoKey": upload["key"], "options": {"maxKeyframes": 5, "analyze": True}}})
+    job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead", timeout=60)
+    assert job["status"] == "succeeded", job
+    result = job["result"]
+    assert [c["time"] for c in result["cuts"]] == clip.cuts
+    assert result["analysis"]["status"] == "skipped" and "vision model" in result["analysis"]["reason"]
+    s3 = boto3.client("s3")
+    prefix = f"results/acme/{accepted['jobId']}/"
+    for keyframe in result["keyframes"]:
+        assert keyframe["image"].startswith(prefix)
+        assert s3.get_object(Bucket=stack.resources.bucket_name, Key=keyframe["image"])["Body"].read()[:2] == b"\xff\xd8"
+    assert len(result["keyframes"]) == 3

@@ -1,0 +1,87 @@
+"""Test videos with known cuts, encoded with PyAV's libx264 (no ffmpeg binary needed).
+
+Each shot is its own moving scene (a drifting gradient, a moving box and fine noise,
+so that motion never looks like a cut); optional white flashes inside shots are
+false-positive bait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+PALETTES = [
+    ((200, 40, 40), (40, 40, 200)), ((30, 160, 60), (230, 220, 40)), ((20, 20, 20), (240, 240, 240)),
+    ((120, 0, 160), (0, 200, 200)), ((250, 130, 0), (0, 60, 120)), ((90, 90, 90), (170, 40, 120)),
+    ((10, 100, 10), (200, 100, 200)), ((160, 160, 40), (40, 40, 40)),
+]
+
+
+@dataclass
+class Clip:
+    path: Path
+    fps: int
+    width: int
+    height: int
+    cuts: list[float]  # seconds: the first frame of each new shot
+    flashes: list[float] = field(default_factory=list)
+    duration: float = 0.0
+
+
+def make_clip(
+    path: Path, *, shots: list[float], fps: int = 30, width: int = 320, height: int = 568,
+    flashes: list[float] = (), audio: bool = False, gop: int | None = None, seed: int = 7,
+    preset: str = "ultrafast",
+) -> Clip:
+    """`shots`: the length of each shot in seconds; `flashes`: times of 2-frame white flashes."""
+    rng = np.random.default_rng(seed)
+    container = av.open(str(path), mode="w")
+    stream = container.add_stream("libx264", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    options = {"preset": preset, "crf": "23"}
+    if gop:
+        options.update({"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0"})
+    stream.options = options
+    audio_stream = container.add_stream("aac", rate=44100) if audio else None
+    flash_frames = {round(t * fps) + k for t in flashes for k in (0, 1)}
+    cuts, frame_index = [], 0
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    for shot, seconds in enumerate(shots):
+        if shot:
+            cuts.append(frame_index / fps)
+        a, b = (np.array(c, dtype=np.float32) for c in PALETTES[shot % len(PALETTES)])
+        for i in range(round(seconds * fps)):
+            t = i / fps
+            ramp = ((xs / width + ys / height) / 2 + 0.15 * np.sin(t * 2.0)) % 1.0
+            image = a * (1 - ramp[..., None]) + b * ramp[..., None]
+            bx = int((0.1 + 0.6 * ((t * 0.3 + shot * 0.17) % 1.0)) * width)
+            by = int((0.2 + 0.5 * ((t * 0.2 + shot * 0.31) % 1.0)) * height)
+            image[by:by + height // 6, bx:bx + width // 5] = b[::-1]
+            image += rng.normal(0, 6, image.shape[:2])[..., None]
+            if frame_index in flash_frames:
+                image = np.full_like(image, 250.0)
+            frame = av.VideoFrame.from_ndarray(np.clip(image, 0, 255).astype(np.uint8), format="rgb24")
+            frame.pts = frame_index
+            frame.time_base = Fraction(1, fps)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            frame_index += 1
+    for packet in stream.encode():
+        container.mux(packet)
+    if audio_stream is not None:
+        samples = int(44100 * frame_index / fps)
+        tone = (0.1 * np.sin(np.arange(samples) * 2 * np.pi * 440 / 44100)).astype(np.float32)[None, :]
+        for start in range(0, samples, 1024):
+            chunk = av.AudioFrame.from_ndarray(tone[:, start:start + 1024], format="fltp", layout="mono")
+            chunk.sample_rate = 44100
+            chunk.pts = start
+            for packet in audio_stream.encode(chunk):
+                container.mux(packet)
+        for packet in audio_stream.encode():
+            container.mux(packet)
+    container.close()
+    return Clip(path, fps, width, height, cuts, list(flashes), frame_index / fps)
