@@ -1,18 +1,28 @@
-"""Hard cuts from a scan: big content changes that are not motion and not a flash."""
+"""Hard cuts from a scan: big changes of layout or colours that are not motion and not a flash.
+
+Two signals, because each fails somewhere: the layout of pooled blocks changes at a cut
+but also under fast motion; the colour histogram barely moves under motion, even in
+chaotic textures that change every pixel every frame, but can stay put across a cut
+between two similar scenes. A cut is a layout change far above the recent ones, or a
+colour change no motion makes.
+"""
 
 from __future__ import annotations
 
 import statistics
 import av
 
-from courier.video.images import content_delta, to_yuv
-from courier.video.scan import THUMB_WIDTH, Scan, fast_decoder
+from courier.video.images import layout_delta, pooled
+from courier.video.scan import Scan, fast_decoder, thumbnail
 
-#: A change at least this large (0-255 scale) may be a cut...
-MIN_SCORE = 18.0
+#: A layout change at least this large (0-255 scale) may be a cut...
+MIN_SCORE = 15.0
 #: ... if it also stands this many times above the recent changes (motion, noise).
-RELATIVE = 3.0
+RELATIVE = 2.5
 RECENT = 12
+#: A colour change this large (0-6 scale) with a real layout change is a cut whatever the motion.
+COLOUR_CUT = 1.8
+COLOUR_MIN_SCORE = 8.0
 #: Shots shorter than this are merged into the previous one (PySceneDetect's default is 0.5 s).
 MIN_SHOT_SECONDS = 0.4
 #: A change and its reversal within this time, around frames that match: a flash.
@@ -25,9 +35,12 @@ def detect(result: Scan) -> list[int]:
     samples = result.samples
     candidates: list[int] = []
     for i in range(1, len(samples)):
+        sample = samples[i]
         recent = [s.score for s in samples[max(1, i - RECENT):i]]
         floor = statistics.median(recent) if recent else 0.0
-        if samples[i].score >= MIN_SCORE and samples[i].score >= RELATIVE * max(floor, 1.0):
+        by_layout = sample.score >= MIN_SCORE and sample.score >= RELATIVE * max(floor, 1.0)
+        by_colour = sample.colour >= COLOUR_CUT and sample.score >= COLOUR_MIN_SCORE
+        if by_layout or by_colour:
             candidates.append(i)
     cuts: list[int] = []
     skip = set()
@@ -52,7 +65,7 @@ def _flash_end(result: Scan, start: int, later: list[int]) -> int | None:
     for j in later:
         if samples[j].time - samples[start].time > FLASH_SECONDS:
             return None
-        if content_delta(result.thumbs[start - 1], result.thumbs[j]) < FLASH_MATCH * samples[start].score:
+        if layout_delta(result.layouts[start - 1], result.layouts[j]) < FLASH_MATCH * samples[start].score:
             return j
     return None
 
@@ -69,16 +82,17 @@ def refine(path: str, result: Scan, index: int, fps: float) -> float:
     if here.key or here.time - before.time <= 1.5 / max(fps, 1.0):
         return here.time
     with av.open(path) as container:
+        # Every frame from the keyframe: switching skipping off at the window is not exact
+        # under frame threading (frames already in flight keep the old setting).
         stream = fast_decoder(container, skip_nonref=False)
         container.seek(int(before.time / stream.time_base), stream=stream, backward=True)
-        old, new = result.thumbs[index - 1], result.thumbs[index]
-        height = old.shape[0]
+        old, new = result.layouts[index - 1], result.layouts[index]
         for frame in container.decode(stream):
             if frame.time is None or frame.time <= before.time + 1e-6:
                 continue
             if frame.time >= here.time - 1e-6:
                 break
-            thumb = to_yuv(frame.reformat(width=THUMB_WIDTH, height=height, format="rgb24").to_ndarray())
-            if content_delta(thumb, new) < content_delta(thumb, old):
+            layout = pooled(thumbnail(frame))
+            if layout_delta(layout, new) < layout_delta(layout, old):
                 return float(frame.time)  # the first skipped frame that already looks like the new shot
     return here.time

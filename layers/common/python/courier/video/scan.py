@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from courier.video.errors import bad_video
-from courier.video.images import content_delta, sharpness, to_yuv
+from courier.video.images import histogram, histogram_delta, layout_delta, pooled, sharpness
 
 THUMB_WIDTH = 64
 
@@ -25,19 +25,43 @@ THUMB_WIDTH = 64
 class Sample:
     time: float
     key: bool  # an I-frame
-    score: float  # content change from the previous sample
+    score: float  # layout change (pooled blocks) from the previous sample, 0-255
+    colour: float  # histogram change from the previous sample, 0-6
     luma: float
     sharpness: float
-    motion: float
+
+    @property
+    def motion(self) -> float:
+        return self.score
 
 
 @dataclass
 class Scan:
     samples: list[Sample] = field(default_factory=list)
-    thumbs: list[np.ndarray] = field(default_factory=list)  # YUV thumbnails, for flash checks
+    #: Pooled thumbnails and histograms, for flash checks.
+    layouts: list[np.ndarray] = field(default_factory=list)
+    histograms: list[np.ndarray] = field(default_factory=list)
 
-    def delta(self, i: int, j: int) -> float:
-        return content_delta(self.thumbs[i], self.thumbs[j])
+
+def thumbnail(frame: av.VideoFrame) -> np.ndarray:
+    """A ~64-pixel-wide YUV thumbnail, by striding the decoded planes (no scaler, no RGB).
+
+    Point sampling is enough to compare frames; it costs a copy of a few thousand bytes
+    where a scaler reads the whole picture.
+    """
+    if frame.format.name not in ("yuv420p", "yuvj420p"):
+        frame = frame.reformat(format="yuv420p")  # 10-bit, 4:2:2...: rare, converted once
+    step = max(2, (frame.width // THUMB_WIDTH) & ~1)
+    planes = [np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size) for plane in frame.planes[:3]]
+    luma = planes[0][: frame.height : step, : frame.width : step]
+    half = step // 2
+    rows, cols = luma.shape
+    chroma = [p[: frame.height // 2 : half, : frame.width // 2 : half][:rows, :cols] for p in planes[1:]]
+    thumb = np.empty((rows, cols, 3), np.float32)
+    thumb[..., 0] = luma
+    thumb[..., 1] = chroma[0] - 128.0
+    thumb[..., 2] = chroma[1] - 128.0
+    return thumb
 
 
 def fast_decoder(container: av.container.InputContainer, *, skip_nonref: bool = True) -> av.video.stream.VideoStream:
@@ -53,20 +77,21 @@ def fast_decoder(container: av.container.InputContainer, *, skip_nonref: bool = 
 def scan(container: av.container.InputContainer, duration: float, progress: Callable[[float], None] | None = None) -> Scan:
     stream = fast_decoder(container)
     result = Scan()
-    height = None
-    previous: np.ndarray | None = None
     try:
         for frame in container.decode(stream):
             if frame.time is None:
                 continue
-            if height is None:
-                height = max(8, round(THUMB_WIDTH * frame.height / frame.width))
-            thumb = to_yuv(frame.reformat(width=THUMB_WIDTH, height=height, format="rgb24").to_ndarray())
-            score = content_delta(previous, thumb) if previous is not None else 0.0
+            thumb = thumbnail(frame)
+            layout, colours = pooled(thumb), histogram(thumb)
+            if result.layouts:
+                score = layout_delta(result.layouts[-1], layout)
+                colour = histogram_delta(result.histograms[-1], colours)
+            else:
+                score = colour = 0.0
             luma = thumb[..., 0]
-            result.samples.append(Sample(float(frame.time), int(frame.pict_type) == 1, score, float(luma.mean()), sharpness(luma), score))
-            result.thumbs.append(thumb)
-            previous = thumb
+            result.samples.append(Sample(float(frame.time), int(frame.pict_type) == 1, score, colour, float(luma.mean()), sharpness(luma)))
+            result.layouts.append(layout)
+            result.histograms.append(colours)
             if progress is not None and duration:
                 progress(min(1.0, float(frame.time) / duration))
     except av.error.InvalidDataError as error:
