@@ -12,7 +12,7 @@ import time
 
 
 def courier(path: str, full: bool) -> list[float]:
-    from courier.video.cuts import detect, refine
+    from courier.video.cuts import detect, refine_all
     from courier.video.pipeline import Options, analyze
     from courier.video.probe import open_video, probe
     from courier.video.scan import scan
@@ -21,8 +21,8 @@ def courier(path: str, full: bool) -> list[float]:
         return [c["time"] for c in analyze(path, Options(), lambda name, data: name)["cuts"]]
     with open_video(path) as container:
         info = probe(container)
-        result = scan(container, info.duration)
-    return [refine(path, result, i, info.fps) for i in detect(result)]
+    result = scan(path, info.duration)
+    return refine_all(path, result, detect(result), info.fps)
 
 
 def pyscenedetect(path: str) -> list[float]:

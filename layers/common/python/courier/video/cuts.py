@@ -96,3 +96,14 @@ def refine(path: str, result: Scan, index: int, fps: float) -> float:
             if layout_delta(layout, new) < layout_delta(layout, old):
                 return float(frame.time)  # the first skipped frame that already looks like the new shot
     return here.time
+
+
+def refine_all(path: str, result: Scan, indexes: list[int], fps: float) -> list[float]:
+    """`refine` for every cut, on all cores (each opens its own decoder)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(indexes) < 2:
+        return [refine(path, result, i, fps) for i in indexes]
+    with ThreadPoolExecutor(min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda i: refine(path, result, i, fps), indexes))

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from courier.video.cuts import detect, refine
+from courier.video.cuts import detect, refine_all
 from courier.video.keyframes import Keyframe, Shot, choose, extract
 from courier.video.probe import VideoInfo, open_video, probe
 from courier.video.scan import Scan, scan
@@ -35,9 +35,9 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
     report = progress or (lambda stage, fraction: None)
     with open_video(path) as container:
         info = probe(container)
-        result = scan(container, info.duration, lambda fraction: report("scan", fraction))
+    result = scan(path, info.duration, lambda fraction: report("scan", fraction))
     cut_indexes = detect(result)
-    cut_times = [round(refine(path, result, i, info.fps), 3) for i in cut_indexes]
+    cut_times = [round(t, 3) for t in refine_all(path, result, cut_indexes, info.fps)]
     end = max(info.duration, result.samples[-1].time + 1 / max(info.fps, 1))
     bounds = [0.0, *cut_times, end]
     shots = [Shot(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]

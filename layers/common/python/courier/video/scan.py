@@ -9,6 +9,8 @@ restores where it matters.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -74,30 +76,74 @@ def fast_decoder(container: av.container.InputContainer, *, skip_nonref: bool = 
     return stream
 
 
-def scan(container: av.container.InputContainer, duration: float, progress: Callable[[float], None] | None = None) -> Scan:
-    stream = fast_decoder(container)
+#: Below this, one decoder: the parallel segments' seeks would cost more than they save.
+PARALLEL_MIN_SECONDS = 8.0
+
+
+def scan(path: str, duration: float, progress: Callable[[float], None] | None = None, *, workers: int | None = None) -> Scan:
+    """Decode the video in time segments, one decoder per core, and stitch the samples.
+
+    Reference frames form a chain a single decoder must follow in order, so one decoder
+    mostly uses one core; segments that start at their own keyframes use them all.
+    """
+    count = workers or min(4, os.cpu_count() or 1)
+    if duration < PARALLEL_MIN_SECONDS:
+        count = 1
+    bounds = [duration * n / count for n in range(count)] + [float("inf")]
+    done = [0.0] * count
+
+    def report(segment: int, seconds: float) -> None:
+        done[segment] = seconds
+        if progress is not None and duration:
+            progress(min(1.0, sum(done) / duration))
+
+    if count == 1:
+        parts = [_scan_segment(path, 0.0, bounds[1], lambda t: report(0, t))]
+    else:
+        with ThreadPoolExecutor(count) as pool:  # PyAV decodes without the GIL
+            futures = [
+                pool.submit(_scan_segment, path, bounds[n], bounds[n + 1], lambda t, n=n: report(n, t - bounds[n]))
+                for n in range(count)
+            ]
+            parts = [future.result() for future in futures]
     result = Scan()
-    try:
-        for frame in container.decode(stream):
-            if frame.time is None:
-                continue
-            thumb = thumbnail(frame)
-            layout, colours = pooled(thumb), histogram(thumb)
+    for part in parts:
+        for time_, key, layout, colours, luma, sharp in part:
             if result.layouts:
                 score = layout_delta(result.layouts[-1], layout)
                 colour = histogram_delta(result.histograms[-1], colours)
             else:
                 score = colour = 0.0
-            luma = thumb[..., 0]
-            result.samples.append(Sample(float(frame.time), int(frame.pict_type) == 1, score, colour, float(luma.mean()), sharpness(luma)))
+            result.samples.append(Sample(time_, key, score, colour, luma, sharp))
             result.layouts.append(layout)
             result.histograms.append(colours)
-            if progress is not None and duration:
-                progress(min(1.0, float(frame.time) / duration))
-    except av.error.InvalidDataError as error:
-        if not result.samples:
-            raise bad_video("corrupt_video", f"the video stream cannot be decoded: {error}") from None
-        # A truncated tail: keep what decoded, as players do.
     if not result.samples:
         raise bad_video("corrupt_video", "no frame of the video could be decoded")
     return result
+
+
+_Decoded = tuple[float, bool, np.ndarray, np.ndarray, float, float]
+
+
+def _scan_segment(path: str, start: float, end: float, progress: Callable[[float], None]) -> list[_Decoded]:
+    decoded: list[_Decoded] = []
+    with av.open(path) as container:
+        stream = fast_decoder(container)
+        if start > 0:
+            container.seek(int(start / stream.time_base), stream=stream, backward=True)
+        try:
+            for frame in container.decode(stream):
+                moment = frame.time
+                if moment is None or moment < start - 1e-6:
+                    continue
+                if moment >= end - 1e-6:
+                    break
+                thumb = thumbnail(frame)
+                luma = thumb[..., 0]
+                decoded.append((float(moment), int(frame.pict_type) == 1, pooled(thumb), histogram(thumb), float(luma.mean()), sharpness(luma)))
+                progress(float(moment))
+        except av.error.InvalidDataError as error:
+            if not decoded and start == 0:
+                raise bad_video("corrupt_video", f"the video stream cannot be decoded: {error}") from None
+            # A truncated tail: keep what decoded, as players do.
+    return decoded
