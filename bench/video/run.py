@@ -5,7 +5,8 @@ flashes as false-positive bait; x264 defaults and a fixed GOP).
 
     python -m bench.video.run [--long]      # --long adds the 180 s videos
 
-Each method runs in its own process (wall and CPU seconds, peak memory are its own).
+Each method runs in its own process (wall and CPU seconds, peak memory are its own),
+three times, interleaved; the tables give each method's median run.
 Writes bench/results/video.json and bench/results/video.md.
 """
 
@@ -104,12 +105,24 @@ def generate(spec: VideoSpec) -> tuple[Path, list[float]]:
     return path, cuts
 
 
+REPEATS = 3
+
+
 def measure(method: str, path: Path) -> dict[str, object]:
     """Run one method in a fresh process; it reports its cuts, times and peak memory."""
     output = subprocess.run(
         [sys.executable, "-m", "bench.video.method", method, str(path)], cwd=ROOT, capture_output=True, text=True, check=True
     )
     return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def measure_all(path: Path) -> dict[str, dict[str, object]]:
+    """Every method REPEATS times, interleaved (drift hits all alike); the median run of each."""
+    runs: dict[str, list[dict[str, object]]] = {method: [] for method in METHODS}
+    for _ in range(REPEATS):
+        for method in METHODS:
+            runs[method].append(measure(method, path))
+    return {method: sorted(found, key=lambda r: r["wall"])[len(found) // 2] for method, found in runs.items()}
 
 
 def score(found: list[float], truth: list[float]) -> dict[str, float]:
@@ -148,8 +161,7 @@ def main() -> None:
     for spec in SPECS + (LONG_SPECS if args.long else []):
         path, truth = generate(spec)
         rows = {}
-        for method in METHODS:
-            run = measure(method, path)
+        for method, run in measure_all(path).items():
             accuracy = score(run["cuts"], truth) if method != "decode-only" else {}
             rows[method] = {**accuracy, **{k: run[k] for k in ("wall", "cpu", "peak_mb")}, "x_realtime": round(spec.seconds / run["wall"], 2)}
             print(f"{spec.name:<32} {method:<14} {json.dumps(rows[method])}", flush=True)
@@ -166,7 +178,7 @@ def main() -> None:
 def write(report: dict[str, object]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "video.json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [f"# Shot-cut benchmark\n\n{report['machine']}; a cut counts within ±{TOLERANCE} s.\n"]
+    lines = [f"# Shot-cut benchmark\n\n{report['machine']}; a cut counts within ±{TOLERANCE} s; median of {REPEATS} interleaved runs.\n"]
     for video in report["videos"]:  # type: ignore[union-attr]
         spec = video["video"]
         lines.append(f"\n## {spec['name']} ({video['cuts']} cuts, {video['flashes']} flashes)\n")

@@ -31,7 +31,7 @@ class LambdaContext:
 
 def _v2_event(
     method: str, path: str, *, query: str, headers: Mapping[str, str], body: bytes | None,
-    domain: str, api_id: str, route_key: str, source_ip: str,
+    domain: str, api_id: str, route_key: str, source_ip: str, base64_body: bool = False,
 ) -> dict[str, Any]:
     now = time.time()
     lowered: dict[str, str] = {}
@@ -79,6 +79,8 @@ def _v2_event(
         event["queryStringParameters"] = params
     if body:
         try:
+            if base64_body:  # API Gateway base64-encodes bodies of binary media types
+                raise UnicodeDecodeError("utf-8", body, 0, 0, "binary media type")
             event["body"] = body.decode("utf-8")
         except UnicodeDecodeError:
             event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
@@ -99,10 +101,12 @@ def http_api_event(
 def function_url_event(
     method: str, path: str = "/", *, query: str = "", headers: Mapping[str, str] | None = None,
     body: bytes | None = None, url_id: str = "localfunctionurl0000000000000000", source_ip: str = "127.0.0.1",
+    base64_body: bool = False,
 ) -> dict[str, Any]:
     return _v2_event(
         method, path, query=query, headers=headers or {}, body=body,
         domain=f"{url_id}.lambda-url.{REGION}.on.aws", api_id=url_id, route_key="$default", source_ip=source_ip,
+        base64_body=base64_body,
     )
 
 
