@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -284,7 +285,8 @@ class JobStore:
                 UpdateExpression=expression,
                 ConditionExpression=f"attribute_exists(pk) AND ({condition})",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={k: v for k, v in values.items() if k in expression or k in condition},
+                # Only the placeholders the expressions use: DynamoDB refuses unused ones.
+                ExpressionAttributeValues={k: v for k, v in values.items() if k in _placeholders(expression, condition)},
                 ReturnValues="ALL_NEW",
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -316,6 +318,10 @@ class JobStore:
         sort = f"{job.created_at}#{job.job_id}"
         item[status_pk[1]] = item[tenant_pk[1]] = {"S": sort}
         return item
+
+
+def _placeholders(*expressions: str) -> set[str]:
+    return set(re.findall(r":[A-Za-z0-9_]+", " ".join(expressions)))
 
 
 class _ConditionFailed(Conflict):
