@@ -23,8 +23,6 @@ class JobStatus(str, Enum):
 
 
 TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED})
-#: Statuses a worker may claim (plus `running` whose lease has expired).
-CLAIMABLE = frozenset({JobStatus.QUEUED, JobStatus.RETRYING})
 #: Statuses POST /v1/jobs/{id}/retry accepts.
 RETRIABLE = frozenset({JobStatus.FAILED, JobStatus.DEAD})
 

@@ -74,7 +74,7 @@ class JobService:
         try:
             sent = self.dispatcher.dispatch(job)
         except Unavailable as error:
-            self.store.mark_undispatched(job.job_id, JobError(UNDISPATCHED, error.message, True))
+            self.store.mark_undispatched(job, JobError(UNDISPATCHED, error.message, True))
             observability.count("JobsUndispatched", type=job.type)
             raise Unavailable(f"{error.message} (job {job.job_id})", code="queues_unavailable", retry_after=5) from None
         observability.count("JobsEnqueued", transport=sent.transport)

@@ -60,9 +60,9 @@ class JobStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3  # deferred: an API cold start that never touches jobs skips it
+            from courier.aws import client  # deferred: a cold start that never touches jobs skips boto3
 
-            self._client = boto3.client("dynamodb")
+            self._client = client("dynamodb")
         return self._client
 
     # --- create and read --------------------------------------------------------------
@@ -146,9 +146,9 @@ class JobStore:
             condition_values={},
         )
 
-    def mark_undispatched(self, job_id: str, error: JobError) -> Job:
+    def mark_undispatched(self, job: Job, error: JobError) -> Job:
         """Neither queue took it: failed, retryable, visible to the caller, never lost."""
-        return self._set_status(job_id, JobStatus.FAILED, error=error, condition_statuses=(JobStatus.QUEUED,))
+        return self._set_status(job.job_id, JobStatus.FAILED, error=error, condition_statuses=(JobStatus.QUEUED,), tenant_id=job.tenant_id)
 
     def requeue(self, tenant_id: str, job_id: str) -> Job:
         """POST /v1/jobs/{id}/retry: a failed or dead job goes back to the queue."""
@@ -158,7 +158,7 @@ class JobStore:
                 f"only failed or dead jobs can be retried; this one is {job.status.value}",
                 code="not_retriable", status=409, retryable=False,
             )
-        return self._set_status(job_id, JobStatus.QUEUED, error=None, condition_statuses=tuple(RETRIABLE), clear=("finishedAt", "lastResponse"))
+        return self._set_status(job_id, JobStatus.QUEUED, error=None, condition_statuses=tuple(RETRIABLE), clear=("finishedAt", "lastResponse"), tenant_id=tenant_id)
 
     def cancel(self, tenant_id: str, job_id: str) -> Job:
         job = self.get_for_tenant(tenant_id, job_id)
@@ -167,7 +167,7 @@ class JobStore:
                 f"only queued jobs can be cancelled; this one is {job.status.value}",
                 code="not_cancellable", status=409, retryable=False,
             )
-        return self._set_status(job_id, JobStatus.CANCELLED, condition_statuses=(JobStatus.QUEUED,), finished=True)
+        return self._set_status(job_id, JobStatus.CANCELLED, condition_statuses=(JobStatus.QUEUED,), finished=True, tenant_id=tenant_id)
 
     # --- running ----------------------------------------------------------------------
     def claim(self, job_id: str, lease_seconds: float) -> Claim:
@@ -217,7 +217,7 @@ class JobStore:
             return self._set_status(
                 job.job_id, status, error=error, condition_statuses=(JobStatus.RUNNING,),
                 extra_condition="leaseToken = :token", extra_values=values, extra_sets=sets,
-                finished=status.terminal, clear=("leaseUntil", "leaseToken"),
+                finished=status.terminal, clear=("leaseUntil", "leaseToken"), tenant_id=job.tenant_id,
             )
         except _ConditionFailed:
             return None
@@ -246,6 +246,7 @@ class JobStore:
         condition_statuses: tuple[JobStatus, ...], extra_condition: str | None = None,
         extra_values: dict[str, Any] | None = None, extra_sets: list[str] | None = None,
         or_running: bool = False, finished: bool = False, clear: tuple[str, ...] = (),
+        tenant_id: str | None = None,
     ) -> Job:
         sets = ["#status = :status", "updatedAt = :now", "gsi1pk = :g1", *(extra_sets or [])]
         values: dict[str, Any] = {":status": {"S": status.value}, ":g1": {"S": ""}, **(extra_values or {})}
@@ -266,16 +267,16 @@ class JobStore:
         elif extra_condition:
             condition = f"({condition}) AND {extra_condition}"
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        return self._update(job_id, expression, values, condition=condition, condition_values=condition_values, gsi_status=status)
+        return self._update(job_id, expression, values, condition=condition, condition_values=condition_values, gsi_status=status, tenant_id=tenant_id)
 
     def _update(
         self, job_id: str, expression: str, values: dict[str, Any], *, condition: str,
-        condition_values: dict[str, Any], gsi_status: JobStatus | None = None,
+        condition_values: dict[str, Any], gsi_status: JobStatus | None = None, tenant_id: str | None = None,
     ) -> Job:
         values = {**values, **condition_values, ":now": {"S": utc_now()}}
         if gsi_status is not None:
-            # The status index key carries the tenant; one read keeps writers simple.
-            tenant = self._tenant_of(job_id)
+            # The status index key carries the tenant: known to most callers, read otherwise.
+            tenant = tenant_id or self._tenant_of(job_id)
             values[":g1"] = {"S": f"TENANT#{tenant}#STATUS#{gsi_status.value}"}
         names = {f"#{n}": n for n in ("status", "error", "result", "resultRef") if f"#{n}" in expression or f"#{n}" in condition}
         try:

@@ -44,7 +44,7 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
     keyframes = choose(result, shots, max_keyframes=options.max_keyframes, sample_every=options.sample_every_seconds)
     report("keyframes", 0.0)
     extract(path, keyframes)
-    for n, keyframe in enumerate(keyframes):
+    for keyframe in keyframes:
         if keyframe.metrics is not None:
             keyframe.metrics["motion"] = _motion_near(result, keyframe.time)
     stored = [
