@@ -19,8 +19,19 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "CourierTest",
     }
 )
-for _name in ("AWS_PROFILE", "QSTASH_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"):
+for _name in ("AWS_PROFILE", "QSTASH_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY",
+              "AZURE_AI_FOUNDRY_ENDPOINT", "COURIER_AI_CATALOG", "COURIER_AI_CATALOG_PARAMETER", "MODEL_KEYS_SECRET_REF"):
     os.environ.pop(_name, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_router() -> Iterator[None]:
+    """Each test starts with no model catalog, connections or cooldowns left by another."""
+    from courier.ai.router import reset_shared_router
+
+    reset_shared_router()
+    yield
+    reset_shared_router()
 
 
 @pytest.fixture(scope="session")

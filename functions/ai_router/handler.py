@@ -1,45 +1,67 @@
 """ai_router Lambda: the routing API (HTTP API events) and a queued worker (QStash, SQS)
-for `ai.route` and the built-in job types."""
+for `ai.route` and the built-in job types.
+
+The worker runtime (signature checks, batch processing) is imported on the first queued
+event only: an HTTP cold start does not pay for what it never uses.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from courier.adapters.http_app import create_app, lambda_handler
+from courier.adapters.http_auth import tenant_dependency
 from courier.adapters.lambda_events import event_kind
-from courier.adapters.worker import WorkerRuntime
-from courier.errors import NotImplementedYet
+from courier.ai.jobs import request_from_input, route_job
+from courier.ai.router import API_DEADLINE_SECONDS, shared_router
+from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.builtin import register_builtins
-from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.jobs.inputs import AiRouteInput
+from courier.jobs.registry import JobRegistry
 from courier.observability import logger
+from courier.settings import ApiSettings, WorkerSettings
+
+settings = ApiSettings.from_env()
+worker_settings = WorkerSettings.from_env()
+Tenant = tenant_dependency(ApiKeyStore(settings.table_name))
+router = shared_router()
 
 app = create_app(
     title="Courier AI router",
-    description="Routes a prompt by task type to the right model deployment, with fallbacks.",
+    description="Routes a prompt by task type to the right model deployment, with retries and fallbacks.",
 )
 registry = JobRegistry()
 register_builtins(registry)
+registry.register("ai.route")(route_job(worker_settings.timeout_seconds))
 
 
 @app.post("/v1/route", tags=["ai"], summary="Answer a prompt with the model for its task type")
-def route() -> None:
-    raise NotImplementedYet("AI routing is not available in this deployment yet")
+def route(body: AiRouteInput, tenant_id: Tenant) -> dict[str, Any]:
+    result = router.route(request_from_input(body), deadline_seconds=API_DEADLINE_SECONDS)
+    logger.info(
+        "routed",
+        extra={"tenant": tenant_id, "route": result.route, "deployment": result.deployment.name,
+               "attempts": len(result.attempts), "latencyMs": round(result.latency_ms, 1), "costUsd": result.cost_usd},
+    )
+    return result.to_dict()
 
 
-@app.get("/v1/models", tags=["ai"], summary="Model deployments and routes")
-def models() -> None:
-    raise NotImplementedYet("the model catalog is not available in this deployment yet")
-
-
-@registry.register("ai.route")
-def ai_route(context: JobContext) -> JobResult:
-    raise NotImplementedYet("ai.route jobs are not available in this deployment yet")
+@app.get("/v1/models", tags=["ai"], summary="Model deployments, routes and cooldowns")
+def models(tenant_id: Tenant) -> dict[str, Any]:
+    return router.models()
 
 
 _http = lambda_handler(app)
-_worker = WorkerRuntime.from_env(registry)
+_worker: Any = None
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict, context: object) -> dict:
+    global _worker
     if event_kind(event) == "http_api":
         return _http(event, context)
+    if _worker is None:
+        from courier.adapters.worker import WorkerRuntime
+
+        _worker = WorkerRuntime.from_env(registry, worker_settings)
     return _worker(event, context)

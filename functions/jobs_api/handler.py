@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from courier.adapters.http_app import create_app, lambda_handler
+from courier.adapters.http_auth import tenant_dependency
 from courier.auth.api_keys import ApiKeyStore
 from courier.errors import Misconfigured
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, routes_from_json
@@ -48,18 +49,7 @@ app = create_app(
 )
 
 
-def tenant(
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
-) -> str:
-    """The caller's tenant, from `Authorization: Bearer <key>` or `x-api-key`."""
-    key = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        key = authorization[7:].strip()
-    return keys.authenticate(key)
-
-
-Tenant = Annotated[str, Depends(tenant)]
+Tenant = tenant_dependency(keys)
 
 
 class JobRequest(BaseModel):

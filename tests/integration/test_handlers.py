@@ -64,17 +64,6 @@ def test_health_docs_and_openapi(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name, method, path",
-    [("ai_router", "POST", "/v1/route"), ("ai_router", "GET", "/v1/models")],
-)
-def test_later_features_answer_with_the_error_shape(name: str, method: str, path: str) -> None:
-    response = invoke(name, http_api_event(method, path, body={} if method == "POST" else None))
-    assert response["statusCode"] == 501
-    assert body(response) == {"error": {"code": "not_implemented", "message": body(response)["error"]["message"]}}
-    assert "not available" in body(response)["error"]["message"]
-
-
-@pytest.mark.parametrize(
     "method, path",
     [("POST", "/v1/jobs"), ("GET", "/v1/jobs"), ("GET", "/v1/jobs/j-1"), ("POST", "/v1/jobs/j-1/retry"),
      ("DELETE", "/v1/jobs/j-1"), ("POST", "/v1/uploads")],
@@ -122,17 +111,17 @@ def delivery(job_id: str, job_type: str, *, key: str = CURRENT_KEY, url: str = W
 INPUTS = {"video.analyze": {"videoKey": "uploads/acme/v.mp4"}, "ai.route": {"type": "generation", "prompt": "hi"}}
 
 
-def test_signed_delivery_runs_the_job_and_a_pending_feature_is_retried(jobs: JobStore) -> None:
+def test_signed_delivery_runs_the_job_and_a_missing_model_is_retried(jobs: JobStore) -> None:
     name, job_type = "ai_router", "ai.route"
     job = queued_job(jobs, job_type, INPUTS[job_type])
     for event in (delivery(job.job_id, job_type), delivery(job.job_id, job_type, key=NEXT_KEY, binary=True)):
         response = invoke(name, event)
-        # The type is registered but its behaviour lands later: retryable (5xx), so QStash
-        # keeps the message (and its DLQ holds it) instead of losing it.
-        assert response["statusCode"] == 501, response
-        assert body(response)["error"]["code"] == "not_implemented"
+        # No model endpoint is configured here: retryable (5xx), so QStash keeps the
+        # message (and its DLQ holds it) until an operator configures one.
+        assert response["statusCode"] == 503, response
+        assert body(response)["error"]["code"] == "no_deployment"
     stored = jobs.get(job.job_id)
-    assert stored.status is JobStatus.RETRYING and stored.attempts == 2 and stored.error.code == "not_implemented"
+    assert stored.status is JobStatus.RETRYING and stored.attempts == 2 and stored.error.code == "no_deployment"
 
 
 def test_a_video_job_without_its_upload_fails_for_good(jobs: JobStore) -> None:
@@ -191,7 +180,7 @@ def test_sqs_batch_reports_only_what_should_be_retried(jobs: JobStore) -> None:
     name, job_type = "ai_router", "ai.route"
     job = queued_job(jobs, job_type, INPUTS[job_type])
     event = sqs_event(
-        json.dumps({"jobId": job.job_id, "type": job_type}),  # registered, lands later: retry
+        json.dumps({"jobId": job.job_id, "type": job_type}),  # no model configured yet: retry
         "garbage",  # can never succeed: removed (logged), not retried forever
         json.dumps({"jobId": "j-3", "type": "no.such.type"}),  # not ours: removed
     )

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import boto3
 import httpx
+import pytest
 
 from tests.integration.jobs.conftest import Stack
+from devstack.model_server import ModelServer
+from tests.support.models import catalog_override
 from tests.support.videos import make_clip
 
 
-def test_video_job_from_upload_to_keyframes(stack: Stack, tmp_path: Path) -> None:
+@pytest.fixture
+def models(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
+    """Model deployments (a fake OpenAI-compatible server) configured for the workers."""
+    with ModelServer() as server:
+        monkeypatch.setenv("AZURE_AI_FOUNDRY_ENDPOINT", server.url)
+        monkeypatch.setenv("COURIER_AI_CATALOG", catalog_override(server.url))
+        yield server
+
+
+def test_video_job_from_upload_to_keyframes_and_captions(stack: Stack, models: ModelServer, tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "clip.mp4", shots=[1.5, 2.0, 1.5], flashes=[2.5])
     data = clip.path.read_bytes()
     upload = stack.api.post("/v1/uploads", json={"contentType": "video/mp4", "sizeBytes": len(data), "filename": "clip.mp4"}, headers=stack.headers()).json()
@@ -21,7 +34,9 @@ def test_video_job_from_upload_to_keyframes(stack: Stack, tmp_path: Path) -> Non
     assert job["status"] == "succeeded", job
     result = job["result"]
     assert [c["time"] for c in result["cuts"]] == clip.cuts
-    assert result["analysis"]["status"] == "skipped" and "vision model" in result["analysis"]["reason"]
+    analysis = result["analysis"]
+    assert analysis["status"] == "done" and [c["time"] for c in analysis["captions"]] == [k["time"] for k in result["keyframes"]]
+    assert len(models.calls("Phi-4-multimodal-instruct")) == len(result["keyframes"]) and analysis["summary"]["text"]
     s3 = boto3.client("s3")
     prefix = f"results/acme/{accepted['jobId']}/"
     for keyframe in result["keyframes"]:

@@ -40,12 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     analyze.add_argument("--out", help="folder for keyframe JPEGs (default: <name>-keyframes)")
     analyze.add_argument("--max-keyframes", type=int, default=24)
     analyze.add_argument("--sample-every", type=float, default=5.0, help="seconds between extra keyframes in long shots")
+    analyze.add_argument("--analysis", action=argparse.BooleanOptionalAction, default=None,
+                         help="caption keyframes with the AI router's vision model (default: when one is configured)")
     args = parser.parse_args(argv)
 
     if args.command == "video":
         from courier.video.cli import run
 
-        return run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every)
+        return run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every, analyze_frames=args.analysis)
 
     if not args.table:
         parser.error("no table: pass --table or set TABLE_NAME")

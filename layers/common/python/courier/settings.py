@@ -20,6 +20,7 @@ class WorkerSettings:
     max_receive_count: int
     table_name: str
     bucket_name: str | None
+    timeout_seconds: float
     #: How long a claim holds a job: a little over the function's timeout, so a worker
     #: that died mid-job frees it soon after Lambda would have stopped it anyway.
     lease_seconds: float
@@ -36,6 +37,7 @@ class WorkerSettings:
             max_receive_count=int(env.get("WORKER_MAX_RECEIVE_COUNT", "5")),
             table_name=env.get("TABLE_NAME", ""),
             bucket_name=env.get("BUCKET_NAME") or None,
+            timeout_seconds=timeout,
             lease_seconds=float(env.get("JOB_LEASE_SECONDS", str(timeout + 30))),
         )
 

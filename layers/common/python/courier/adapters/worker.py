@@ -46,8 +46,8 @@ class WorkerRuntime:
         self.max_receive_count = max_receive_count
 
     @classmethod
-    def from_env(cls, registry: JobRegistry) -> "WorkerRuntime":
-        settings = WorkerSettings.from_env()
+    def from_env(cls, registry: JobRegistry, settings: WorkerSettings | None = None) -> "WorkerRuntime":
+        settings = settings or WorkerSettings.from_env()
         missing = set(settings.job_types) - set(registry.job_types)
         if missing:
             raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")

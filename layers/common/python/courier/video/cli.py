@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from courier.errors import CourierError
-from courier.video.pipeline import Options, analyze
+from courier.video.pipeline import Describe, Options, analyze
 
 
-def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample_every: float) -> int:
+def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample_every: float, analyze_frames: bool | None = None) -> int:
     source = Path(file)
     if not source.is_file():
         print(f"courier: no such file: {file}", file=sys.stderr)
@@ -25,7 +25,7 @@ def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample
 
     bar = _Bar() if sys.stderr.isatty() else None
     try:
-        result = analyze(str(source), Options(max_keyframes, sample_every), save, bar.update if bar else None)
+        result = analyze(str(source), Options(max_keyframes, sample_every), save, bar.update if bar else None, _describer(analyze_frames))
     except CourierError as error:
         if bar:
             bar.close()
@@ -42,7 +42,27 @@ def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample
         print(f"shots {metrics['shots']}, cuts/min {metrics['cutsPerMinute']}, first cut {metrics['firstCut']}, hook {metrics['hookScore']}/100")
         print("cuts: " + (", ".join(f"{c['time']:.2f}s" for c in result["cuts"]) or "none"))
         print(f"{len(result['keyframes'])} keyframes in {folder}/ ({result['processing']['seconds']} s)")
+        print(_analysis_line(result["analysis"]))
     return 0
+
+
+def _describer(requested: bool | None) -> Describe | None:
+    """Captions through the AI router when a vision model is configured (the catalog's
+    environment: AZURE_AI_FOUNDRY_ENDPOINT, COURIER_AI_CATALOG); never a failure."""
+    if requested is False:
+        return None
+    from courier.ai.router import shared_router
+    from courier.video.analysis import analyze_frames
+
+    return lambda frames: analyze_frames(frames, shared_router(), requested=requested)
+
+
+def _analysis_line(analysis: dict) -> str:
+    if analysis["status"] == "skipped":
+        return f"analysis: skipped ({analysis['reason']})"
+    summary = analysis.get("summary", {})
+    text = summary.get("text") or summary.get("reason") or summary.get("error", {}).get("message", "")
+    return f"analysis: {analysis['status']}, {len(analysis['captions'])} captions, ${analysis['costUsd']:.4f}; summary: {text}"
 
 
 class _Bar:

@@ -1,14 +1,17 @@
-"""The `video.analyze` job: fetch, analyze, keyframes to results/{tenant}/{jobId}/."""
+"""The `video.analyze` job: fetch, analyze, keyframes to results/{tenant}/{jobId}/, and
+captions plus a summary through the AI router when a vision model is configured."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+from courier.ai.router import shared_router
 from courier.errors import CourierError, Misconfigured
 from courier.jobs.inputs import VideoAnalyzeInput
 from courier.jobs.registry import JobContext, JobResult
 from courier.jobs.results import results_prefix
+from courier.video.analysis import analyze_frames
 from courier.video.fetch import fetch_s3, fetch_url
 from courier.video.pipeline import DEFAULT_MAX_KEYFRAMES, DEFAULT_SAMPLE_EVERY, Options, analyze
 
@@ -34,12 +37,13 @@ def analyze_job(context: JobContext) -> JobResult:
         else:
             assert spec.video_url is not None
             fetch_url(spec.video_url, path)
-        result = analyze(str(path), options, lambda name, data: _put(context.bucket, prefix + name, data))
+        result = analyze(
+            str(path),
+            options,
+            lambda name, data: _put(context.bucket, prefix + name, data),
+            describe=lambda frames: analyze_frames(frames, shared_router(), requested=spec.options.analyze),
+        )
     result["source"] = {"videoKey": spec.video_key} if spec.video_key else {"videoUrl": spec.video_url}
-    result["analysis"] = {
-        "status": "skipped",
-        "reason": "no vision model is configured (the AI router is not deployed yet)" if spec.options.analyze else "not requested",
-    }
     return result
 
 

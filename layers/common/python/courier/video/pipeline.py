@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from courier.video.analysis import Frame, skipped
 from courier.video.cuts import detect, refine_all
 from courier.video.keyframes import Keyframe, Shot, choose, extract
 from courier.video.probe import VideoInfo, open_video, probe
@@ -22,6 +23,8 @@ HOOK_SECONDS = 3.0
 
 Save = Callable[[str, bytes], str]
 Progress = Callable[[str, float], None]
+#: Captions and a summary for the stored keyframes (courier.video.analysis), or None.
+Describe = Callable[[list[Frame]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Options:
     sample_every_seconds: float = DEFAULT_SAMPLE_EVERY
 
 
-def analyze(path: str, options: Options, save: Save, progress: Progress | None = None) -> dict[str, Any]:
+def analyze(path: str, options: Options, save: Save, progress: Progress | None = None, describe: Describe | None = None) -> dict[str, Any]:
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
     with open_video(path) as container:
@@ -58,6 +61,8 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
         for n, k in enumerate(keyframes)
         if k.jpeg
     ]
+    report("analysis", 0.0)
+    analysis = describe([Frame(round(k.time, 3), k.jpeg) for k in keyframes if k.jpeg]) if describe else skipped("not requested")
     report("done", 1.0)
     return {
         "video": info.to_dict(),
@@ -65,6 +70,7 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
         "shots": [{"start": round(s.start, 3), "end": round(s.end, 3), "length": round(s.length, 3)} for s in shots],
         "keyframes": stored,
         "metrics": video_metrics(info, shots, cut_times, result, keyframes),
+        "analysis": analysis,
         "processing": {"seconds": round(time.monotonic() - started, 3), "framesDecoded": len(result.samples)},
     }
 

@@ -1,0 +1,35 @@
+"""The `ai.route` job: the API's routing, for calls longer than API Gateway's 30 s."""
+
+from __future__ import annotations
+
+from courier.ai.request import ChatRequest
+from courier.ai.router import shared_router
+from courier.jobs.inputs import AiRouteInput
+from courier.jobs.registry import JobContext, JobHandler, JobResult
+
+#: Left of the function's timeout for storing the result and answering the queue.
+FINISH_MARGIN_SECONDS = 20.0
+
+
+def request_from_input(spec: AiRouteInput) -> ChatRequest:
+    return ChatRequest.build(
+        spec.type,
+        prompt=spec.prompt,
+        messages=spec.messages,
+        images=spec.images,
+        max_tokens=spec.max_tokens,
+        temperature=spec.temperature,
+        json=spec.json_output,
+    )
+
+
+def route_job(function_timeout_seconds: float) -> JobHandler:
+    """The job handler, with a deadline that leaves the function time to finish."""
+    deadline = max(10.0, function_timeout_seconds - FINISH_MARGIN_SECONDS)
+
+    def run(context: JobContext) -> JobResult:
+        spec = context.input
+        assert isinstance(spec, AiRouteInput)
+        return shared_router().route(request_from_input(spec), deadline_seconds=deadline).to_dict()
+
+    return run

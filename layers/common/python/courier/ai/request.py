@@ -1,0 +1,97 @@
+"""What the router is asked: messages in the OpenAI chat shape, images, and limits.
+
+One type for the three doors in (the HTTP API, the `ai.route` job, the in-process
+library call), so they route identically.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from courier.errors import InvalidInput
+
+_DATA_URL = re.compile(r"data:image/(?:png|jpeg|jpg|webp|gif);base64,")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
+MAX_IMAGE_URL_CHARS = 20 * 1024 * 1024
+_ROLES = {"system", "user", "assistant", "developer"}
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    type: str
+    messages: tuple[dict[str, Any], ...]
+    images: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    temperature: float | None = None
+    json: bool = False
+
+    @classmethod
+    def build(
+        cls,
+        type: str,
+        *,
+        prompt: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        images: list[str] | tuple[str, ...] | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        json: bool | None = None,
+    ) -> "ChatRequest":
+        if (prompt is None) == (messages is None):
+            raise InvalidInput("give exactly one of prompt or messages")
+        chat = [{"role": "user", "content": prompt}] if prompt is not None else _checked_messages(messages or [])
+        for image in images or ():
+            _check_image(image)
+        return cls(type, tuple(chat), tuple(images or ()), max_tokens, temperature, bool(json))
+
+    @property
+    def required(self) -> frozenset[str]:
+        needs = {"text"}
+        if self.images:
+            needs.add("vision")
+        if self.json:
+            needs.add("json")
+        return frozenset(needs)
+
+    def estimated_input_tokens(self) -> int:
+        """About four characters a token, plus what the images cost: enough to tell a 16k
+        window from a 128k one, not a bill."""
+        chars = sum(len(_text_of(m.get("content"))) for m in self.messages)
+        return chars // 4 + 1000 * len(self.images)
+
+
+def image_data_url(data: bytes, mime: str = "image/jpeg") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _checked_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not messages:
+        raise InvalidInput("messages must not be empty")
+    for n, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            raise InvalidInput(f"messages[{n}] needs a role of {sorted(_ROLES)}")
+        content = message.get("content")
+        if not isinstance(content, (str, list)):
+            raise InvalidInput(f"messages[{n}].content must be a string or a list of parts")
+    return [dict(m) for m in messages]
+
+
+def _check_image(image: str) -> None:
+    if not isinstance(image, str) or len(image) > MAX_IMAGE_URL_CHARS:
+        raise InvalidInput("an image must be a data URL or https URL of at most 20 MB", code="invalid_image")
+    if image.startswith("https://"):
+        return
+    prefix = _DATA_URL.match(image)
+    if prefix is None or not _BASE64.fullmatch(image, prefix.end()):
+        raise InvalidInput("images must be data:image/(png|jpeg|webp|gif);base64,… or https:// URLs", code="invalid_image")
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""

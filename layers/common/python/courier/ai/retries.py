@@ -1,0 +1,70 @@
+"""When to try again: the upstream's Retry-After when it gives one, else a jittered
+exponential backoff; and which deployments are cooling down after failing."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+#: The deployment, not the request, is wrong: its key, its name, its permissions.
+DEPLOYMENT_STATUSES = frozenset({401, 403, 404})
+
+
+def is_retryable(status: int) -> bool:
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """`retry-after-ms` (Azure OpenAI's) wins over `retry-after` (seconds or an HTTP date)."""
+    if (millis := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
+    except (TypeError, ValueError):
+        return None
+
+
+def backoff_seconds(attempt: int, base: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Attempt n waits between half and all of base·2^(n-1) ("equal jitter"): never zero,
+    never in lockstep with other callers."""
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return ceiling / 2 + rand() * ceiling / 2
+
+
+class Cooldowns:
+    """Deployments that failed recently, shared by every request in this process, so a
+    warm Lambda stops sending traffic to a deployment that just failed."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def cool(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self._until[name] = max(self._until.get(name, 0.0), self._clock() + seconds)
+
+    def remaining(self, name: str) -> float:
+        with self._lock:
+            return max(0.0, self._until.get(name, 0.0) - self._clock())
+
+    def clear(self, name: str | None = None) -> None:
+        with self._lock:
+            if name is None:
+                self._until.clear()
+            else:
+                self._until.pop(name, None)
