@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk
 
-.PHONY: venv test synth package qstash bench-qstash bench-video clean
+.PHONY: venv test synth package qstash bench-qstash bench-video bench-router clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,10 @@ bench-qstash: venv
 bench-video: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench.video.run $(BENCH_ARGS)
+
+bench-router: venv
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) -m bench.router.run $(BENCH_ARGS)
 
 clean:
 	rm -rf cdk.out .build

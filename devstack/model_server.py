@@ -49,8 +49,12 @@ class Received:
 
 
 class ModelServer:
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, api_key: str | None = None) -> None:
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, api_key: str | None = None, failing: tuple[str, ...] = ()
+    ) -> None:
         self.host, self.port, self.latency, self.api_key = host, port, latency, api_key
+        #: Models that always answer 503 (the benchmark's fallback scenario).
+        self.failing = set(failing)
         self.received: list[Received] = []
         self._scripts: dict[str, deque[Step]] = defaultdict(deque)
         self._lock = threading.Lock()
@@ -89,7 +93,7 @@ class ModelServer:
         with self._lock:
             self.received.append(Received(request.path, dict(request.query), dict(request.headers), body, time.time()))
             scripted = self._scripts[body.get("model", "")]
-            step = scripted.popleft() if scripted else Step()
+            step = scripted.popleft() if scripted else Step(503) if body.get("model") in self.failing else Step()
         if self.api_key is not None and self.api_key not in (
             request.headers.get("api-key"), request.headers.get("authorization", "").removeprefix("Bearer ")
         ):
@@ -183,8 +187,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--fail-model", action="append", default=[], help="a model that always answers 503")
     args = parser.parse_args()
-    server = ModelServer(host=args.host, port=args.port, latency=args.latency_ms / 1000)
+    server = ModelServer(host=args.host, port=args.port, latency=args.latency_ms / 1000, failing=tuple(args.fail_model))
     web.run_app(server.app(), host=args.host, port=args.port, access_log=None, print=lambda *_: None)
 
 

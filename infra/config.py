@@ -74,6 +74,11 @@ class CourierConfig:
     #: SecureString. Both hold JSON (see README, "Secrets").
     qstash_secret: str = "courier/dev/qstash"
     model_keys_secret: str = "courier/dev/model-keys"
+    #: The Azure AI Foundry resource the default model catalog points at
+    #: (`https://<resource>.services.ai.azure.com`); unset, no model is configured.
+    ai_foundry_endpoint: str | None = None
+    #: An SSM String parameter holding a catalog override (JSON), read at run time.
+    ai_catalog_parameter: str | None = None
     dispatch_mode: str = "auto"
     #: QStash's API endpoint (the EU and US regions have their own).
     qstash_url: str = "https://qstash.upstash.io"
@@ -149,6 +154,10 @@ class CourierConfig:
     def validate(self) -> None:
         if self.dispatch_mode not in ("auto", "qstash", "sqs"):
             raise ValueError(f"dispatchMode must be auto, qstash or sqs, not {self.dispatch_mode!r}")
+        if self.ai_foundry_endpoint and not self.ai_foundry_endpoint.startswith("https://"):
+            raise ValueError("aiFoundryEndpoint must be an https:// URL")
+        if self.ai_catalog_parameter and not self.ai_catalog_parameter.startswith("/"):
+            raise ValueError("aiCatalogParameter must be an SSM parameter name starting with /")
         for spec in self.workers:
             if not 1 <= spec.timeout_seconds <= 900:
                 raise ValueError(f"{spec.name}: Lambda timeouts are 1 to 900 seconds")
@@ -176,6 +185,8 @@ _CONTEXT_KEYS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("alarmEmail", "alarm_email", str),
     ("qstashSecret", "qstash_secret", str),
     ("modelKeysSecret", "model_keys_secret", str),
+    ("aiFoundryEndpoint", "ai_foundry_endpoint", str),
+    ("aiCatalogParameter", "ai_catalog_parameter", str),
     ("dispatchMode", "dispatch_mode", str),
     ("qstashUrl", "qstash_url", str),
     ("apiRateLimit", "api_rate_limit", int),

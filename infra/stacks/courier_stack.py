@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
@@ -54,11 +55,19 @@ class CourierStack(Stack):
             "QSTASH_SECRET_REF": qstash_secret.runtime_reference,
         }
 
+        model_env = {"MODEL_KEYS_SECRET_REF": model_keys.runtime_reference}
+        if config.ai_foundry_endpoint:
+            model_env["AZURE_AI_FOUNDRY_ENDPOINT"] = config.ai_foundry_endpoint
+        catalog_parameter = None
+        if config.ai_catalog_parameter:
+            model_env["COURIER_AI_CATALOG_PARAMETER"] = config.ai_catalog_parameter
+            catalog_parameter = ssm.StringParameter.from_string_parameter_name(self, "AiCatalogParameter", config.ai_catalog_parameter)
+
         self.workers: dict[str, QueuedWorker] = {}
         for spec in config.workers:
             env = dict(common_env)
             if spec.name in MODEL_KEY_USERS:
-                env["MODEL_KEYS_SECRET_REF"] = model_keys.runtime_reference
+                env.update(model_env)
             worker = QueuedWorker(
                 self,
                 _construct_id(spec.name),
@@ -74,6 +83,8 @@ class CourierStack(Stack):
             qstash_secret.grant_read(worker.function)
             if spec.name in MODEL_KEY_USERS:
                 model_keys.grant_read(worker.function)
+                if catalog_parameter is not None:
+                    catalog_parameter.grant_read(worker.function)
             self.workers[spec.name] = worker
 
         jobs_spec = config.jobs_api

@@ -204,6 +204,31 @@ def test_ssm_secure_string_references(tmp_path_factory) -> None:
     assert "parameter/courier/prod/qstash" in policies
 
 
+def test_model_settings_reach_only_the_model_users(template, tmp_path_factory) -> None:
+    for service, fn in functions_by_service(template.to_json()["Resources"]).items():
+        variables = fn["Environment"]["Variables"]
+        assert "AZURE_AI_FOUNDRY_ENDPOINT" not in variables and "COURIER_AI_CATALOG_PARAMETER" not in variables
+        assert ("MODEL_KEYS_SECRET_REF" in variables) == (service in ("ai_router", "video_processor"))
+    _, configured = synth(
+        tmp_path_factory, aiFoundryEndpoint="https://acme.services.ai.azure.com", aiCatalogParameter="/courier/dev/ai-catalog"
+    )
+    resources = configured.to_json()["Resources"]
+    for service, fn in functions_by_service(resources).items():
+        variables = fn["Environment"]["Variables"]
+        users = service in ("ai_router", "video_processor")
+        assert (variables.get("AZURE_AI_FOUNDRY_ENDPOINT") == "https://acme.services.ai.azure.com") == users
+        assert (variables.get("COURIER_AI_CATALOG_PARAMETER") == "/courier/dev/ai-catalog") == users
+    readers = [json.dumps(p["Properties"]["Roles"]) for p in of_type(resources, "AWS::IAM::Policy").values()
+               if "parameter/courier/dev/ai-catalog" in json.dumps(p)]
+    assert len(readers) == 2 and not any("JobsApi" in r for r in readers)
+
+
+@pytest.mark.parametrize("context", [{"aiFoundryEndpoint": "http://acme.services.ai.azure.com"}, {"aiCatalogParameter": "no-slash"}])
+def test_model_settings_are_validated(context: dict) -> None:
+    with pytest.raises(ValueError):
+        CourierConfig.from_context(context.get)
+
+
 def test_least_privilege(resources) -> None:
     for logical_id, policy in of_type(resources, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
