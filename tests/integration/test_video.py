@@ -48,6 +48,26 @@ def test_cuts_are_frame_accurate_and_flashes_are_not_cuts(clips: dict[str, Clip]
     assert [c["frame"] for c in result["cuts"]] == [round(t * clip.fps) for t in clip.cuts]
 
 
+def test_fades_through_black_are_reported_and_separate_shots_without_being_cuts(tmp_path: Path) -> None:
+    # Fades in from black at 0 s; a hard cut at 2 s; fades out (3.9-4.5 s) and in (4.5-5.1 s)
+    # through black; a hard cut at 6.5 s.
+    clip = make_clip(tmp_path / "fades.mp4", shots=[2.0, 2.5, 2.0, 1.5], fades={0: 0.5, 2: 0.6})
+    result = analyze(str(clip.path), Options(), lambda name, data: name)
+    assert [c["time"] for c in result["cuts"]] == clip.cuts == [2.0, 6.5]
+    assert [f["kind"] for f in result["fades"]] == ["in", "out", "in"]
+    expected = [(0.0, 0.5), (3.9, 4.5), (4.5, 5.1)]
+    for fade, (start, end) in zip(result["fades"], expected):
+        assert abs(fade["start"] - start) <= 0.1 and abs(fade["end"] - end) <= 0.1, fade
+    # Through black is a shot boundary; the opening fade-in is not.
+    assert [round(s["start"], 1) for s in result["shots"]] == [0.0, 2.0, 4.5, 6.5]
+    assert result["metrics"]["cutsPerMinute"] == round(2 / (result["video"]["duration"] / 60), 2)
+
+
+def test_flashes_and_hard_cuts_are_not_fades(clips: dict[str, Clip]) -> None:
+    result = analyze(str(clips["social"].path), Options(), lambda name, data: name)
+    assert result["fades"] == []
+
+
 def test_probe(clips: dict[str, Clip]) -> None:
     result, _ = run(clips["social"])
     video = result["video"]

@@ -35,9 +35,12 @@ class Clip:
 def make_clip(
     path: Path, *, shots: list[float], fps: int = 30, width: int = 320, height: int = 568,
     flashes: list[float] = (), audio: bool = False, gop: int | None = None, seed: int = 7,
-    preset: str = "ultrafast",
+    preset: str = "ultrafast", fades: dict[int, float] | None = None,
 ) -> Clip:
-    """`shots`: the length of each shot in seconds; `flashes`: times of 2-frame white flashes."""
+    """`shots`: the length of each shot in seconds; `flashes`: times of 2-frame white flashes;
+    `fades`: shot index → seconds over which the shot before fades out to black and this
+    one fades in from it (a fade through black, not a hard cut)."""
+    fades = fades or {}
     rng = np.random.default_rng(seed)
     container = av.open(str(path), mode="w")
     stream = container.add_stream("libx264", rate=fps)
@@ -51,7 +54,7 @@ def make_clip(
     cuts, frame_index = [], 0
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     for shot, seconds in enumerate(shots):
-        if shot:
+        if shot and shot not in fades:
             cuts.append(frame_index / fps)
         a, b = (np.array(c, dtype=np.float32) for c in PALETTES[shot % len(PALETTES)])
         for i in range(round(seconds * fps)):
@@ -64,6 +67,10 @@ def make_clip(
             image += rng.normal(0, 6, image.shape[:2])[..., None]
             if frame_index in flash_frames:
                 image = np.full_like(image, 250.0)
+            if shot in fades:  # fading in from black
+                image *= min(1.0, i / (fades[shot] * fps))
+            if shot + 1 in fades:  # fading out to black
+                image *= min(1.0, (round(seconds * fps) - 1 - i) / (fades[shot + 1] * fps))
             frame = av.VideoFrame.from_ndarray(np.clip(image, 0, 255).astype(np.uint8), format="rgb24")
             frame.pts = frame_index
             frame.time_base = Fraction(1, fps)

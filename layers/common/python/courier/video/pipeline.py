@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from courier.video.analysis import Frame, skipped
 from courier.video.cuts import detect, refine_all
+from courier.video.fades import detect_fades
 from courier.video.keyframes import Keyframe, Shot, choose, extract
 from courier.video.probe import VideoInfo, open_video, probe
 from courier.video.scan import Scan, scan
@@ -41,8 +42,9 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
     result = scan(path, info.duration, lambda fraction: report("scan", fraction))
     cut_indexes = detect(result)
     cut_times = [round(t, 3) for t in refine_all(path, result, cut_indexes, info.fps)]
+    fades, through_black = detect_fades(result.samples)
     end = max(info.duration, result.samples[-1].time + 1 / max(info.fps, 1))
-    bounds = [0.0, *cut_times, end]
+    bounds = [0.0, *sorted({*cut_times, *through_black}), end]
     shots = [Shot(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
     keyframes = choose(result, shots, max_keyframes=options.max_keyframes, sample_every=options.sample_every_seconds)
     report("keyframes", 0.0)
@@ -67,6 +69,7 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
     return {
         "video": info.to_dict(),
         "cuts": [{"time": t, "frame": round(t * info.fps)} for t in cut_times],
+        "fades": [f.to_dict() for f in fades],
         "shots": [{"start": round(s.start, 3), "end": round(s.end, 3), "length": round(s.length, 3)} for s in shots],
         "keyframes": stored,
         "metrics": video_metrics(info, shots, cut_times, result, keyframes),
