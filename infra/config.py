@@ -64,6 +64,27 @@ class ApiFunctionSpec:
     layers: tuple[str, ...] = ("deps",)
 
 
+#: Workers whose code calls AI models and so needs the model keys.
+MODEL_KEY_USERS = ("ai_router", "video_processor")
+#: The HTTP API's routes: function -> (path, method). The stack adds them to API Gateway;
+#: the local stack's gateway routes by the same table.
+API_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
+    "jobs_api": (
+        ("/v1/jobs", "ANY"),
+        ("/v1/jobs/{proxy+}", "ANY"),
+        ("/v1/uploads", "POST"),
+        ("/v1/hooks/{proxy+}", "POST"),
+        ("/healthz", "GET"),
+        ("/docs", "GET"),
+        ("/openapi.json", "GET"),
+    ),
+    "ai_router": (
+        ("/v1/route", "POST"),
+        ("/v1/models", "GET"),
+    ),
+}
+
+
 @dataclass(frozen=True)
 class CourierConfig:
     """Everything a stage may tune; defaults are what `cdk deploy` uses without context."""

@@ -571,11 +571,14 @@ class Engine:
             self._event(message, "RETRY", now, {"nextDeliveryTime": message.next_at, "error": error})
 
     def _backoff(self, message: Message, response_headers: Headers, now: int) -> float:
-        """Seconds to the next attempt: the destination's hint, the message's expression, or e^(2.5n)."""
+        """Seconds to the next attempt: the destination's hint, or the message's expression or
+        e^(2.5n) times the backoff scale."""
         hinted = _retry_hint(response_headers, now)
         if hinted is not None:
-            seconds = hinted
-        elif message.retry_delay:
+            # The destination named its wait (a lease, a rate limit): kept as it is,
+            # however the server's own schedule is scaled.
+            return min(hinted, MAX_BACKOFF_SECONDS)
+        if message.retry_delay:
             seconds = RetryDelay(message.retry_delay).milliseconds(message.retried - 1) / 1000
         else:
             seconds = math.exp(2.5 * message.retried)

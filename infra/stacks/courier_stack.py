@@ -9,7 +9,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
+from infra.config import API_ROUTES, MODEL_KEY_USERS, RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.http_api import HttpApi
 from infra.constructs.layers import SharedLayers
@@ -18,23 +18,6 @@ from infra.constructs.queued_worker import QueuedWorker
 from infra.constructs.secrets import SecretReference
 from infra.constructs.storage import Storage
 
-GET, POST, DELETE, ANY = (apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST, apigwv2.HttpMethod.DELETE, apigwv2.HttpMethod.ANY)
-
-JOBS_API_ROUTES = [
-    ("/v1/jobs", ANY),
-    ("/v1/jobs/{proxy+}", ANY),
-    ("/v1/uploads", POST),
-    ("/v1/hooks/{proxy+}", POST),
-    ("/healthz", GET),
-    ("/docs", GET),
-    ("/openapi.json", GET),
-]
-AI_ROUTER_ROUTES = [
-    ("/v1/route", POST),
-    ("/v1/models", GET),
-]
-#: Workers whose code calls AI models and so needs the model keys.
-MODEL_KEY_USERS = ("ai_router", "video_processor")
 
 
 class CourierStack(Stack):
@@ -112,8 +95,8 @@ class CourierStack(Stack):
         for worker in self.workers.values():
             worker.queue.grant_send_messages(self.jobs_api.function)
 
-        self.api.add_routes(self.jobs_api.function, JOBS_API_ROUTES, "JobsApiIntegration")
-        self.api.add_routes(self.workers["ai_router"].function, AI_ROUTER_ROUTES, "AiRouterIntegration")
+        self.api.add_routes(self.jobs_api.function, _methods(API_ROUTES["jobs_api"]), "JobsApiIntegration")
+        self.api.add_routes(self.workers["ai_router"].function, _methods(API_ROUTES["ai_router"]), "AiRouterIntegration")
 
     def _job_types(self) -> dict[str, dict[str, str]]:
         """Job type -> where to send it: the registry jobs_api dispatches by."""
@@ -131,3 +114,7 @@ class CourierStack(Stack):
 
 def _construct_id(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _methods(routes: tuple[tuple[str, str], ...]) -> list[tuple[str, apigwv2.HttpMethod]]:
+    return [(path, apigwv2.HttpMethod[method]) for path, method in routes]

@@ -1,5 +1,6 @@
-"""`courier`: the command line: API keys (`courier keys create|list|revoke`) and video
-analysis of local files (`courier video analyze FILE`).
+"""`courier`: the command line: API keys (`courier keys create|list|revoke`), video
+analysis of local files (`courier video analyze FILE`) and, in a checkout of the repo,
+the local stack (`courier dev up|down|status`).
 
 Runs with the caller's AWS credentials against the table named by --table or TABLE_NAME
 (AWS_ENDPOINT_URL points it at the local stack).
@@ -18,6 +19,9 @@ from courier.errors import CourierError
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["dev"]:
+        return _dev(argv[1:])
     parser = argparse.ArgumentParser(prog="courier")
     commands = parser.add_subparsers(dest="command", required=True)
     keys = commands.add_parser("keys", help="API keys: create, list, revoke")
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("key_id")
     for sub in (create, listing, revoke):
         sub.add_argument("--json", action="store_true", help="machine-readable output")
+    commands.add_parser("dev", help="the local stack: up, down, status (in a checkout of the repo)")
     video = commands.add_parser("video", help="video analysis on local files (no AWS)")
     video_actions = video.add_subparsers(dest="action", required=True)
     analyze = video_actions.add_parser("analyze", help="cuts, keyframes and metrics of a video file")
@@ -75,3 +80,18 @@ def _print(as_json: bool, data: object, text: str) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _dev(argv: list[str]) -> int:
+    """The local stack lives in the repository (devstack/), not in the shipped library."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    if not (root / "devstack" / "supervisor.py").is_file():
+        print("courier dev: needs a checkout of the Courier repository", file=sys.stderr)
+        return 2
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from devstack.cli import main as dev_main
+
+    return dev_main(argv)

@@ -1,0 +1,168 @@
+"""`courier dev up | down | status [--json]`: the local stack in the background.
+
+`up` is idempotent (a running stack is left as it is); `down` stops the supervisor and
+then only the processes it recorded; `status --json` prints every local endpoint and
+where the demo's API key is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from devstack.environment import DevSettings
+from devstack.supervisor import ROOT, http_ok, parse_settings
+
+UP_TIMEOUT_SECONDS = 180.0
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours has exited
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
+
+
+def read_state(settings: DevSettings) -> dict[str, Any] | None:
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return state if alive(state["pid"]) else None
+
+
+def up(settings: DevSettings, *, quiet: bool = False) -> dict[str, Any]:
+    """Start the stack unless it runs; return its state once it is ready."""
+    state = read_state(settings)
+    if state and state.get("ready"):
+        return state
+    if state is None:
+        settings.logs.mkdir(parents=True, exist_ok=True)
+        settings.state_file.unlink(missing_ok=True)
+        log = open(settings.logs / "devstack.log", "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack.supervisor", *settings.to_args()],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+        if not quiet:
+            print(f"starting the local stack (logs in {settings.logs}/) ...", file=sys.stderr)
+    else:
+        process = None
+    deadline = time.monotonic() + UP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        state = read_state(settings)
+        if state and state.get("ready"):
+            return state
+        if process is not None and process.poll() is not None:
+            tail = (settings.logs / "devstack.log").read_text(errors="replace")[-3000:]
+            raise SystemExit(f"the local stack did not start:\n{tail}")
+        time.sleep(0.2)
+    raise SystemExit(f"the local stack was not ready within {UP_TIMEOUT_SECONDS:.0f} s; see {settings.logs}/")
+
+
+def down(settings: DevSettings) -> list[int]:
+    """Stop the supervisor, then any process it recorded that outlived it; return the pids."""
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except (OSError, ValueError):
+        return []
+    pids = [state["pid"], *state.get("processes", {}).values()]
+    if alive(state["pid"]):
+        os.kill(state["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    settings.state_file.unlink(missing_ok=True)
+    return pids
+
+
+def status(settings: DevSettings) -> dict[str, Any]:
+    state = read_state(settings)
+    if state is None:
+        return {"running": False, "directory": str(settings.directory.resolve())}
+    urls = state["urls"]
+    health = {
+        "api": http_ok(urls["api"] + "/healthz"),
+        "qstash": http_ok(urls["qstash"] + "/v2/topics"),
+        "aws": http_ok(urls["aws"] + "/moto-api/"),
+    }
+    processes = {name: {"pid": pid, "alive": alive(pid)} for name, pid in state["processes"].items()}
+    return {"running": True, **state, "health": health, "processes": processes}
+
+
+def print_status(report: dict[str, Any]) -> None:
+    if not report["running"]:
+        print("the local stack is not running (courier dev up, or make dev)")
+        return
+    urls = report["urls"]
+    print(f"API          {urls['api']}   (docs {urls['docs']})")
+    for name, url in urls["functionUrls"].items():
+        print(f"Function URL {url}   ({name})")
+    print(f"QStash       {urls['qstash']}")
+    print(f"AWS (moto)   {urls['aws']}")
+    print(f"logs         {report['logs']}/")
+    down_parts = [n for n, ok in report.get("health", {}).items() if not ok]
+    down_parts += [n for n, p in report["processes"].items() if not p["alive"]]
+    if down_parts:
+        print(f"not answering: {', '.join(down_parts)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="courier dev", description="The whole system on this machine, offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("up", "down", "status"):
+        command = sub.add_parser(name)
+        command.add_argument("--dir", type=Path, default=Path(os.environ.get("COURIER_DEV_DIR", ".devstack")))
+        command.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")))
+        if name == "up":
+            command.add_argument("--backoff-scale", type=float, default=1.0)
+            command.add_argument("--lease-seconds", type=float)
+            command.add_argument("--visibility-seconds", type=int)
+        if name == "status":
+            command.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    settings = settings_from(args)
+    if args.command == "up":
+        up(settings)
+        print_status(status(settings))
+        return 0
+    if args.command == "down":
+        stopped = down(settings)
+        print(f"stopped {len(stopped)} processes" if stopped else "the local stack was not running")
+        return 0
+    report = status(settings)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_status(report)
+    return 0 if report["running"] else 1
+
+
+def settings_from(args: argparse.Namespace) -> DevSettings:
+    extra = []
+    for flag in ("backoff_scale", "lease_seconds", "visibility_seconds"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            extra += [f"--{flag.replace('_', '-')}", str(value)]
+    return parse_settings(["--dir", str(args.dir), "--port-base", str(args.port_base), *extra])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

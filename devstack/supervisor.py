@@ -1,0 +1,244 @@
+"""The local stack's supervisor: `python -m devstack.supervisor [--dir D] [--port-base N]`.
+
+It plays the parts of AWS that are not code: it starts local AWS (moto in server mode)
+and creates the bucket, table, queues, secrets and parameters from the CDK
+configuration; starts the QStash server and one execution environment per function
+(devstack.runtime.host, the real handler); and serves, like the Lambda service, the HTTP
+API (routes from infra.config), each worker's Function URL, and each worker's SQS event
+source. An environment that dies (killed, or timed out) is started again. It writes
+where everything is to `<dir>/state.json`, and logs per part under `<dir>/logs/`.
+`courier dev up|down|status` drives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, IO
+
+from devstack.environment import DevSettings, aws_environment, function_environment, seed_secrets
+from devstack.runtime.http_gateway import LambdaHttpServer
+from devstack.runtime.remote import RemoteFunction
+from devstack.runtime.sqs_poller import SqsPoller
+from infra.config import API_ROUTES
+
+ROOT = Path(__file__).resolve().parents[1]
+logger = logging.getLogger("devstack")
+
+
+def wait_until(check: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def http_ok(url: str) -> bool:
+    """Something answers at `url` (any status under 500: a 401 is an answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status < 500
+    except urllib.error.HTTPError as error:
+        return error.code < 500
+    except OSError:
+        return False
+
+
+def api_router(functions: dict[str, RemoteFunction]) -> Any:
+    """API Gateway's routing for the HTTP API: exact routes first, then `{proxy+}` ones."""
+    routes = [(path, method, name) for name, table in API_ROUTES.items() for path, method in table]
+    routes.sort(key=lambda r: r[0].endswith("{proxy+}"))
+
+    def route(method: str, path: str) -> tuple[RemoteFunction, str] | None:
+        for pattern, allowed, name in routes:
+            if allowed not in ("ANY", method):
+                continue
+            prefix = pattern.removesuffix("{proxy+}")
+            if path == pattern or (pattern.endswith("{proxy+}") and path.startswith(prefix) and len(path) > len(prefix)):
+                return functions[name], f"{allowed} {pattern}"
+        return None
+
+    return route
+
+
+class Supervisor:
+    def __init__(self, settings: DevSettings) -> None:
+        self.settings = settings
+        self.children: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self.restarts: dict[str, int] = {}
+        self.servers: list[LambdaHttpServer] = []
+        self.pollers: list[SqsPoller] = []
+        self.stopping = threading.Event()
+        self.ready = False
+
+    # -- child processes -----------------------------------------------------------------
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        self.commands[name] = (command, env)
+        log: IO[bytes] = open(self.settings.logs / f"{name}.log", "ab")
+        self.children[name] = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        log.close()
+
+    def start(self) -> None:
+        settings, config = self.settings, self.settings.config
+        settings.logs.mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        self.spawn("aws", [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(settings.aws_port)], {})
+        wait_until(lambda: http_ok(settings.aws_url + "/moto-api/"), "local AWS (moto)")
+        os.environ.update(aws_environment(settings))
+        import boto3
+
+        from devstack.aws_resources import create_resources
+
+        session = boto3.session.Session()
+        resources = create_resources(config, session=session, visibility_timeout_seconds=settings.visibility_seconds)
+        seed_secrets(settings, session)
+        self.resources = resources
+
+        self.spawn(
+            "qstash",
+            [python, "-m", "devstack.qstash", "--port", str(settings.qstash_port), "--db", str(settings.directory / "qstash.sqlite3"),
+             "--backoff-scale", str(settings.backoff_scale)],
+            {},
+        )
+        functions: dict[str, RemoteFunction] = {}
+        for spec in config.functions:
+            port = settings.host_port(spec.name)
+            concurrency = getattr(spec, "max_concurrency", 10)
+            self.spawn(
+                spec.name,
+                [python, "-m", "devstack.runtime.host", spec.name, "--port", str(port), "--timeout", str(spec.timeout_seconds),
+                 "--concurrency", str(concurrency), "--memory", str(spec.memory_mb)],
+                function_environment(settings, spec.name, resources),
+            )
+            functions[spec.name] = RemoteFunction(spec.name, port, spec.timeout_seconds)
+        wait_until(lambda: port_open(settings.qstash_port), "the QStash server")
+        for name in functions:
+            wait_until(lambda n=name: http_ok(settings.url(settings.host_port(n))), f"function {name}", timeout=120)
+
+        self.servers.append(LambdaHttpServer(api_router(functions), kind="http_api", port=settings.api_port).start())
+        sqs = session.client("sqs")
+        for spec in config.workers:
+            function = functions[spec.name]
+            self.servers.append(
+                LambdaHttpServer(lambda m, p, f=function: (f, "$default"), kind="function_url", port=settings.function_url_port(spec.name)).start()
+            )
+            self.pollers.append(SqsPoller(sqs, resources.queues[spec.name].queue_url, function, batch_size=spec.batch_size).start())
+        self.ready = True
+        self.write_state()
+
+    def watch(self) -> None:
+        """Start a function's environment again when it dies, as Lambda starts a new one."""
+        functions = {f.name for f in self.settings.config.functions}
+        while not self.stopping.wait(0.2):
+            changed = False
+            for name, process in list(self.children.items()):
+                if process.poll() is None or name not in functions:
+                    continue
+                logger.warning("%s's environment exited (%s); starting a new one", name, process.returncode)
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                self.spawn(name, *self.commands[name])
+                changed = True
+            if changed:
+                self.write_state()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for server in self.servers:
+            server.stop()
+        for process in self.children.values():
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + 10
+        for process in self.children.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        self.settings.state_file.unlink(missing_ok=True)
+
+    # -- state ---------------------------------------------------------------------------
+    def write_state(self) -> None:
+        s = self.settings
+        state = {
+            "pid": os.getpid(),
+            "ready": self.ready,
+            "directory": str(s.directory.resolve()),
+            "settings": s.to_args(),
+            "urls": {
+                "api": s.api_url,
+                "docs": s.api_url + "/docs",
+                "qstash": s.qstash_url,
+                "aws": s.aws_url,
+                "functionUrls": {w.name: s.function_url(w.name) for w in s.config.workers},
+            },
+            "processes": {name: process.pid for name, process in self.children.items()},
+            "restarts": self.restarts,
+            "resources": {
+                "table": self.resources.table_name,
+                "bucket": self.resources.bucket_name,
+                "queues": {name: q.queue_url for name, q in self.resources.queues.items()},
+                "deadLetterQueues": {name: q.dead_letter_queue_url for name, q in self.resources.queues.items()},
+            },
+            "logs": str(s.logs.resolve()),
+            "apiKeyFile": str(s.api_key_file.resolve()),
+        }
+        temporary = s.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state, indent=2))
+        temporary.replace(s.state_file)
+
+
+def parse_settings(argv: list[str] | None = None) -> DevSettings:
+    parser = argparse.ArgumentParser(prog="python -m devstack.supervisor")
+    parser.add_argument("--dir", type=Path, default=Path(".devstack"))
+    parser.add_argument("--port-base", type=int, default=4560)
+    parser.add_argument("--backoff-scale", type=float, default=1.0)
+    parser.add_argument("--lease-seconds", type=float)
+    parser.add_argument("--visibility-seconds", type=int)
+    args = parser.parse_args(argv)
+    return DevSettings(args.dir, args.port_base, args.backoff_scale, args.lease_seconds, args.visibility_seconds)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("devstack.runtime").setLevel(logging.WARNING)
+    supervisor = Supervisor(parse_settings(argv))
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
+    try:
+        supervisor.start()
+        logger.info("ready: API %s", supervisor.settings.api_url)
+        supervisor.watch()
+    except Exception:
+        logger.exception("the local stack failed")
+        raise
+    finally:
+        supervisor.stop()
+
+
+if __name__ == "__main__":
+    main()
