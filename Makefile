@@ -1,4 +1,4 @@
-# Courier: the two set-up commands are `make demo` (later) and `make test`.
+# Courier: the two set-up commands are `make demo` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk
 
-.PHONY: venv test synth package qstash bench-qstash bench-video bench-router clean
+.PHONY: venv demo dev down test synth package qstash bench-qstash bench-video bench-router clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,15 @@ $(STAMP):
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+demo: venv
+	$(PY) -m devstack.demo
+
+dev: venv
+	$(VENV)/bin/courier dev up
+
+down: venv
+	$(VENV)/bin/courier dev down
 
 test: venv node_modules/.package-lock.json
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -22,21 +22,14 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devstack.sample_video import SOURCES, render
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".build" / "bench-videos"
 RESULTS = ROOT / "bench" / "results"
 TOLERANCE = 0.5
 FPS = 30
 
-#: Moving lavfi sources: motion inside a shot must not look like a cut.
-SOURCES = [
-    "testsrc2=size={w}x{h}:rate={fps}",
-    "mandelbrot=size={w}x{h}:rate={fps}",
-    "cellauto=size={w}x{h}:rate={fps}:rule=30",
-    "gradients=size={w}x{h}:rate={fps}:speed=0.05:n=5",
-    "life=size={w}x{h}:rate={fps}:mold=10:ratio=0.2:death_color=#203040:life_color=#e0c040",
-    "smptehdbars=size={w}x{h}:rate={fps},hue=H=2*PI*t/4",
-]
 
 
 @dataclass(frozen=True)
@@ -79,29 +72,13 @@ LONG_SPECS = [
 
 
 def generate(spec: VideoSpec) -> tuple[Path, list[float]]:
-    import imageio_ffmpeg
-
     shots = spec.shots()
-    cuts = [round(sum(shots[:i]), 3) for i in range(1, len(shots))]
     key = hashlib.sha256(json.dumps([asdict(spec), SOURCES]).encode()).hexdigest()[:12]
     path = CACHE / f"{spec.name}-{key}.mp4"
-    if path.exists():
-        return path, cuts
-    CACHE.mkdir(parents=True, exist_ok=True)
-    inputs, labels = [], []
-    for n, length in enumerate(shots):
-        source = SOURCES[n % len(SOURCES)].format(w=spec.width, h=spec.height, fps=FPS)
-        inputs += ["-f", "lavfi", "-t", f"{length:.3f}", "-i", source]
-        labels.append(f"[{n}:v]format=yuv420p,setsar=1[v{n}]")
-    flashes = "+".join(f"between(t,{t:.3f},{t + 3 / FPS:.3f})" for t in spec.flashes()) or "0"
-    graph = ";".join(labels) + ";" + "".join(f"[v{n}]" for n in range(len(shots)))
-    graph += f"concat=n={len(shots)}:v=1:a=0,drawbox=color=white:t=fill:enable='{flashes}'[out]"
-    encoder = ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
-    if spec.fixed_gop:
-        encoder += ["-g", str(2 * FPS), "-keyint_min", str(2 * FPS), "-sc_threshold", "0"]
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *inputs, "-filter_complex", graph, "-map", "[out]", *encoder, str(path) + ".partial.mp4"]
-    subprocess.run(command, check=True)
-    Path(str(path) + ".partial.mp4").rename(path)
+    cuts = [round(sum(shots[:i]), 3) for i in range(1, len(shots))]
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        render(path, shots, width=spec.width, height=spec.height, fps=FPS, flashes=spec.flashes(), gop=2 * FPS if spec.fixed_gop else None)
     return path, cuts
 
 
