@@ -115,6 +115,7 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
         "POWERTOOLS_SERVICE_NAME": name,
         "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "COURIER_STAGE": config.stage,
         "TABLE_NAME": resources.table_name,
         "BUCKET_NAME": resources.bucket_name,
         "QSTASH_URL": settings.qstash_url,

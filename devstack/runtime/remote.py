@@ -18,6 +18,8 @@ from typing import Any
 from devstack.runtime.invoke import Throttled, TimedOut
 
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
+#: How long an invocation waits for an environment that is (re)starting: its cold start.
+INIT_WAIT_SECONDS = 30.0
 
 
 class FunctionError(Exception):
@@ -31,6 +33,9 @@ class RemoteFunction:
     timeout_seconds: float
 
     def invoke(self, event: dict[str, Any], *, wait_for_slot: bool = False) -> Any:
+        """Like Lambda: an environment that is starting is waited for (up to its init
+        time); one that dies mid-invocation fails that invocation."""
+        starting_until = time.monotonic() + INIT_WAIT_SECONDS
         while True:
             try:
                 return self._invoke_once(event)
@@ -38,6 +43,10 @@ class RemoteFunction:
                 if not wait_for_slot:
                     raise
                 time.sleep(0.05)
+            except ConnectionRefusedError:
+                if time.monotonic() > starting_until:
+                    raise FunctionError(f"{self.name}: no execution environment came up") from None
+                time.sleep(0.1)
 
     def _invoke_once(self, event: dict[str, Any]) -> Any:
         request = urllib.request.Request(
@@ -54,6 +63,10 @@ class RemoteFunction:
             if error.code == 429:
                 raise Throttled(self.name) from None
             raise FunctionError(f"{self.name}: invoke answered {error.code}") from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, ConnectionRefusedError):
+                raise error.reason from None
+            raise FunctionError(f"{self.name}: the execution environment went away ({error.reason})") from None
         except (OSError, ValueError) as error:  # refused, reset, or cut off: the environment died
             raise FunctionError(f"{self.name}: the execution environment went away ({error})") from None
         if error:

@@ -128,7 +128,12 @@ class JobService:
             last_body = ""
         status = payload.get("status")
         last_response = {"status": status, "body": last_body, "retried": payload.get("retried"), "dlqId": payload.get("dlqId")}
-        error = JobError("retries_exhausted", f"QStash gave up after {payload.get('retried', '?')} retries; last response {status}", False)
+        reason = _error_message(last_body)
+        error = JobError(
+            "retries_exhausted",
+            f"QStash gave up after {payload.get('retried', '?')} retries; last response {status}" + (f": {reason}" if reason else ""),
+            False,
+        )
         job = self.store.mark_dead(message.job_id, error, last_response)
         if job is None:
             logger.info("failure callback for %s ignored: the job is finished or running", message.job_id)
@@ -159,6 +164,14 @@ def _check_tenancy(tenant_id: str, validated: Any) -> None:
             raise CourierError(
                 "videoKey must be one of your uploads (POST /v1/uploads)", code="forbidden_key", status=403, retryable=False
             )
+
+
+def _error_message(body: str) -> str | None:
+    """The worker's own error message, when the last response was Courier's error shape."""
+    try:
+        return str(json.loads(body)["error"]["message"])[:500]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def failure_payload(raw: bytes) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""The local stack as `courier dev up` runs it: a supervisor, moto, the QStash server
+and one process per function, on free loopback ports, torn down with `courier dev down`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import boto3
+import httpx
+import pytest
+
+from courier.auth.api_keys import ApiKeyStore
+from devstack.cli import alive, down, up
+from devstack.environment import DevSettings
+
+#: A job lease shorter than the kill test needs to wait, longer than any job here runs.
+LEASE_SECONDS = 3.0
+
+
+def free_port_base(span: int = 30) -> int:
+    for base in range(20000, 60000, 97):
+        sockets = []
+        try:
+            for port in range(base, base + span):
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free port range")
+
+
+@dataclass
+class DevStack:
+    settings: DevSettings
+    api: httpx.Client
+    key: str
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return json.loads(self.settings.state_file.read_text())
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.settings.aws_url)
+
+    def submit(self, job_type: str, data: dict[str, Any]) -> dict[str, Any]:
+        response = self.api.post("/v1/jobs", json={"type": job_type, "input": data})
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self.api.get(f"/v1/jobs/{job_id}").json()
+
+    def wait_for(self, job_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while not done(job := self.job(job_id)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the job never got there: {job}")
+            time.sleep(0.1)
+        return job
+
+    def finished(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
+        return self.wait_for(job_id, lambda j: j["status"] in ("succeeded", "failed", "dead", "cancelled"), timeout)
+
+
+@pytest.fixture(scope="module")
+def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    settings = DevSettings(
+        directory=tmp_path_factory.mktemp("devstack"), port_base=free_port_base(), backoff_scale=0.002, lease_seconds=LEASE_SECONDS,
+    )
+    state = up(settings, quiet=True)
+    pids = [state["pid"], *state["processes"].values()]
+    try:
+        table = state["resources"]["table"]
+        key = ApiKeyStore(table, client=boto3.client("dynamodb", endpoint_url=settings.aws_url)).create("acme", "e2e")[1]
+        with httpx.Client(base_url=state["urls"]["api"], headers={"Authorization": f"Bearer {key}"}, timeout=30) as api:
+            yield DevStack(settings, api, key)
+    finally:
+        pids += list(json.loads(settings.state_file.read_text())["processes"].values()) if settings.state_file.exists() else []
+        bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        down(settings)
+        leftovers = [pid for pid in pids if alive(pid)]
+        assert not leftovers, f"courier dev down left {leftovers} running"
+        assert not settings.state_file.exists()
+        assert bystander.poll() is None, "courier dev down stopped a process it did not start"
+        bystander.kill()
+        bystander.wait()
+
+
+def logs(stack: DevStack, name: str) -> str:
+    return (Path(stack.state["logs"]) / f"{name}.log").read_text(errors="replace")

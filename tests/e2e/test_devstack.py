@@ -1,0 +1,103 @@
+"""End to end on the running local stack: the demo, a hundred jobs at once, a worker
+killed mid-job, a poison job, and QStash down. The QStash test comes last: it stops
+the QStash server for good."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from courier.jobs.dispatch import QSTASH_RETRIES
+from devstack.supervisor import ROOT, http_ok
+from tests.e2e.conftest import DevStack, logs
+
+
+def dev(stack: DevStack, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "devstack.cli", *args, "--dir", str(stack.settings.directory), "--port-base", str(stack.settings.port_base)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_status_json_gives_every_endpoint_and_up_is_idempotent(devstack: DevStack) -> None:
+    status = json.loads(dev(devstack, "status", "--json").stdout)
+    urls = status["urls"]
+    assert set(urls["functionUrls"]) == {"video_processor", "ai_router"}
+    for url in (urls["api"] + "/healthz", urls["docs"], urls["aws"] + "/moto-api/", urls["qstash"] + "/v2/topics"):
+        assert http_ok(url), url
+    assert all(status["health"].values()) and all(p["alive"] for p in status["processes"].values())
+    assert status["apiKeyFile"].endswith("demo-api-key")
+    before = devstack.state["processes"]
+    again = dev(devstack, "up")
+    assert again.returncode == 0 and devstack.state["processes"] == before  # nothing started twice
+
+
+def test_routes_and_environment_are_the_deployed_ones(devstack: DevStack) -> None:
+    # The gateway routes by the stack's route table; Function URLs reach the workers.
+    assert devstack.api.get("/v1/models").status_code == 200  # ai_router, through the HTTP API
+    assert devstack.api.get("/v1/nothing").status_code == 404
+    unsigned = devstack.api.post(devstack.state["urls"]["functionUrls"]["ai_router"], json={"jobId": "x", "type": "text.hash"})
+    assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "invalid_signature"
+    assert "REPORT RequestId" in logs(devstack, "ai_router") and "INIT ai_router" in logs(devstack, "ai_router")
+
+
+def test_the_demo_runs_a_video_end_to_end(devstack: DevStack, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    demo = subprocess.run(
+        [sys.executable, "-m", "devstack.demo", "--dir", str(devstack.settings.directory), "--port-base", str(devstack.settings.port_base),
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "cuts      2.50s, 4.00s, 7.00s, 9.00s   (made at 2.50s, 4.00s, 7.00s, 9.00s)" in demo.stdout
+    assert "transport qstash" in demo.stdout
+    frames = list(out.glob("job_*/*.jpg"))
+    assert len(frames) == 5 and all(f.read_bytes()[:2] == b"\xff\xd8" for f in frames)
+    assert Path(devstack.state["apiKeyFile"]).read_text().startswith("ck_")
+    assert http_ok(devstack.state["urls"]["api"] + "/healthz")  # the demo leaves a stack it did not start
+
+
+def test_a_hundred_jobs_at_once_all_succeed_and_none_runs_twice(devstack: DevStack) -> None:
+    texts = [f"job number {n}" for n in range(100)]
+    with ThreadPoolExecutor(10) as pool:
+        accepted = list(pool.map(lambda text: devstack.submit("text.hash", {"text": text}), texts))
+    jobs = [devstack.finished(a["jobId"]) for a in accepted]
+    assert [j["status"] for j in jobs] == ["succeeded"] * 100
+    assert [j["attempts"] for j in jobs] == [1] * 100
+    assert [j["result"]["digest"] for j in jobs] == [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+
+
+def test_a_worker_killed_mid_job_is_retried_and_completes(devstack: DevStack) -> None:
+    accepted = devstack.submit("demo.sleep", {"seconds": 1.5})
+    devstack.wait_for(accepted["jobId"], lambda j: j["status"] == "running")
+    victim = devstack.state["processes"]["ai_router"]
+    os.kill(victim, signal.SIGKILL)
+    job = devstack.finished(accepted["jobId"])
+    assert job["status"] == "succeeded" and job["attempts"] == 2 and job["result"]["attempt"] == 2
+    assert devstack.state["processes"]["ai_router"] != victim and devstack.state["restarts"]["ai_router"] >= 1
+
+
+def test_a_poison_job_ends_dead_and_is_visible_through_the_api(devstack: DevStack) -> None:
+    accepted = devstack.submit("demo.sleep", {"failTimes": 100})
+    job = devstack.finished(accepted["jobId"])
+    assert job["status"] == "dead" and job["error"]["code"] == "retries_exhausted"
+    assert "failing on purpose" in job["error"]["message"]
+    assert job["attempts"] == QSTASH_RETRIES + 1
+    dead = devstack.api.get("/v1/jobs", params={"status": "dead"}).json()["jobs"]
+    assert accepted["jobId"] in [j["jobId"] for j in dead]
+
+
+def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:
+    os.kill(devstack.state["processes"]["qstash"], signal.SIGKILL)
+    time.sleep(0.2)
+    accepted = devstack.submit("text.hash", {"text": "no qstash"})
+    assert accepted["transport"] == "sqs"
+    job = devstack.finished(accepted["jobId"])
+    assert job["status"] == "succeeded" and job["transport"] == "sqs"
+    status = json.loads(dev(devstack, "status", "--json").stdout)
+    assert status["processes"]["qstash"]["alive"] is False and status["health"]["qstash"] is False

@@ -1,0 +1,33 @@
+"""The local stack gives each function the variables the deployed stack gives it, and
+routes the HTTP API by the same table: drift between the two fails here."""
+
+from __future__ import annotations
+
+import pytest
+
+from devstack.aws_resources import LocalResources, WorkerQueues
+from devstack.environment import LOCAL_AWS, DevSettings, function_environment
+from devstack.supervisor import api_router
+from infra.config import API_ROUTES, CourierConfig
+from tests.infrastructure.test_stack import functions_by_service
+
+#: Set only locally (the README's "local only" rows) or by Lambda itself in AWS.
+LOCAL_ONLY = {*LOCAL_AWS, "AWS_ENDPOINT_URL", "ALLOW_HTTP_CALLBACKS", "JOB_LEASE_SECONDS"}
+
+
+@pytest.mark.parametrize("name", [f.name for f in CourierConfig().functions])
+def test_function_environment_names_match_the_template(resources, name: str) -> None:
+    deployed = set(functions_by_service(resources)[name]["Environment"]["Variables"])
+    settings = DevSettings(lease_seconds=3)
+    local = LocalResources("t", "b", {w.name: WorkerQueues(f"q-{w.name}", f"dlq-{w.name}") for w in settings.config.workers})
+    assert set(function_environment(settings, name, local)) - LOCAL_ONLY == deployed
+
+
+def test_the_local_gateway_routes_like_the_http_api() -> None:
+    functions = {name: name for name in API_ROUTES}
+    route = api_router(functions)  # type: ignore[arg-type]
+    assert route("POST", "/v1/jobs") == ("jobs_api", "ANY /v1/jobs")
+    assert route("DELETE", "/v1/jobs/job_1") == ("jobs_api", "ANY /v1/jobs/{proxy+}")
+    assert route("POST", "/v1/route") == ("ai_router", "POST /v1/route")
+    assert route("GET", "/v1/route") is None and route("GET", "/v1/nothing") is None
+    assert route("POST", "/v1/hooks/qstash/failure") == ("jobs_api", "POST /v1/hooks/{proxy+}")
