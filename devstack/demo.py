@@ -13,6 +13,7 @@ import argparse
 import itertools
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -132,7 +133,6 @@ def run(settings: Any, out: Path, tty: bool) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 print()
-                started_here = True
         return 0
     finally:
         if started_here:
@@ -145,7 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")))
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
     args = parser.parse_args(argv)
+    # A closed terminal or a `kill` ends the demo like Ctrl-C: the stack it started goes too.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _interrupt)
     return run(settings_from(args), args.out, sys.stdout.isatty())
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
