@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from courier.adapters.http_app import create_app, lambda_handler
+from courier.adapters.http_app import ErrorResponse, create_app, lambda_handler
 from courier.adapters.http_auth import tenant_dependency
 from courier.adapters.lambda_events import event_kind
 from courier.ai.jobs import request_from_input, route_job
@@ -35,7 +35,15 @@ register_builtins(registry)
 registry.register("ai.route")(route_job(worker_settings.timeout_seconds))
 
 
-@app.post("/v1/route", tags=["ai"], summary="Answer a prompt with the model for its task type")
+@app.post(
+    "/v1/route",
+    tags=["ai"],
+    summary="Answer a prompt with the model for its task type",
+    responses={
+        502: {"model": ErrorResponse, "description": "Every deployment failed; `error.attempts` lists them"},
+        504: {"model": ErrorResponse, "description": "No deployment answered within the deadline"},
+    },
+)
 def route(body: AiRouteInput, tenant_id: Tenant) -> dict[str, Any]:
     result = router.route(request_from_input(body), deadline_seconds=API_DEADLINE_SECONDS)
     logger.info(

@@ -14,7 +14,6 @@ from devstack.model_server import ModelServer, Step
 from infra.config import CourierConfig
 from tests.integration.test_handlers import body, invoke
 from tests.support.events import http_api_event
-from tests.support.models import catalog_override
 
 
 @pytest.fixture

@@ -19,11 +19,13 @@ import pytest
 from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.store import JobStore
 from devstack.aws_resources import LocalResources, create_resources
+from devstack.model_server import ModelServer
 from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN, QStashServer, ServerConfig
 from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.invoke import LocalFunction
 from devstack.runtime.sqs_poller import SqsPoller
 from infra.config import CourierConfig
+from tests.support.models import catalog_override
 from tests.support.receiver import Receiver
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
@@ -146,3 +148,12 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
                 poller.stop()
             for server in reversed(servers):
                 server.stop()
+
+
+@pytest.fixture
+def models(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
+    """Model deployments (a fake OpenAI-compatible server) configured for the workers."""
+    with ModelServer() as server:
+        monkeypatch.setenv("AZURE_AI_FOUNDRY_ENDPOINT", server.url)
+        monkeypatch.setenv("COURIER_AI_CATALOG", catalog_override(server.url))
+        yield server

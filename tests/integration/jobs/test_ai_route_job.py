@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from devstack.model_server import ModelServer, Step
 from tests.integration.jobs.conftest import Stack
-from tests.integration.jobs.test_video_job import models  # noqa: F401  (fixture)
 
 
 def test_an_ai_route_job_answers_with_the_routed_result(stack: Stack, models: ModelServer) -> None:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import httpx
-import pytest
 
 from tests.integration.jobs.conftest import Stack
 from devstack.model_server import ModelServer
-from tests.support.models import catalog_override
 from tests.support.videos import make_clip
-
-
-@pytest.fixture
-def models(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
-    """Model deployments (a fake OpenAI-compatible server) configured for the workers."""
-    with ModelServer() as server:
-        monkeypatch.setenv("AZURE_AI_FOUNDRY_ENDPOINT", server.url)
-        monkeypatch.setenv("COURIER_AI_CATALOG", catalog_override(server.url))
-        yield server
 
 
 def test_video_job_from_upload_to_keyframes_and_captions(stack: Stack, models: ModelServer, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from qstash import QStash
 from qstash.errors import QStashError
 
 from tests.integration.qstash.conftest import Harness
-from tests.support.receiver import Answer
 
 
 def test_publish_delivers_as_qstash_does(qstash: Harness) -> None:

@@ -63,18 +63,6 @@ class NotFound(CourierError):
     retryable = False
 
 
-class NotImplementedYet(CourierError):
-    """A documented capability that this deployment does not have yet.
-
-    Retryable on purpose: a job that arrives before its worker can run it is kept (it
-    ends in the DLQ, from where it can be redriven) rather than failed for good.
-    """
-
-    status = 501
-    code = "not_implemented"
-    retryable = True
-
-
 class Unavailable(CourierError):
     """A dependency we need (a queue, a store, an upstream) cannot be reached now."""
 

@@ -35,7 +35,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "Missing or unknown API key"),
         (422, "The request is invalid"),
         (500, "Our fault"),
-        (501, "Not available in this deployment yet"),
+        (503, "A dependency is unavailable or not configured; retry later"),
     )
 }
 
