@@ -28,7 +28,7 @@ PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 #: The Lambda runtime ships the AWS SDK; a layer copy only adds size and cold start.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 #: Left out of every code asset (caches, and the requirements that became layers).
-CODE_EXCLUDES = ("__pycache__", "*.pyc", "requirements.txt", ".pytest_cache")
+CODE_EXCLUDES = ("__pycache__", "*.pyc", "*.egg-info", "requirements.txt", ".pytest_cache")
 
 #: Dependency layers by name: the requirements file each is built from.
 DEPENDENCY_LAYERS: dict[str, Path] = {
