@@ -14,11 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from devstack.environment import DevSettings
-from devstack.supervisor import ROOT, http_ok, parse_settings
+from devstack.supervisor import ROOT, http_ok
 
 UP_TIMEOUT_SECONDS = 180.0
 
@@ -129,16 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("up", "down", "status"):
         command = sub.add_parser(name)
-        command.add_argument("--dir", type=Path, default=Path(os.environ.get("COURIER_DEV_DIR", ".devstack")))
-        command.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")))
-        if name == "up":
-            command.add_argument("--backoff-scale", type=float, default=1.0)
-            command.add_argument("--lease-seconds", type=float)
-            command.add_argument("--visibility-seconds", type=int)
+        DevSettings.add_arguments(command, tuning=name == "up")
         if name == "status":
             command.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    settings = settings_from(args)
+    settings = DevSettings.from_args(args)
     if args.command == "up":
         up(settings)
         print_status(status(settings))
@@ -153,15 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_status(report)
     return 0 if report["running"] else 1
-
-
-def settings_from(args: argparse.Namespace) -> DevSettings:
-    extra = []
-    for flag in ("backoff_scale", "lease_seconds", "visibility_seconds"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            extra += [f"--{flag.replace('_', '-')}", str(value)]
-    return parse_settings(["--dir", str(args.dir), "--port-base", str(args.port_base), *extra])
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from devstack.cli import down, read_state, settings_from, up
-from devstack.environment import aws_environment
+from devstack.cli import down, read_state, up
+from devstack.environment import DevSettings, aws_environment
 from devstack.sample_video import render
 
 SHOTS = [2.5, 1.5, 3.0, 2.0, 3.0]
@@ -38,7 +38,7 @@ def sample_video(directory: Path) -> tuple[Path, list[float]]:
     return path, cuts
 
 
-def api_key(settings: Any, table: str) -> str:
+def api_key(settings: DevSettings, table: str) -> str:
     """The demo's key, made once per stack and kept (mode 600) where `status` says."""
     from courier.auth.api_keys import ApiKeyStore
 
@@ -99,7 +99,7 @@ def show(job: dict[str, Any], expected_cuts: list[float], out: Path, bucket: str
     print(f"keyframes {len(result['keyframes'])} JPEGs in {out}/")
 
 
-def run(settings: Any, out: Path, tty: bool) -> int:
+def run(settings: DevSettings, out: Path, tty: bool) -> int:
     started_here = read_state(settings) is None
     state = up(settings)
     os.environ.update(aws_environment(settings))
@@ -141,14 +141,13 @@ def run(settings: Any, out: Path, tty: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("COURIER_DEV_DIR", ".devstack")))
-    parser.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")))
+    DevSettings.add_arguments(parser, tuning=False)
     parser.add_argument("--out", type=Path, default=Path("demo-output"))
     args = parser.parse_args(argv)
     # A closed terminal or a `kill` ends the demo like Ctrl-C: the stack it started goes too.
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, _interrupt)
-    return run(settings_from(args), args.out, sys.stdout.isatty())
+    return run(DevSettings.from_args(args), args.out, sys.stdout.isatty())
 
 
 def _interrupt(*_: object) -> None:

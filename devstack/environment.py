@@ -1,10 +1,11 @@
 """What the local stack is made of and what each function's environment holds: the
-same configuration (infra.config) and the same variables CDK sets, with local values
-(a test compares the variable names with the synthesized template's).
+same configuration (infra.config) and the same variables CDK sets (infra.environment),
+with local values (a test compares the names with the synthesized template's).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from dataclasses import dataclass, field
@@ -13,10 +14,17 @@ from typing import Any
 
 from devstack.aws_resources import LocalResources
 from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
-from infra.config import MAX_RECEIVE_COUNT, MODEL_KEY_USERS, CourierConfig
+from infra.config import MODEL_KEY_USERS, CourierConfig
+from infra.environment import (
+    api_environment,
+    job_type_routes,
+    model_environment,
+    runtime_environment,
+    shared_environment,
+    worker_environment,
+)
 
 STAGE = "local"
-POWERTOOLS_NAMESPACE = "Courier"
 #: Local credentials for moto: any value works; never real ones.
 LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -94,6 +102,24 @@ class DevSettings:
     def api_key_file(self) -> Path:
         return self.directory / "demo-api-key"
 
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser, *, tuning: bool = True) -> None:
+        """The options of every devstack command: where (`--dir`, `--port-base`, also from
+        COURIER_DEV_DIR / COURIER_DEV_PORT_BASE) and, for starting, the local-only tuning."""
+        parser.add_argument("--dir", type=Path, default=Path(os.environ.get("COURIER_DEV_DIR", ".devstack")))
+        parser.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")))
+        if tuning:
+            parser.add_argument("--backoff-scale", type=float, default=1.0)
+            parser.add_argument("--lease-seconds", type=float)
+            parser.add_argument("--visibility-seconds", type=int)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "DevSettings":
+        return cls(
+            args.dir, args.port_base, getattr(args, "backoff_scale", 1.0),
+            getattr(args, "lease_seconds", None), getattr(args, "visibility_seconds", None),
+        )
+
     def to_args(self) -> list[str]:
         args = ["--dir", str(self.directory), "--port-base", str(self.port_base), "--backoff-scale", str(self.backoff_scale)]
         if self.lease_seconds is not None:
@@ -108,60 +134,31 @@ def aws_environment(settings: DevSettings) -> dict[str, str]:
 
 
 def function_environment(settings: DevSettings, name: str, resources: LocalResources) -> dict[str, str]:
-    """The variables CDK gives function `name` (CourierFunction, QueuedWorker and the
-    stack), with local values; plus the local-only ones the README lists."""
+    """The variables CDK gives function `name` (from infra.environment, the same
+    functions the stack uses), with local values; plus the local-only ones the README lists."""
     config = settings.config
     env = {
-        "POWERTOOLS_SERVICE_NAME": name,
-        "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "COURIER_STAGE": config.stage,
-        "TABLE_NAME": resources.table_name,
-        "BUCKET_NAME": resources.bucket_name,
-        "QSTASH_URL": settings.qstash_url,
-        "QSTASH_SECRET_REF": f"secretsmanager:{config.qstash_secret}",
+        **runtime_environment(name, config.stage),
+        **shared_environment(
+            table=resources.table_name,
+            bucket=resources.bucket_name,
+            qstash_url=settings.qstash_url,
+            qstash_secret_ref=f"secretsmanager:{config.qstash_secret}",
+        ),
     }
     workers = {w.name: w for w in config.workers}
     if name in workers:
-        spec = workers[name]
-        env.update(
-            {
-                "WORKER_NAME": name,
-                "WORKER_JOB_TYPES": ",".join(spec.job_types),
-                "WORKER_PUBLIC_URL_PARAMETER": config.worker_url_parameter(name),
-                "WORKER_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
-                "WORKER_TIMEOUT_SECONDS": str(spec.timeout_seconds),
-            }
-        )
+        env.update(worker_environment(config, workers[name]))
         if name in MODEL_KEY_USERS:
-            env["MODEL_KEYS_SECRET_REF"] = f"secretsmanager:{config.model_keys_secret}"
+            env.update(model_environment(config, f"secretsmanager:{config.model_keys_secret}"))
             env.update({k: os.environ[k] for k in MODEL_PASSTHROUGH if os.environ.get(k)})
     else:
-        env.update(
-            {
-                "DISPATCH_MODE": config.dispatch_mode,
-                "PUBLIC_API_URL": settings.api_url,
-                "COURIER_JOB_TYPES": json.dumps(job_types(settings, resources)),
-                "ALLOW_HTTP_CALLBACKS": "true",
-            }
-        )
+        routes = job_type_routes(config.workers, settings.function_url, lambda w: resources.queues[w].queue_url)
+        env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(routes)))
+        env["ALLOW_HTTP_CALLBACKS"] = "true"
     if settings.lease_seconds is not None:
         env["JOB_LEASE_SECONDS"] = str(settings.lease_seconds)
     return {**env, **aws_environment(settings)}
-
-
-def job_types(settings: DevSettings, resources: LocalResources) -> dict[str, dict[str, str]]:
-    """Job type -> worker, Function URL, queue and timeout: what the stack gives jobs_api."""
-    return {
-        job_type: {
-            "worker": spec.name,
-            "url": settings.function_url(spec.name),
-            "queueUrl": resources.queues[spec.name].queue_url,
-            "timeoutSeconds": str(spec.timeout_seconds),
-        }
-        for spec in settings.config.workers
-        for job_type in spec.job_types
-    }
 
 
 def seed_secrets(settings: DevSettings, session: Any) -> None:

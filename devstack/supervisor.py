@@ -212,21 +212,13 @@ class Supervisor:
         temporary.replace(s.state_file)
 
 
-def parse_settings(argv: list[str] | None = None) -> DevSettings:
-    parser = argparse.ArgumentParser(prog="python -m devstack.supervisor")
-    parser.add_argument("--dir", type=Path, default=Path(".devstack"))
-    parser.add_argument("--port-base", type=int, default=4560)
-    parser.add_argument("--backoff-scale", type=float, default=1.0)
-    parser.add_argument("--lease-seconds", type=float)
-    parser.add_argument("--visibility-seconds", type=int)
-    args = parser.parse_args(argv)
-    return DevSettings(args.dir, args.port_base, args.backoff_scale, args.lease_seconds, args.visibility_seconds)
-
-
 def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.supervisor")
+    DevSettings.add_arguments(parser)
+    settings = DevSettings.from_args(parser.parse_args(argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("devstack.runtime").setLevel(logging.WARNING)
-    supervisor = Supervisor(parse_settings(argv))
+    supervisor = Supervisor(settings)
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
     try:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from qstash import QStash, Receiver
 
+from bench.measure import free_port, percentile
 from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,17 +80,6 @@ class LoopbackReceiver:
                     self.done.set()
         except (asyncio.IncompleteReadError, ConnectionResetError):
             writer.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def publish_all(base_url: str, numbers: range, publishers: int, **options: object) -> dict[int, float]:

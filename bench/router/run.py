@@ -23,12 +23,13 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench.measure import free_port, percentile
+from devstack.supervisor import port_open, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -51,27 +52,18 @@ COLD_STARTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_upstream(latency_ms: float) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack.model_server", "--port", str(port), "--latency-ms", str(latency_ms), "--fail-model", "failing-model"],
         cwd=ROOT,
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the fake upstream did not start")
+    try:
+        wait_until(lambda: port_open(port), "the fake upstream", timeout=20)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process, f"http://127.0.0.1:{port}"
 
 
 def run_client(method: str, url: str, scenario: str, requests: int) -> dict:
@@ -89,11 +81,6 @@ def cold_start(path: str, code: str) -> float:
     timed = f"import time; t = time.perf_counter()\n{code}\nprint(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", timed], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
     return float(out.strip().splitlines()[-1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:

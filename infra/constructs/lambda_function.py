@@ -12,8 +12,8 @@ from constructs import Construct
 
 from infra.assets import CODE_EXCLUDES, function_dir
 from infra.constructs.layers import ARCHITECTURE, RUNTIME
+from infra.environment import runtime_environment
 
-POWERTOOLS_NAMESPACE = "Courier"
 
 
 class CourierFunction(Construct):
@@ -66,13 +66,7 @@ class CourierFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             recursive_loop=lambda_.RecursiveLoop.TERMINATE,
             description=f"Courier {name} ({stage})",
-            environment={
-                "COURIER_STAGE": stage,
-                "POWERTOOLS_SERVICE_NAME": name,
-                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_NAMESPACE,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-                **(environment or {}),
-            },
+            environment={**runtime_environment(name, stage), **(environment or {})},
         )
         self.log_group.grant_write(self.role)
 

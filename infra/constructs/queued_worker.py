@@ -21,6 +21,7 @@ from constructs import Construct
 from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, CourierConfig, WorkerSpec
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.lambda_function import CourierFunction
+from infra.environment import worker_environment
 
 
 class QueuedWorker(Construct):
@@ -49,14 +50,7 @@ class QueuedWorker(Construct):
             timeout=timeout,
             ephemeral_storage_mb=spec.ephemeral_storage_mb,
             log_retention_days=config.log_retention_days,
-            environment={
-                "WORKER_NAME": spec.name,
-                "WORKER_JOB_TYPES": ",".join(spec.job_types),
-                "WORKER_PUBLIC_URL_PARAMETER": url_parameter_name,
-                "WORKER_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
-                "WORKER_TIMEOUT_SECONDS": str(spec.timeout_seconds),
-                **(environment or {}),
-            },
+            environment={**worker_environment(config, spec), **(environment or {})},
         )
         self.function = self.handler.function
 

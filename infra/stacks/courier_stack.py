@@ -10,6 +10,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import API_ROUTES, MODEL_KEY_USERS, RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
+from infra.environment import api_environment, job_type_routes, model_environment, shared_environment
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.http_api import HttpApi
 from infra.constructs.layers import SharedLayers
@@ -31,19 +32,15 @@ class CourierStack(Stack):
         model_keys = SecretReference(self, "ModelKeysSecret", reference=config.model_keys_secret)
         self.api = HttpApi(self, "Http", config=config)
 
-        common_env = {
-            "TABLE_NAME": self.storage.table.table_name,
-            "BUCKET_NAME": self.storage.bucket.bucket_name,
-            "QSTASH_URL": config.qstash_url,
-            "QSTASH_SECRET_REF": qstash_secret.runtime_reference,
-        }
-
-        model_env = {"MODEL_KEYS_SECRET_REF": model_keys.runtime_reference}
-        if config.ai_foundry_endpoint:
-            model_env["AZURE_AI_FOUNDRY_ENDPOINT"] = config.ai_foundry_endpoint
+        common_env = shared_environment(
+            table=self.storage.table.table_name,
+            bucket=self.storage.bucket.bucket_name,
+            qstash_url=config.qstash_url,
+            qstash_secret_ref=qstash_secret.runtime_reference,
+        )
+        model_env = model_environment(config, model_keys.runtime_reference)
         catalog_parameter = None
         if config.ai_catalog_parameter:
-            model_env["COURIER_AI_CATALOG_PARAMETER"] = config.ai_catalog_parameter
             catalog_parameter = ssm.StringParameter.from_string_parameter_name(self, "AiCatalogParameter", config.ai_catalog_parameter)
 
         self.workers: dict[str, QueuedWorker] = {}
@@ -82,9 +79,13 @@ class CourierStack(Stack):
             log_retention_days=config.log_retention_days,
             environment={
                 **common_env,
-                "DISPATCH_MODE": config.dispatch_mode,
-                "PUBLIC_API_URL": self.api.url,
-                "COURIER_JOB_TYPES": self.to_json_string(self._job_types()),
+                **api_environment(
+                    config,
+                    public_api_url=self.api.url,
+                    job_types_json=self.to_json_string(
+                        job_type_routes(config.workers, lambda w: self.workers[w].url.url, lambda w: self.workers[w].queue.queue_url)
+                    ),
+                ),
             },
         )
         self.storage.grant_table(self.jobs_api.role)
@@ -97,19 +98,6 @@ class CourierStack(Stack):
 
         self.api.add_routes(self.jobs_api.function, _methods(API_ROUTES["jobs_api"]), "JobsApiIntegration")
         self.api.add_routes(self.workers["ai_router"].function, _methods(API_ROUTES["ai_router"]), "AiRouterIntegration")
-
-    def _job_types(self) -> dict[str, dict[str, str]]:
-        """Job type -> where to send it: the registry jobs_api dispatches by."""
-        return {
-            job_type: {
-                "worker": name,
-                "url": worker.url.url,
-                "queueUrl": worker.queue.queue_url,
-                "timeoutSeconds": str(worker.spec.timeout_seconds),
-            }
-            for name, worker in self.workers.items()
-            for job_type in worker.spec.job_types
-        }
 
 
 def _construct_id(name: str) -> str:

@@ -7,7 +7,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 from courier.auth.api_keys import ApiKeyStore
 from devstack.cli import alive, down, up
 from devstack.environment import DevSettings
+from tests.support.jobs import FINISHED, wait_for_job
 
 #: A job lease shorter than the kill test needs to wait, longer than any job here runs.
 LEASE_SECONDS = 3.0
@@ -63,15 +63,10 @@ class DevStack:
         return self.api.get(f"/v1/jobs/{job_id}").json()
 
     def wait_for(self, job_id: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while not done(job := self.job(job_id)):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the job never got there: {job}")
-            time.sleep(0.1)
-        return job
+        return wait_for_job(self.job, job_id, done, timeout)
 
     def finished(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
-        return self.wait_for(job_id, lambda j: j["status"] in ("succeeded", "failed", "dead", "cancelled"), timeout)
+        return self.wait_for(job_id, lambda j: j["status"] in FINISHED, timeout)
 
 
 @pytest.fixture(scope="module")

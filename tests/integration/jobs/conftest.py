@@ -26,6 +26,7 @@ from devstack.runtime.invoke import LocalFunction
 from devstack.runtime.sqs_poller import SqsPoller
 from infra.config import CourierConfig
 from tests.support.models import catalog_override
+from tests.support.jobs import wait_for_job
 from tests.support.receiver import Receiver
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
@@ -61,14 +62,7 @@ class Stack:
         return response.json()
 
     def wait_for(self, job_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if predicate(job):
-                return job
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job never got there: {job}")
-            time.sleep(0.05)
+        return wait_for_job(self.job, job_id, predicate, timeout)
 
     def wait_status(self, job_id: str, *statuses: str, timeout: float = 20.0) -> dict[str, Any]:
         return self.wait_for(job_id, lambda job: job["status"] in statuses, timeout)
