@@ -14,6 +14,7 @@ from typing import Any
 
 from devstack.aws_resources import LocalResources
 from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
+from courier.network import LOOPBACK_SETTING
 from infra.config import MODEL_KEY_USERS, CourierConfig
 from infra.environment import (
     api_environment,
@@ -155,7 +156,7 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
     else:
         routes = job_type_routes(config.workers, settings.function_url, lambda w: resources.queues[w].queue_url)
         env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(routes)))
-        env["ALLOW_HTTP_CALLBACKS"] = "true"
+    env[LOOPBACK_SETTING] = "true"  # local only: callbacks and fetches may reach 127.0.0.1
     if settings.lease_seconds is not None:
         env["JOB_LEASE_SECONDS"] = str(settings.lease_seconds)
     return {**env, **aws_environment(settings)}

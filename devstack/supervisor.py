@@ -105,7 +105,7 @@ class Supervisor:
         settings, config = self.settings, self.settings.config
         settings.logs.mkdir(parents=True, exist_ok=True)
         python = sys.executable
-        self.spawn("aws", [python, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(settings.aws_port)], {})
+        self.spawn("aws", [python, "-m", "devstack.local_aws", "-p", str(settings.aws_port)], {})
         wait_until(lambda: http_ok(settings.aws_url + "/moto-api/"), "local AWS (moto)")
         os.environ.update(aws_environment(settings))
         import boto3

@@ -36,13 +36,12 @@ def fresh_router() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (a random free port) for the whole session."""
-    from moto.server import ThreadedMotoServer
+    """Local AWS on 127.0.0.1 (a random free port) for the whole session: the same
+    atomic-per-request moto the local stack runs (devstack.local_aws)."""
+    from devstack.local_aws import LocalAws
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server = LocalAws().start()
+    yield server.url
     server.stop()
 
 

@@ -36,9 +36,8 @@ service = JobService(
         qstash=qstash_client,
         failure_callback_url=settings.public_api_url + FAILURE_HOOK_PATH if settings.public_api_url else None,
     ),
-    Notifier(qstash_client, qstash_credentials),
+    Notifier(qstash_client, qstash_credentials, log=store),
     public_api_url=settings.public_api_url,
-    allow_http_callbacks=settings.allow_http_callbacks,
     cancel_qstash_message=lambda message_id: qstash_client().message.cancel(message_id),
 )
 verifier = SignatureVerifier(qstash_credentials)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from devstack.aws_resources import LocalResources, WorkerQueues
+from courier.network import LOOPBACK_SETTING
 from devstack.environment import LOCAL_AWS, DevSettings, function_environment
 from devstack.supervisor import api_router
 from infra.config import API_ROUTES, CourierConfig
 from tests.infrastructure.test_stack import functions_by_service
 
 #: Set only locally (the README's "local only" rows) or by Lambda itself in AWS.
-LOCAL_ONLY = {*LOCAL_AWS, "AWS_ENDPOINT_URL", "ALLOW_HTTP_CALLBACKS", "JOB_LEASE_SECONDS"}
+LOCAL_ONLY = {*LOCAL_AWS, "AWS_ENDPOINT_URL", LOOPBACK_SETTING, "JOB_LEASE_SECONDS"}
 
 
 @pytest.mark.parametrize("name", [f.name for f in CourierConfig().functions])

@@ -195,6 +195,15 @@ def test_no_secret_values_anywhere(template) -> None:
         assert variables["QSTASH_SECRET_REF"] == "secretsmanager:courier/dev/qstash"
 
 
+def test_deployed_functions_never_allow_loopback_targets(template) -> None:
+    """The network policy's local-only exception is set by the local stack, never by CDK."""
+    from courier.network import LOOPBACK_SETTING
+
+    assert LOOPBACK_SETTING not in json.dumps(template.to_json())
+    for fn in functions_by_service(template.to_json()["Resources"]).values():
+        assert LOOPBACK_SETTING not in fn["Environment"]["Variables"]
+
+
 def test_ssm_secure_string_references(tmp_path_factory) -> None:
     _, template = synth(tmp_path_factory, qstashSecret="ssm:/courier/prod/qstash", stage="prod")
     resources = template.to_json()["Resources"]

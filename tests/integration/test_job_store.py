@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 
 import pytest
@@ -32,6 +33,24 @@ def test_concurrent_claims_let_exactly_one_run(store: JobStore) -> None:
     assert sorted(c.kind for c in claims) == ["busy"] * 7 + ["claimed"]
     assert all(c.retry_after and c.retry_after > 50 for c in claims if c.kind == "busy")
     assert store.get(job.job_id).attempts == 1
+
+
+def test_claims_stay_exclusive_under_stress(store: JobStore) -> None:
+    """50 trials of 8 concurrent claims, on the local AWS the local stack also runs: a
+    non-atomic server (plain moto) lets 2-3 win in about one trial in seven."""
+    winners = []
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        for _ in range(50):
+            job, start = new_job(store), threading.Barrier(8)
+
+            def claim(_: int) -> str:
+                start.wait()  # all eight requests leave together
+                return store.claim(job.job_id, 60).kind
+
+            kinds = list(pool.map(claim, range(8)))
+            winners.append(kinds.count("claimed"))
+            assert store.get(job.job_id).attempts == 1
+    assert winners == [1] * 50
 
 
 def test_finished_jobs_are_never_claimed_again(store: JobStore) -> None:

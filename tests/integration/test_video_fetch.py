@@ -12,26 +12,14 @@ import boto3
 import pytest
 
 from courier.errors import CourierError, InvalidInput
-from courier.video.fetch import fetch_s3, fetch_url, is_public
-
-
-@pytest.mark.parametrize(
-    "address, public",
-    [
-        ("8.8.8.8", True), ("2606:4700:4700::1111", True),
-        ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
-        ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),
-        ("::1", False), ("fe80::1", False), ("fd00:ec2::254", False), ("::ffff:127.0.0.1", False),
-        ("::ffff:169.254.169.254", False), ("ff02::1", False),
-    ],
-)
-def test_address_policy(address: str, public: bool) -> None:
-    assert is_public(ipaddress.ip_address(address)) is public
+from courier.network import NetworkPolicy
+from courier.video.fetch import fetch_s3, fetch_url
 
 
 def refused(url: str, resolver=None, **kwargs) -> InvalidInput:
+    policy = NetworkPolicy(resolver=resolver or (lambda h, p: ["93.184.216.34"]))
     with pytest.raises(InvalidInput) as caught:
-        fetch_url(url, Path("/nonexistent/never-written"), resolver=resolver or (lambda h, p: ["93.184.216.34"]), **kwargs)
+        fetch_url(url, Path("/nonexistent/never-written"), policy=policy, **kwargs)
     return caught.value
 
 
@@ -40,6 +28,8 @@ def test_non_https_and_private_targets_are_refused() -> None:
     assert refused("file:///etc/passwd").code == "unsupported_scheme"
     assert refused("https://169.254.169.254/latest/meta-data/").code == "forbidden_address"
     assert refused("https://[::1]/v.mp4").code == "forbidden_address"
+    assert refused("https://[::127.0.0.1]/v.mp4").code == "forbidden_address"
+    assert refused("https://[64:ff9b::a9fe:a9fe]/v.mp4").code == "forbidden_address"
     # A public name that resolves (also) to a private address: every answer must be public.
     assert refused("https://sneaky.example/v.mp4", resolver=lambda h, p: ["93.184.216.34", "10.0.0.5"]).code == "forbidden_address"
 
@@ -89,7 +79,7 @@ def test_download_redirects_are_checked_again_and_size_is_capped(origin: _Origin
         "/escape": (302, {"Location": f"http://internal.example:{origin.port}/ok.mp4"}, b""),
         "/big.mp4": (200, {}, b"x" * 5000),
     })
-    options = dict(resolver=lambda h, p: resolver[h], allowed=loopback_only, schemes=("http",))
+    options = dict(policy=NetworkPolicy(("http",), loopback_only, lambda h, p: resolver[h]))
     target = tmp_path / "video"
     assert fetch_url(f"{base}/ok.mp4", target, **options).read_bytes() == b"video-bytes"
     assert fetch_url(f"{base}/hop", target, **options).read_bytes() == b"video-bytes"

@@ -1,6 +1,6 @@
 """QStash signatures for unit tests of the verifier, made by the local server's signer.
 
-The verifier under test is the official SDK's Receiver, so this also checks the signer.
+The verifier under test follows the official Receiver, so this also checks the signer.
 """
 
 from __future__ import annotations

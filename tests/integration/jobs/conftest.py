@@ -18,6 +18,7 @@ import pytest
 
 from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.store import JobStore
+from courier.network import LOOPBACK_SETTING
 from devstack.aws_resources import LocalResources, create_resources
 from devstack.model_server import ModelServer
 from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN, QStashServer, ServerConfig
@@ -95,7 +96,7 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         "QSTASH_CURRENT_SIGNING_KEY": DEV_CURRENT_SIGNING_KEY,
         "QSTASH_NEXT_SIGNING_KEY": DEV_NEXT_SIGNING_KEY,
         "DISPATCH_MODE": "auto",
-        "ALLOW_HTTP_CALLBACKS": "true",
+        LOOPBACK_SETTING: "true",
         "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "POWERTOOLS_SERVICE_NAME": "courier-test",
     }

@@ -49,8 +49,6 @@ class ApiSettings:
     dispatch_mode: str
     job_types_json: str
     public_api_url: str
-    #: Local stacks call back to http://localhost; deployed ones only to https.
-    allow_http_callbacks: bool
 
     @classmethod
     def from_env(cls) -> "ApiSettings":
@@ -61,5 +59,4 @@ class ApiSettings:
             dispatch_mode=env.get("DISPATCH_MODE", "auto"),
             job_types_json=env.get("COURIER_JOB_TYPES", "{}"),
             public_api_url=env.get("PUBLIC_API_URL", "").rstrip("/"),
-            allow_http_callbacks=env.get("ALLOW_HTTP_CALLBACKS", "").lower() == "true",
         )

@@ -51,10 +51,11 @@ class WorkerRuntime:
         missing = set(settings.job_types) - set(registry.job_types)
         if missing:
             raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")
+        store = JobStore(settings.table_name)
         runner = JobRunner(
             registry,
-            JobStore(settings.table_name),
-            notifier=Notifier(qstash_client, qstash_credentials),
+            store,
+            notifier=Notifier(qstash_client, qstash_credentials, log=store),
             bucket=settings.bucket_name,
             lease_seconds=settings.lease_seconds,
         )

@@ -67,6 +67,8 @@ class Job:
     lease_token: str | None = None
     dispatches: int = 0
     last_response: dict[str, Any] | None = field(default=None)
+    #: How the outcome callback went: {"status": sent|refused|failed, "via", "error", "at"}.
+    callback_delivery: dict[str, Any] | None = None
 
     def public_view(self) -> dict[str, Any]:
         """What the API shows a tenant: the contract's fields, no internals."""
@@ -89,6 +91,7 @@ class Job:
             "startedAt": self.started_at,
             "finishedAt": self.finished_at,
             "lastResponse": self.last_response,
+            "callbackDelivery": self.callback_delivery,
         }
         view.update({k: v for k, v in optional.items() if v is not None})
         return view

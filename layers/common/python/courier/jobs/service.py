@@ -4,11 +4,9 @@ word that it gave up on a message."""
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from courier import observability
 from courier.errors import CourierError, InvalidInput, Unavailable
@@ -19,6 +17,7 @@ from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.notify import Notifier
 from courier.jobs.results import result_download_url
 from courier.jobs.store import JobStore, new_job_id
+from courier.network import NetworkPolicy
 from courier.uploads import uploads_prefix
 
 logger = logging.getLogger(__name__)
@@ -33,14 +32,14 @@ class JobService:
         notifier: Notifier,
         *,
         public_api_url: str = "",
-        allow_http_callbacks: bool = False,
+        policy: NetworkPolicy | None = None,
         cancel_qstash_message: Any = None,
     ) -> None:
         self.store = store
         self.dispatcher = dispatcher
         self.notifier = notifier
         self.public_api_url = public_api_url
-        self.allow_http_callbacks = allow_http_callbacks
+        self.policy = policy or NetworkPolicy.from_env()
         self._cancel_qstash_message = cancel_qstash_message
 
     # --- submit -----------------------------------------------------------------------
@@ -143,18 +142,10 @@ class JobService:
         return job
 
     def _check_callback(self, url: str) -> None:
-        parts = urlsplit(url)
-        allowed = ("https",) + (("http",) if self.allow_http_callbacks else ())
-        if parts.scheme not in allowed or not parts.hostname:
-            raise InvalidInput(f"callbackUrl must be an {' or '.join(allowed)} URL", code="invalid_callback_url")
-        if self.allow_http_callbacks:
-            return
         try:
-            address = ipaddress.ip_address(parts.hostname)
-        except ValueError:
-            return  # a name: QStash (or our direct POST) resolves it
-        if not address.is_global:
-            raise InvalidInput("callbackUrl must not point at a private address", code="invalid_callback_url")
+            self.policy.check(url, "callbackUrl")
+        except CourierError as error:
+            raise InvalidInput(error.message, code="invalid_callback_url", status=400) from None
 
 
 def _check_tenancy(tenant_id: str, validated: Any) -> None:

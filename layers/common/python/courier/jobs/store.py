@@ -22,7 +22,8 @@ from courier.jobs.table import GSI_KEYS, GSI_TENANT, GSI_TENANT_STATUS
 JOB_SK = "JOB"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
 DEFAULT_TTL_DAYS = 30
-_JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse"}
+_JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse",
+                "callback_delivery": "callbackDelivery"}
 _PLAIN_FIELDS = {
     "job_id": "jobId", "tenant_id": "tenantId", "type": "type", "attempts": "attempts", "transport": "transport",
     "message_id": "messageId", "callback_url": "callbackUrl", "idempotency_key": "idempotencyKey",
@@ -239,6 +240,13 @@ class JobStore:
             )
         except _ConditionFailed:
             return None
+
+    def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None:
+        """How the outcome callback went (Notifier's CallbackLog)."""
+        self.client.update_item(
+            TableName=self.table_name, Key=job_key(job_id), UpdateExpression="SET callbackDelivery = :c",
+            ConditionExpression="attribute_exists(pk)", ExpressionAttributeValues={":c": {"S": json.dumps(delivery)}},
+        )
 
     # --- plumbing ---------------------------------------------------------------------
     def _set_status(

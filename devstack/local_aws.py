@@ -1,0 +1,104 @@
+"""Local AWS that keeps DynamoDB's promise: moto in server mode, one request at a time.
+
+moto serves every request on its own thread and evaluates a condition expression and
+applies the update without a lock (its FAQ: "Is Moto concurrency safe? No"), so two
+concurrent conditional writes can both succeed, which DynamoDB never allows. Every
+request here runs under one lock, and its response body is read out under the lock too
+(a WSGI body may be produced lazily), so each request is atomic as the real service's
+are. moto is GIL-bound, so the lock costs little throughput.
+
+The test fixtures (in-process, `LocalAws(...).start()`) and the local stack
+(`python -m devstack.local_aws --port P`) both serve moto from here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from typing import Any, Callable, Iterable
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+class SerializedApp:
+    """A WSGI app that lets one request in at a time, start to last byte."""
+
+    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if _long_poll(environ):
+            # SQS ReceiveMessage waits (up to 20 s) for a message: under the lock it would
+            # stall everything else. SQS promises at-least-once delivery, not exclusivity,
+            # and the job record (DynamoDB, always serialised) decides who runs a job.
+            return self._app(environ, start_response)
+        with self._lock:
+            result = self._app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return [body]
+
+
+class _QuietHandler(MotoRequestHandler):
+    """No line per request: a load test makes hundreds of thousands."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def _long_poll(environ: Environ) -> bool:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    return target == "AmazonSQS.ReceiveMessage" or "Action=ReceiveMessage" in environ.get("QUERY_STRING", "")
+
+
+def moto_app() -> SerializedApp:
+    return SerializedApp(DomainDispatcherApplication(create_backend_app))
+
+
+class LocalAws:
+    """moto on `host:port` (0 = a free port), served from a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, moto_app(), threaded=True, request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "LocalAws":
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.local_aws", description="Local AWS (moto), atomic per request.")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    try:
+        LocalAws(args.host, args.port).serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
