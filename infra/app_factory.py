@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra.config import CourierConfig
 from infra.stacks.courier_stack import CourierStack
@@ -30,5 +30,5 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         config=config,
         description=f"Courier ({config.stage}): serverless background jobs and AI routing",
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app, stack

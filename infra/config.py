@@ -32,7 +32,8 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION_DAYS = 14
 
 UPLOADS_PREFIX = "uploads/"
-RESULTS_PREFIX = "results/"
+# Large job inputs and results: the library that writes them defines where.
+from courier.jobs.payloads import INPUTS_PREFIX, RESULTS_PREFIX  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

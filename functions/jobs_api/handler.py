@@ -3,7 +3,7 @@ in courier.jobs.service."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +38,7 @@ service = JobService(
     ),
     Notifier(qstash_client, qstash_credentials, log=store),
     public_api_url=settings.public_api_url,
+    bucket=settings.bucket_name,
     cancel_qstash_message=lambda message_id: qstash_client().message.cancel(message_id),
 )
 verifier = SignatureVerifier(qstash_credentials)
@@ -59,6 +60,9 @@ class JobRequest(BaseModel):
     callbackUrl: str | None = Field(default=None, max_length=2048)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
     delaySeconds: int = Field(default=0, ge=0, le=MAX_DELAY_SECONDS)
+    transport: Literal["auto", "qstash", "sqs"] | None = Field(
+        default=None, description="Force one queue for this job (default: the deployment's dispatch mode)."
+    )
 
 
 class JobAccepted(BaseModel):
@@ -84,7 +88,7 @@ def accepted(job: Any) -> JobAccepted:
 def enqueue_job(request: JobRequest, tenant_id: Tenant) -> JobAccepted:
     job, _ = service.submit(
         tenant_id, request.type, request.input, callback_url=request.callbackUrl,
-        idempotency_key=request.idempotencyKey, delay_seconds=request.delaySeconds,
+        idempotency_key=request.idempotencyKey, delay_seconds=request.delaySeconds, transport=request.transport,
     )
     logger.info("job accepted", extra={"jobId": job.job_id, "transport": job.transport})
     return accepted(job)

@@ -20,6 +20,11 @@ class AlarmTopic(Construct):
         self.topic = sns.Topic(self, "Topic", display_name="Courier alarms", enforce_ssl=True)
         if email:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            acknowledge(
+                self.topic, "Serverless::Serverless-SNSRedrivePolicy",
+                "An e-mail subscription: SNS retries e-mail delivery itself, and an undelivered alarm "
+                "notice stays visible as the alarm's state in CloudWatch.",
+            )
         acknowledge(
             self.topic,
             "AwsSolutions-SNS2",

@@ -13,6 +13,7 @@ from constructs import Construct
 from infra.assets import CODE_EXCLUDES, function_dir
 from infra.constructs.layers import ARCHITECTURE, RUNTIME
 from infra.environment import runtime_environment
+from infra.nag import acknowledge
 
 
 
@@ -69,6 +70,16 @@ class CourierFunction(Construct):
             environment={**runtime_environment(name, stage), **(environment or {})},
         )
         self.log_group.grant_write(self.role)
+        acknowledge(
+            self.function, "Serverless::Serverless-LambdaDLQ",
+            "Invoked synchronously only (API Gateway, Function URL, SQS event source): an async DLQ never "
+            "receives anything; failed jobs go to the queue's DLQ and QStash's DLQ.",
+        )
+        acknowledge(
+            self.function, "Serverless::Serverless-LambdaTracing",
+            "X-Ray is off by default: it needs a Resource '*' grant and bills per trace; every log line and "
+            "EMF metric carries the job id and type instead.",
+        )
 
     def add_environment(self, key: str, value: str) -> None:
         self.function.add_environment(key, value)

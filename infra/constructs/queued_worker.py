@@ -22,6 +22,7 @@ from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, CourierConfig, W
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.lambda_function import CourierFunction
 from infra.environment import worker_environment
+from infra.nag import acknowledge
 
 
 class QueuedWorker(Construct):
@@ -70,13 +71,21 @@ class QueuedWorker(Construct):
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT),
         )
-        self.function.add_event_source(
-            sources.SqsEventSource(
-                self.queue,
-                batch_size=spec.batch_size,
-                max_concurrency=spec.max_concurrency,
-                report_batch_item_failures=True,
-            )
+        acknowledge(
+            self.dead_letter_queue, "Serverless::Serverless-SQSRedrivePolicy",
+            "This is the dead-letter queue: its messages are kept 14 days, alarmed on, and redriven by hand.",
+        )
+        event_source = sources.SqsEventSource(
+            self.queue,
+            batch_size=spec.batch_size,
+            max_concurrency=spec.max_concurrency,
+            report_batch_item_failures=True,
+        )
+        self.function.add_event_source(event_source)
+        acknowledge(
+            self.function, "Serverless::Serverless-LambdaEventSourceMappingDestination",
+            "SQS event sources take no on-failure destination: a message that fails maxReceiveCount "
+            "receives moves to the queue's own dead-letter queue (redrive policy above).",
         )
 
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)

@@ -14,6 +14,7 @@ from infra.nag import acknowledge
 
 from infra.config import (
     GSI_KEYS,
+    INPUTS_PREFIX,
     RESULTS_PREFIX,
     TABLE_PARTITION_KEY,
     TABLE_SORT_KEY,
@@ -71,6 +72,11 @@ class Storage(Construct):
                     id="expire-uploads",
                     prefix=UPLOADS_PREFIX,
                     expiration=Duration.days(config.upload_expiry_days),
+                ),
+                s3.LifecycleRule(
+                    id="expire-inputs",
+                    prefix=INPUTS_PREFIX,
+                    expiration=Duration.days(config.result_expiry_days),
                 ),
                 s3.LifecycleRule(
                     id="expire-results",

@@ -9,7 +9,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import API_ROUTES, MODEL_KEY_USERS, RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
+from infra.config import API_ROUTES, INPUTS_PREFIX, MODEL_KEY_USERS, RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
 from infra.environment import api_environment, job_type_routes, model_environment, shared_environment
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.http_api import HttpApi
@@ -60,6 +60,7 @@ class CourierStack(Stack):
             self.storage.grant_table(worker.handler.role)
             self.storage.grant_objects(worker.handler.role, UPLOADS_PREFIX, ["s3:GetObject"])
             self.storage.grant_objects(worker.handler.role, RESULTS_PREFIX, ["s3:GetObject", "s3:PutObject"])
+            self.storage.grant_objects(worker.handler.role, INPUTS_PREFIX, ["s3:GetObject"])
             qstash_secret.grant_read(worker.function)
             if spec.name in MODEL_KEY_USERS:
                 model_keys.grant_read(worker.function)
@@ -92,6 +93,7 @@ class CourierStack(Stack):
         # Presigned PUTs act with the signer's rights; GETs read large results.
         self.storage.grant_objects(self.jobs_api.role, UPLOADS_PREFIX, ["s3:PutObject"])
         self.storage.grant_objects(self.jobs_api.role, RESULTS_PREFIX, ["s3:GetObject"])
+        self.storage.grant_objects(self.jobs_api.role, INPUTS_PREFIX, ["s3:PutObject"])
         qstash_secret.grant_read(self.jobs_api.function)
         for worker in self.workers.values():
             worker.queue.grant_send_messages(self.jobs_api.function)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,16 @@ from aws_cdk import assertions
 from infra.app_factory import build_app
 
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+
+
+def assert_every_finding_acknowledged(report: Path) -> None:
+    """cdk-nag's validation report: both packs ran clean, each suppression with its reason."""
+    reports = json.loads(report.read_text())["pluginReports"]
+    assert {r["pluginName"] for r in reports} <= {"AwsSolutions", "Serverless"}
+    for plugin in reports:
+        assert plugin["conclusion"] == "success" and plugin["violations"] == [], plugin["violations"]
+        for suppressed in plugin.get("suppressedViolations", []):
+            assert len(suppressed.get("reason", "")) > 40, suppressed
 
 
 def synth(tmp_path_factory: pytest.TempPathFactory, **context: Any) -> tuple[Any, assertions.Template]:

@@ -37,6 +37,13 @@ API_DEADLINE_SECONDS = 28.0
 #: Less time than this left is not worth an attempt.
 MIN_ATTEMPT_SECONDS = 0.05
 CONTENT_FILTER_CODES = frozenset({"content_filter", "content_filtered", "ResponsibleAIPolicyViolation"})
+#: Error codes of a 403/404 that say the request (an image it names, a file) was the
+#: problem, not the deployment: the next deployment may try, but no cooldown, or one
+#: tenant's bad request would take a shared deployment away from every tenant.
+REQUEST_FAULT_CODES = frozenset({
+    "invalid_image_url", "image_not_found", "invalid_image", "invalid_request_error", "invalid_url",
+    "file_not_found", "url_not_found", "BadRequest", "InvalidRequest",
+})
 
 
 @dataclass
@@ -228,9 +235,10 @@ class Router:
                     raise _NextDeployment(None)
                 code, message = upstream_error(reply.data)
                 attempt.error, attempt.message = code or f"http_{reply.status}", message or None
-                if reply.status in DEPLOYMENT_STATUSES:
+                if reply.status in DEPLOYMENT_STATUSES and code not in CONTENT_FILTER_CODES:
                     attempt.latency_ms = (self._clock() - began) * 1000
-                    raise _NextDeployment(policy.cooldown_seconds)
+                    deployments_fault = reply.status == 401 or code not in REQUEST_FAULT_CODES
+                    raise _NextDeployment(policy.cooldown_seconds if deployments_fault else None)
                 if not is_retryable(reply.status):
                     attempt.latency_ms = (self._clock() - began) * 1000
                     rejected_code = "content_filtered" if code in CONTENT_FILTER_CODES else "upstream_rejected"

@@ -76,17 +76,19 @@ class Dispatcher:
         except KeyError:
             raise CourierError(f"no worker is deployed for job type {job_type!r}", code="unknown_job_type", status=400, retryable=False) from None
 
-    def dispatch(self, job: Job) -> Dispatch:
+    def dispatch(self, job: Job, *, mode: DispatchMode | None = None) -> Dispatch:
+        """`mode` overrides the deployment's for one job (a caller forcing SQS, say)."""
         route = self.route(job.type)
         body = JobMessage(jobId=job.job_id, type=job.type).to_json()
         reasons = []
-        if self.mode in ("auto", "qstash"):
+        mode = mode or self.mode
+        if mode in ("auto", "qstash"):
             try:
                 return self._publish(job, route, body)
             except _QStashUnavailable as error:
                 reasons.append(f"QStash: {error}")
                 logger.warning("QStash could not take job %s: %s", job.job_id, error)
-                if self.mode == "qstash":
+                if mode == "qstash":
                     raise Unavailable(f"the queue is unavailable ({error}); the job is kept, retry it later") from None
         try:
             return self._send_to_sqs(job, route, body)

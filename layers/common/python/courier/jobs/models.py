@@ -27,6 +27,9 @@ TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, Job
 RETRIABLE = frozenset({JobStatus.FAILED, JobStatus.DEAD})
 
 
+MAX_ERROR_MESSAGE = 2000
+
+
 def utc_now() -> str:
     """ISO 8601 with milliseconds: sorts as text, so it can be a GSI sort key."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -37,6 +40,9 @@ class JobError:
     code: str
     message: str
     retryable: bool
+
+    def __post_init__(self) -> None:
+        self.message = self.message[:MAX_ERROR_MESSAGE]  # an upstream's essay never fills the item
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "retryable": self.retryable}
@@ -55,6 +61,8 @@ class Job:
     result: dict[str, Any] | None = None
     #: Where a result too large for the item lives: {"bucket", "key", "size"}.
     result_ref: dict[str, Any] | None = None
+    #: Where an input too large for the item lives: {"bucket", "key", "size", "sha256"}.
+    input_ref: dict[str, Any] | None = None
     error: JobError | None = None
     transport: str | None = None
     message_id: str | None = None
@@ -92,6 +100,7 @@ class Job:
             "finishedAt": self.finished_at,
             "lastResponse": self.last_response,
             "callbackDelivery": self.callback_delivery,
+            "inputRef": {"key": self.input_ref["key"], "size": self.input_ref["size"]} if self.input_ref else None,
         }
         view.update({k: v for k, v in optional.items() if v is not None})
         return view

@@ -18,7 +18,7 @@ from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
-from courier.jobs.results import store_result
+from courier.jobs.payloads import load_input, store_result
 from courier.jobs.store import JobStore
 
 logger = observability.logger
@@ -58,7 +58,6 @@ class JobRunner:
         """`last_attempt`: the transport will not deliver again (SQS's last receive)."""
         try:
             message = JobMessage.parse(body)
-            handler = self.registry.handler_for(message.type)
             claim = self.store.claim(message.job_id, self.lease_seconds)
         except NotFound as error:
             return Outcome(Verdict.REJECT, error=CourierError(error.message, code="job_not_found", retryable=False))
@@ -78,7 +77,9 @@ class JobRunner:
         logger.info("job claimed", extra={"attempt": job.attempts})
         started = time.monotonic()
         try:
-            context = JobContext(job=job, input=validate_input(job.type, job.input), bucket=self.bucket)
+            # The job record decides what runs, never the message: a message may lie.
+            handler = self.registry.handler_for(job.type)
+            context = JobContext(job=job, input=validate_input(job.type, load_input(job.input, job.input_ref)), bucket=self.bucket)
             result = handler(context)
         except CourierError as error:
             return self._failed(job, error, last_attempt)
@@ -88,7 +89,10 @@ class JobRunner:
         return self._succeeded(job, result, time.monotonic() - started)
 
     def _succeeded(self, job: Job, result: JobResult, seconds: float) -> Outcome:
-        inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)
+        try:
+            inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)
+        except CourierError as error:
+            return self._failed(job, error, last_attempt=False)
         final = self.store.finish(job, JobStatus.SUCCEEDED, result=inline, result_ref=ref)
         if final is None:
             # Our lease ran out and another delivery took the job over; it will finish it.

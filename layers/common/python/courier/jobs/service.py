@@ -10,12 +10,12 @@ from typing import Any
 
 from courier import observability
 from courier.errors import CourierError, InvalidInput, Unavailable
-from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher
+from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
 from courier.jobs.inputs import VideoAnalyzeInput, validate_input
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.notify import Notifier
-from courier.jobs.results import result_download_url
+from courier.jobs.payloads import fingerprint, place_input, result_download_url
 from courier.jobs.store import JobStore, new_job_id
 from courier.network import NetworkPolicy
 from courier.uploads import uploads_prefix
@@ -32,6 +32,7 @@ class JobService:
         notifier: Notifier,
         *,
         public_api_url: str = "",
+        bucket: str | None = None,
         policy: NetworkPolicy | None = None,
         cancel_qstash_message: Any = None,
     ) -> None:
@@ -39,15 +40,17 @@ class JobService:
         self.dispatcher = dispatcher
         self.notifier = notifier
         self.public_api_url = public_api_url
+        self.bucket = bucket
         self.policy = policy or NetworkPolicy.from_env()
         self._cancel_qstash_message = cancel_qstash_message
 
     # --- submit -----------------------------------------------------------------------
     def submit(
         self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None,
-        idempotency_key: str | None = None, delay_seconds: int = 0,
+        idempotency_key: str | None = None, delay_seconds: int = 0, transport: DispatchMode | None = None,
     ) -> tuple[Job, bool]:
-        """Record and dispatch a job; (job, created). A known idempotency key gives its job back."""
+        """Record and dispatch a job; (job, created). A known idempotency key gives its job
+        back, if the request is the same one (type and input); another is a 409."""
         validated = validate_input(job_type, job_input)
         self.dispatcher.route(job_type)
         _check_tenancy(tenant_id, validated)
@@ -55,29 +58,40 @@ class JobService:
             self._check_callback(callback_url)
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise InvalidInput(f"delaySeconds is 0 to {MAX_DELAY_SECONDS}", code="invalid_delay")
-        now = utc_now()
+        now, job_id = utc_now(), new_job_id()
+        data = validated.model_dump(by_alias=True, exclude_none=True)
+        inline, input_ref = place_input(self.bucket, tenant_id, job_id, data)
         job = Job(
-            job_id=new_job_id(), tenant_id=tenant_id, type=job_type, status=JobStatus.QUEUED,
-            input=validated.model_dump(by_alias=True, exclude_none=True), created_at=now, updated_at=now,
+            job_id=job_id, tenant_id=tenant_id, type=job_type, status=JobStatus.QUEUED,
+            input=inline, input_ref=input_ref, created_at=now, updated_at=now,
             callback_url=callback_url, idempotency_key=idempotency_key, delay_seconds=delay_seconds,
         )
         job, created = self.store.create(job)
         if created:
-            return self._dispatch(job), True
+            return self._dispatch(job, transport), True
+        if job.type != job_type or _input_fingerprint(job) != fingerprint(data):
+            raise CourierError(
+                f"idempotencyKey {idempotency_key!r} was used for another request (job {job.job_id}); use a new key",
+                code="idempotency_conflict", status=409, retryable=False,
+            )
         if job.status is JobStatus.FAILED and job.error and job.error.code == UNDISPATCHED:
             # The first try found no queue; the same request again is the natural retry.
-            return self._dispatch(self.store.requeue(tenant_id, job.job_id)), False
+            return self._dispatch(self.store.requeue(tenant_id, job.job_id), transport), False
         return job, False
 
-    def _dispatch(self, job: Job) -> Job:
+    def _dispatch(self, job: Job, transport: DispatchMode | None = None) -> Job:
         try:
-            sent = self.dispatcher.dispatch(job)
+            sent = self.dispatcher.dispatch(job, mode=transport)
         except Unavailable as error:
             self.store.mark_undispatched(job, JobError(UNDISPATCHED, error.message, True))
             observability.count("JobsUndispatched", type=job.type)
             raise Unavailable(f"{error.message} (job {job.job_id})", code="queues_unavailable", retry_after=5) from None
         observability.count("JobsEnqueued", transport=sent.transport)
-        return self.store.record_dispatch(job.job_id, sent.transport, sent.message_id)
+        try:
+            return self.store.record_dispatch(job.job_id, sent.transport, sent.message_id)
+        except Exception as error:  # the message is on its way and the job recorded: it runs regardless
+            logger.error("job %s was dispatched (%s) but recording it failed: %s", job.job_id, sent.message_id, error)
+            return job
 
     # --- read -------------------------------------------------------------------------
     def view(self, job: Job) -> dict[str, Any]:
@@ -133,9 +147,10 @@ class JobService:
             f"QStash gave up after {payload.get('retried', '?')} retries; last response {status}" + (f": {reason}" if reason else ""),
             False,
         )
-        job = self.store.mark_dead(message.job_id, error, last_response)
+        source = payload.get("sourceMessageId")
+        job = self.store.mark_dead(message.job_id, error, last_response, message_id=str(source) if source else None)
         if job is None:
-            logger.info("failure callback for %s ignored: the job is finished or running", message.job_id)
+            logger.info("failure callback for %s ignored: the job is finished, running, or dispatched again", message.job_id)
             return None
         observability.count("JobsDead", type=job.type)
         self.notifier.job_finished(job)
@@ -146,6 +161,10 @@ class JobService:
             self.policy.check(url, "callbackUrl")
         except CourierError as error:
             raise InvalidInput(error.message, code="invalid_callback_url", status=400) from None
+
+
+def _input_fingerprint(job: Job) -> str:
+    return str(job.input_ref["sha256"]) if job.input_ref else fingerprint(job.input)
 
 
 def _check_tenancy(tenant_id: str, validated: Any) -> None:

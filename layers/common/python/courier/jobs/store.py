@@ -23,7 +23,7 @@ JOB_SK = "JOB"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
 DEFAULT_TTL_DAYS = 30
 _JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse",
-                "callback_delivery": "callbackDelivery"}
+                "callback_delivery": "callbackDelivery", "input_ref": "inputRef"}
 _PLAIN_FIELDS = {
     "job_id": "jobId", "tenant_id": "tenantId", "type": "type", "attempts": "attempts", "transport": "transport",
     "message_id": "messageId", "callback_url": "callbackUrl", "idempotency_key": "idempotencyKey",
@@ -223,11 +223,19 @@ class JobStore:
         except _ConditionFailed:
             return None
 
-    def mark_dead(self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None) -> Job | None:
-        """Retries exhausted. Not while a live run holds the lease: that run decides."""
+    def mark_dead(
+        self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None, *, message_id: str | None = None,
+    ) -> Job | None:
+        """Retries exhausted. Not while a live run holds the lease: that run decides. With
+        `message_id`, only if that message is still the job's: a late word about an old
+        dispatch never kills a job the user has retried since."""
         now_ms = int(time.time() * 1000)
         values: dict[str, Any] = {":nowms": {"N": str(now_ms)}}
         sets = []
+        same_message = None
+        if message_id is not None:
+            same_message = "messageId = :mid"
+            values[":mid"] = {"S": message_id}
         if last_response is not None:
             sets.append("lastResponse = :lr")
             values[":lr"] = {"S": json.dumps(last_response)}
@@ -235,7 +243,7 @@ class JobStore:
             return self._set_status(
                 job_id, JobStatus.DEAD, error=error,
                 condition_statuses=(JobStatus.QUEUED, JobStatus.RETRYING),
-                extra_condition="leaseUntil < :nowms", extra_values=values, extra_sets=sets,
+                extra_condition="leaseUntil < :nowms", extra_values=values, all_condition=same_message, extra_sets=sets,
                 or_running=True, finished=True, clear=("leaseUntil", "leaseToken"),
             )
         except _ConditionFailed:
@@ -254,7 +262,7 @@ class JobStore:
         condition_statuses: tuple[JobStatus, ...], extra_condition: str | None = None,
         extra_values: dict[str, Any] | None = None, extra_sets: list[str] | None = None,
         or_running: bool = False, finished: bool = False, clear: tuple[str, ...] = (),
-        tenant_id: str | None = None,
+        tenant_id: str | None = None, all_condition: str | None = None,
     ) -> Job:
         sets = ["#status = :status", "updatedAt = :now", "gsi1pk = :g1", *(extra_sets or [])]
         values: dict[str, Any] = {":status": {"S": status.value}, ":g1": {"S": ""}, **(extra_values or {})}
@@ -274,6 +282,8 @@ class JobStore:
             condition_values[":runningc"] = {"S": JobStatus.RUNNING.value}
         elif extra_condition:
             condition = f"({condition}) AND {extra_condition}"
+        if all_condition:
+            condition = f"({condition}) AND {all_condition}"
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         return self._update(job_id, expression, values, condition=condition, condition_values=condition_values, gsi_status=status, tenant_id=tenant_id)
 
@@ -366,4 +376,20 @@ def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, Any]:
         raise InvalidInput("invalid cursor", code="invalid_cursor") from None
     if not isinstance(data, dict) or data.get("t") != tenant_id:  # a cursor never crosses tenants
         raise InvalidInput("invalid cursor", code="invalid_cursor")
-    return data["k"]
+    key = data.get("k")
+    if not _is_tenant_key(key, tenant_id):
+        raise InvalidInput("invalid cursor", code="invalid_cursor")
+    return key
+
+
+def _is_tenant_key(key: Any, tenant_id: str) -> bool:
+    """Exactly the table's key plus one index's, all strings, on the tenant's own partition."""
+    if not isinstance(key, dict) or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
+        return False
+    for index, (partition, sort) in GSI_KEYS.items():
+        if set(key) == {"pk", "sk", partition, sort}:
+            value = key[partition]["S"]
+            if index == GSI_TENANT_STATUS:
+                return value.startswith(f"TENANT#{tenant_id}#STATUS#")
+            return value == f"TENANT#{tenant_id}"
+    return False
