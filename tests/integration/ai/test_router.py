@@ -121,6 +121,20 @@ def test_a_wrong_key_or_missing_deployment_falls_back_without_retry(router: Rout
 
 
 @pytest.mark.parametrize(
+    "status, code, cools",
+    [(404, "DeploymentNotFound", True), (403, None, True), (404, "invalid_image_url", False),
+     (403, "invalid_request_error", False), (404, "image_not_found", False)],
+)
+def test_only_the_deployments_own_faults_cool_it_down(router: Router, upstream: ModelServer, sleeps: Sleeps, status: int, code: str | None, cools: bool) -> None:
+    """One tenant's bad request (an image URL that 404s upstream) must not take a shared
+    deployment away from every tenant; a missing deployment or a bad key must."""
+    upstream.script("Phi-4", Step(status, body={"error": {"code": code, "message": "nope"}}))
+    result = ask(router)
+    assert outcomes(result) == [("Phi-4", "failed"), ("DeepSeek-V3-0324", "ok")]
+    assert (router.cooldowns.remaining("Phi-4") > 0) is cools
+
+
+@pytest.mark.parametrize(
     "step, code",
     [
         (Step(400, body={"error": {"code": "content_filter", "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy."}}), "content_filtered"),

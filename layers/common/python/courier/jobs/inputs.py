@@ -58,9 +58,17 @@ class AiRouteInput(_Input):
     json_output: bool | None = Field(default=None, alias="json")
 
     @model_validator(mode="after")
-    def prompt_or_messages(self) -> "AiRouteInput":
-        if (self.prompt is None) == (self.messages is None):
-            raise ValueError("give exactly one of prompt or messages")
+    def a_routable_request(self) -> "AiRouteInput":
+        """The router's own checks (parts, images, sizes), at enqueue rather than at run."""
+        from courier.ai.request import ChatRequest
+
+        try:
+            ChatRequest.build(
+                self.type, prompt=self.prompt, messages=self.messages, images=self.images,
+                max_tokens=self.max_tokens, temperature=self.temperature, json=self.json_output,
+            )
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
         return self
 
 

@@ -1,0 +1,154 @@
+"""Defects a hostile-input pass found, each reproduced here against the real handlers, moto,
+and the QStash server: every one ends in a clear 4xx or a job in a known state."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+
+import boto3
+import httpx
+import pytest
+
+from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job, JobStatus, utc_now
+from courier.jobs.store import new_job_id
+from devstack.qstash import DEV_CURRENT_SIGNING_KEY
+from devstack.qstash.signing import sign
+from tests.integration.jobs.conftest import Stack
+
+HOOK = "/v1/hooks/qstash/failure"
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"} and error["message"]
+    if code:
+        assert error["code"] == code, error
+    return error
+
+
+@pytest.mark.parametrize("characters", [67412, 67413, 100_000])
+def test_inputs_near_and_over_the_item_limit_are_stored_in_s3_and_run(stack: Stack, characters: int) -> None:
+    """'中' is six bytes once stored as JSON text: 67413 of them made the job's item too
+    large to create (a 500 after dispatch), one fewer too large to update (stuck running)."""
+    text = "中" * characters
+    accepted = stack.submit({"type": "text.hash", "input": {"text": text}})
+    job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead")
+    assert job["status"] == "succeeded" and job["result"]["length"] == characters
+    assert job["input"] == {} and job["inputRef"]["size"] > 64 * 1024
+    stored = boto3.client("s3").get_object(Bucket=stack.resources.bucket_name, Key=job["inputRef"]["key"])
+    assert json.loads(stored["Body"].read()) == {"text": text, "algorithm": "sha256"}
+
+
+def test_an_input_over_the_stored_limit_is_refused_before_anything_is_recorded(stack: Stack) -> None:
+    response = stack.api.post("/v1/jobs", json={"type": "ai.route", "input": {"type": "generation", "prompt": "中" * 200_000}},
+                              headers=stack.headers())
+    assert_error(response, 413, "input_too_large")
+    assert stack.api.get("/v1/jobs", headers=stack.headers()).json()["jobs"] == []
+
+
+def test_a_prompt_over_the_router_limit_is_refused(stack: Stack) -> None:
+    response = stack.api.post("/v1/jobs", json={"type": "ai.route", "input": {"type": "generation", "prompt": "x" * 600_000}},
+                              headers=stack.headers())
+    assert_error(response, 422, "invalid_input")
+
+
+def failure_callback(stack: Stack, job_id: str, job_type: str, source_message_id: str) -> httpx.Response:
+    body = json.dumps({
+        "sourceMessageId": source_message_id, "status": 500, "retried": 3,
+        "sourceBody": base64.b64encode(JobMessage(jobId=job_id, type=job_type).to_json().encode()).decode(),
+        "body": base64.b64encode(b'{"error":{"code":"x","message":"old"}}').decode(),
+    }).encode()
+    url = stack.api_url + HOOK
+    return stack.api.post(HOOK, content=body, headers={"Upstash-Signature": sign(DEV_CURRENT_SIGNING_KEY, url=url, body=body)})
+
+
+def test_a_late_failure_callback_never_kills_a_retried_job(stack: Stack) -> None:
+    accepted = stack.submit({"type": "demo.sleep", "input": {"failTimes": 1, "fail": "fatal"}})
+    failed = stack.wait_status(accepted["jobId"], "failed")
+    old_message = failed["messageId"]
+    retried = stack.api.post(f"/v1/jobs/{accepted['jobId']}/retry", headers=stack.headers())
+    assert retried.status_code == 202
+    late = failure_callback(stack, accepted["jobId"], "demo.sleep", old_message)  # QStash's word on the first message
+    assert late.status_code == 200 and late.json()["status"] == "ignored"
+    job = stack.wait_status(accepted["jobId"], "succeeded", "dead", "failed")
+    assert job["status"] == "succeeded" and job["messageId"] != old_message
+    # The current message's failure callback still counts (the job is finished now, so it is ignored too).
+    assert failure_callback(stack, accepted["jobId"], "demo.sleep", job["messageId"]).json()["status"] == "ignored"
+
+
+def test_a_failure_callback_for_the_current_message_kills_a_stuck_job(stack: Stack) -> None:
+    now = utc_now()
+    job, _ = stack.store.create(Job(new_job_id(), "acme", "text.hash", JobStatus.QUEUED, {"text": "x"}, now, now))
+    stack.store.record_dispatch(job.job_id, "qstash", "msg_current")
+    assert failure_callback(stack, job.job_id, "text.hash", "msg_other").json()["status"] == "ignored"
+    assert failure_callback(stack, job.job_id, "text.hash", "msg_current").json()["status"] == "dead"
+    assert stack.job(job.job_id)["error"]["code"] == "retries_exhausted"
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {"foo": "bar"}}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {"pk": {"S": "x"}, "sk": {"N": "1"}}}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {"pk": {"S": "JOB#1"}, "sk": {"S": "JOB"}, "gsi2pk": {"S": "TENANT#globex"}, "gsi2sk": {"S": "x"}}}).encode()).decode(),
+        base64.urlsafe_b64encode(b"[1,2]").decode(), "not-base64!", "",
+    ],
+)
+def test_hand_made_cursors_are_400s(stack: Stack, cursor: str) -> None:
+    response = stack.api.get("/v1/jobs", params={"cursor": cursor}, headers=stack.headers())
+    if cursor == "":
+        assert response.status_code == 200
+    else:
+        assert_error(response, 422, "invalid_cursor")
+
+
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        ([{"type": "text", "text": 123}], "invalid_input"),
+        ([{"type": "image_url", "image_url": {"url": "https://169.254.169.254/latest/meta-data/"}}], "invalid_image"),
+        ([{"type": "image_url", "image_url": {"url": "https://[::ffff:127.0.0.1]/x.png"}}], "invalid_image"),
+        ([{"type": "audio", "data": "x"}], "invalid_input"),
+        (["just a string"], "invalid_input"),
+    ],
+)
+def test_router_content_parts_are_validated(stack: Stack, content: list, code: str) -> None:
+    messages = [{"role": "user", "content": content}]
+    as_job = stack.api.post("/v1/jobs", json={"type": "ai.route", "input": {"type": "vision", "messages": messages}}, headers=stack.headers())
+    assert_error(as_job, 422, "invalid_input")  # refused at enqueue, never retried as internal_error
+
+
+def test_the_runner_runs_the_jobs_type_not_the_messages(stack: Stack) -> None:
+    now = utc_now()
+    job, _ = stack.store.create(Job(new_job_id(), "acme", "demo.sleep", JobStatus.QUEUED, {"seconds": 0}, now, now))
+    lying = JobMessage(jobId=job.job_id, type="text.hash").to_json().encode()
+    url = stack.worker_urls["ai_router"]
+    response = httpx.post(url, content=lying, headers={"Upstash-Signature": sign(DEV_CURRENT_SIGNING_KEY, url=url, body=lying)})
+    assert response.status_code == 200, response.text
+    assert stack.job(job.job_id)["result"] == {"slept": 0.0, "attempt": 1}
+
+
+def test_an_idempotency_key_reused_for_another_request_is_a_409(stack: Stack) -> None:
+    first = stack.submit({"type": "text.hash", "input": {"text": "a"}, "idempotencyKey": "order-1"})
+    again = stack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "a"}, "idempotencyKey": "order-1"}, headers=stack.headers())
+    assert again.status_code == 202 and again.json()["jobId"] == first["jobId"]
+    for body in ({"type": "text.hash", "input": {"text": "b"}}, {"type": "demo.sleep", "input": {}}):
+        conflict = stack.api.post("/v1/jobs", json={**body, "idempotencyKey": "order-1"}, headers=stack.headers())
+        assert_error(conflict, 409, "idempotency_conflict")
+    big = {"type": "text.hash", "input": {"text": "中" * 20_000}, "idempotencyKey": "order-2"}
+    stored = stack.submit(big)
+    assert stack.submit(big)["jobId"] == stored["jobId"]  # compared through the S3 copy's digest
+    assert_error(stack.api.post("/v1/jobs", json={**big, "input": {"text": "中" * 20_001}}, headers=stack.headers()), 409)
+
+
+@pytest.mark.parametrize("url", ["https://localhost/cb", "https://0x7f000001/cb", "https://metadata.google.internal/x", "http://example.com/cb"])
+def test_unsafe_callback_urls_are_400s_under_the_deployed_policy(stack: Stack, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    from courier.network import NetworkPolicy
+
+    monkeypatch.setattr(sys.modules["functions.jobs_api.handler"].service, "policy", NetworkPolicy())
+    response = stack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "x"}, "callbackUrl": url}, headers=stack.headers())
+    assert_error(response, 400, "invalid_callback_url")
