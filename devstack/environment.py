@@ -154,7 +154,7 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
             env.update(model_environment(config, f"secretsmanager:{config.model_keys_secret}"))
             env.update({k: os.environ[k] for k in MODEL_PASSTHROUGH if os.environ.get(k)})
     else:
-        routes = job_type_routes(config.workers, settings.function_url, lambda w: resources.queues[w].queue_url)
+        routes = job_type_routes(config.workers, settings.function_url, lambda w: resources.queues[w].queue_url, stage=config.stage)
         env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(routes)))
     env[LOOPBACK_SETTING] = "true"  # local only: callbacks and fetches may reach 127.0.0.1
     if settings.lease_seconds is not None:

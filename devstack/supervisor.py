@@ -31,7 +31,7 @@ from devstack.environment import DevSettings, aws_environment, function_environm
 from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.remote import RemoteFunction
 from devstack.runtime.sqs_poller import SqsPoller
-from infra.config import API_ROUTES
+from infra.config import API_ROUTES, LAMBDA_ACCOUNT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("devstack")
@@ -126,7 +126,10 @@ class Supervisor:
         functions: dict[str, RemoteFunction] = {}
         for spec in config.functions:
             port = settings.host_port(spec.name)
-            concurrency = getattr(spec, "max_concurrency", 10)
+            # As deployed: no function has reserved concurrency, so each may scale to the
+            # account's limit; the workers' own caps are QStash flow control and the SQS
+            # event source's maximum concurrency, which the local stack applies too.
+            concurrency = LAMBDA_ACCOUNT_CONCURRENCY
             self.spawn(
                 spec.name,
                 [python, "-m", "devstack.runtime.host", spec.name, "--port", str(port), "--timeout", str(spec.timeout_seconds),

@@ -25,6 +25,9 @@ from courier.jobs.table import (  # noqa: F401
 LAMBDA_PYTHON_VERSION = "3.14"
 #: Lambda's limit on a function's unzipped code plus all its layers.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+#: A new AWS account's concurrent executions for all its functions (no function of
+#: Courier's reserves any: the local stack gives each this limit too).
+LAMBDA_ACCOUNT_CONCURRENCY = 1000
 #: A message that fails this many receives on a worker queue moves to its DLQ.
 MAX_RECEIVE_COUNT = 5
 #: AWS guidance: a queue's visibility timeout is at least six times its function's timeout.
@@ -46,7 +49,11 @@ class WorkerSpec:
     timeout_seconds: int
     ephemeral_storage_mb: int = 512
     batch_size: int = 1
+    #: The most invocations at once, by either queue: QStash's flow-control parallelism and
+    #: the SQS event source's maximum concurrency.
     max_concurrency: int = 10
+    #: Optional cap on deliveries started per second (QStash flow-control rate).
+    rate_per_second: int | None = None
     #: Dependency layers (names in infra.assets.DEPENDENCY_LAYERS) besides the shared library.
     layers: tuple[str, ...] = ("deps",)
 

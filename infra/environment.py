@@ -51,11 +51,21 @@ def api_environment(config: CourierConfig, *, public_api_url: str, job_types_jso
 
 
 def job_type_routes(
-    workers: Iterable[WorkerSpec], url: Callable[[str], str], queue_url: Callable[[str], str]
+    workers: Iterable[WorkerSpec], url: Callable[[str], str], queue_url: Callable[[str], str], *, stage: str,
 ) -> dict[str, dict[str, str]]:
-    """Job type -> worker, Function URL, queue and timeout: the registry jobs_api dispatches by."""
-    return {
-        job_type: {"worker": spec.name, "url": url(spec.name), "queueUrl": queue_url(spec.name), "timeoutSeconds": str(spec.timeout_seconds)}
-        for spec in workers
-        for job_type in spec.job_types
-    }
+    """Job type -> worker, Function URL, queue, timeout and QStash flow control: the
+    registry jobs_api dispatches by. The flow-control key is one per worker and stage
+    (every job type of a worker shares its concurrency), its parallelism the worker's
+    concurrency, so QStash never delivers more at once than the worker takes."""
+    routes = {}
+    for spec in workers:
+        for job_type in spec.job_types:
+            route = {
+                "worker": spec.name, "url": url(spec.name), "queueUrl": queue_url(spec.name),
+                "timeoutSeconds": str(spec.timeout_seconds),
+                "flowKey": f"courier-{stage}-{spec.name}", "parallelism": str(spec.max_concurrency),
+            }
+            if spec.rate_per_second:
+                route["ratePerSecond"] = str(spec.rate_per_second)
+            routes[job_type] = route
+    return routes

@@ -84,7 +84,7 @@ class CourierStack(Stack):
                     config,
                     public_api_url=self.api.url,
                     job_types_json=self.to_json_string(
-                        job_type_routes(config.workers, lambda w: self.workers[w].url.url, lambda w: self.workers[w].queue.queue_url)
+                        job_type_routes(config.workers, lambda w: self.workers[w].url.url, lambda w: self.workers[w].queue.queue_url, stage=config.stage)
                     ),
                 ),
             },

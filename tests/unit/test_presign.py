@@ -15,9 +15,9 @@ from courier.uploads import presign_upload
 def region(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    aws.client.cache_clear()
+    aws.forget_clients()
     yield
-    aws.client.cache_clear()
+    aws.forget_clients()
 
 
 @pytest.mark.parametrize(

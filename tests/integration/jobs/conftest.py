@@ -26,6 +26,7 @@ from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.invoke import LocalFunction
 from devstack.runtime.sqs_poller import SqsPoller
 from infra.config import CourierConfig
+from infra.environment import job_type_routes
 from tests.support.models import catalog_override
 from tests.support.jobs import wait_for_job
 from tests.support.receiver import Receiver
@@ -105,7 +106,6 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     servers: list[Any] = [qstash]
     functions: dict[str, LocalFunction] = {}
     worker_urls: dict[str, str] = {}
-    job_types: dict[str, dict[str, str]] = {}
     pollers = []
     sqs = boto3.client("sqs")
     with Receiver() as receiver:
@@ -124,8 +124,9 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
                 worker_urls[spec.name] = url
                 queue_url = resources.queues[spec.name].queue_url
                 pollers.append(SqsPoller(sqs, queue_url, function, batch_size=spec.batch_size).start())
-                for job_type in spec.job_types:
-                    job_types[job_type] = {"worker": spec.name, "url": url, "queueUrl": queue_url, "timeoutSeconds": "30"}
+            job_types = job_type_routes(config.workers, worker_urls.__getitem__, lambda w: resources.queues[w].queue_url, stage=config.stage)
+            for route in job_types.values():
+                route["timeoutSeconds"] = "30"
             for name in ("WORKER_NAME", "WORKER_JOB_TYPES", "WORKER_PUBLIC_URL", "WORKER_TIMEOUT_SECONDS"):
                 monkeypatch.delenv(name)
             api_holder: dict[str, LocalFunction] = {}

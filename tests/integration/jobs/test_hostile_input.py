@@ -53,7 +53,7 @@ def test_an_input_over_the_stored_limit_is_refused_before_anything_is_recorded(s
 def test_a_prompt_over_the_router_limit_is_refused(stack: Stack) -> None:
     response = stack.api.post("/v1/jobs", json={"type": "ai.route", "input": {"type": "generation", "prompt": "x" * 600_000}},
                               headers=stack.headers())
-    assert_error(response, 422, "invalid_input")
+    assert_error(response, 422, "prompt_too_large")
 
 
 def failure_callback(stack: Stack, job_id: str, job_type: str, source_message_id: str) -> httpx.Response:
@@ -119,7 +119,7 @@ def test_hand_made_cursors_are_400s(stack: Stack, cursor: str) -> None:
 def test_router_content_parts_are_validated(stack: Stack, content: list, code: str) -> None:
     messages = [{"role": "user", "content": content}]
     as_job = stack.api.post("/v1/jobs", json={"type": "ai.route", "input": {"type": "vision", "messages": messages}}, headers=stack.headers())
-    assert_error(as_job, 422, "invalid_input")  # refused at enqueue, never retried as internal_error
+    assert_error(as_job, 422, code)  # refused at enqueue, never retried as internal_error
 
 
 def test_the_runner_runs_the_jobs_type_not_the_messages(stack: Stack) -> None:

@@ -1,14 +1,37 @@
-"""boto3 clients, created once per process on first use (cold starts that need none pay nothing)."""
+"""boto3 clients, created once per process on first use (cold starts that need none pay nothing).
+
+Creation is single-flight: building a client loads botocore's service models (tens of
+milliseconds alone, seconds when many threads do it at once), and threads that share a
+process (the local runtime, a thread pool in a job) must not each build their own.
+"""
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+import threading
 from typing import Any
 
+_clients: dict[str, Any] = {}
+_creating = threading.Lock()
 
-@lru_cache(maxsize=None)
+
 def client(service: str) -> Any:
+    found = _clients.get(service)
+    if found is None:
+        with _creating:
+            found = _clients.get(service)
+            if found is None:
+                found = _clients[service] = _build(service)
+    return found
+
+
+def forget_clients() -> None:
+    """Drop every client (tests that change the region or endpoint)."""
+    with _creating:
+        _clients.clear()
+
+
+def _build(service: str) -> Any:
     import boto3
     from botocore.config import Config
 

@@ -9,12 +9,16 @@ values may come straight from the environment instead.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from courier.errors import Misconfigured
 
 CACHE_SECONDS = 300
+#: Powertools builds its provider (and a boto3 client) on the first call; threads that
+#: call at once would each build one. Cached reads under the lock take microseconds.
+_reading = threading.Lock()
 
 
 def load_json_secret(reference: str) -> dict[str, Any]:
@@ -22,13 +26,14 @@ def load_json_secret(reference: str) -> dict[str, Any]:
     from aws_lambda_powertools.utilities import parameters
 
     kind, _, name = reference.partition(":")
+    if kind not in ("secretsmanager", "ssm"):
+        raise Misconfigured(f"unknown secret reference kind {kind!r} (want secretsmanager: or ssm:)")
     try:
-        if kind == "secretsmanager":
-            value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
-        elif kind == "ssm":
-            value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=CACHE_SECONDS)
-        else:
-            raise Misconfigured(f"unknown secret reference kind {kind!r} (want secretsmanager: or ssm:)")
+        with _reading:
+            if kind == "secretsmanager":
+                value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS)
+            else:
+                value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=CACHE_SECONDS)
     except parameters.exceptions.GetParameterError as error:
         raise Misconfigured(f"cannot read secret {name}: {error}") from None
     if not isinstance(value, dict):
@@ -40,7 +45,8 @@ def load_parameter(name: str) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     try:
-        value = parameters.get_parameter(name, max_age=3600)
+        with _reading:
+            value = parameters.get_parameter(name, max_age=3600)
     except parameters.exceptions.GetParameterError as error:
         raise Misconfigured(f"cannot read parameter {name}: {error}") from None
     if not isinstance(value, str) or not value:

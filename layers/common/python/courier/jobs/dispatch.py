@@ -37,6 +37,12 @@ class Route:
     queue_url: str
     #: The worker function's timeout: QStash waits this long for its answer.
     timeout_seconds: int | None = None
+    #: QStash flow control: deliveries with one key never exceed `parallelism` at once
+    #: (nor `rate_per_second`), so a burst waits in QStash instead of meeting 429s and
+    #: QStash's exponential backoff.
+    flow_key: str | None = None
+    parallelism: int | None = None
+    rate_per_second: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,18 @@ class Dispatch:
 
 
 def routes_from_json(text: str) -> dict[str, Route]:
-    """COURIER_JOB_TYPES, as CDK writes it: {type: {worker, url, queueUrl, timeoutSeconds}}."""
+    """COURIER_JOB_TYPES, as CDK writes it: {type: {worker, url, queueUrl, timeoutSeconds,
+    flowKey, parallelism, ratePerSecond}}."""
     data = json.loads(text or "{}")
+
+    def number(value: Any) -> int | None:
+        return int(value) if value else None
+
     return {
-        job_type: Route(v["worker"], v["url"], v["queueUrl"], int(v["timeoutSeconds"]) if v.get("timeoutSeconds") else None)
+        job_type: Route(
+            v["worker"], v["url"], v["queueUrl"], number(v.get("timeoutSeconds")),
+            v.get("flowKey") or None, number(v.get("parallelism")), number(v.get("ratePerSecond")),
+        )
         for job_type, v in data.items()
     }
 
@@ -119,6 +133,13 @@ class Dispatcher:
             options["failure_callback"] = self.failure_callback_url
         if route.timeout_seconds:
             options["timeout"] = route.timeout_seconds
+        if route.flow_key and (route.parallelism or route.rate_per_second):
+            flow: dict[str, Any] = {"key": route.flow_key}
+            if route.parallelism:
+                flow["parallelism"] = route.parallelism
+            if route.rate_per_second:
+                flow["rate"], flow["period"] = route.rate_per_second, 1
+            options["flow_control"] = flow
         if job.delay_seconds:
             options["delay"] = job.delay_seconds
         try:

@@ -12,6 +12,9 @@ from courier.errors import InvalidInput
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    def check(self) -> None:
+        """Checks beyond the model's fields, raising InvalidInput with their own codes."""
+
 
 class TextHashInput(_Input):
     """text.hash: a built-in, cheap job type for tests, demos and load."""
@@ -58,18 +61,20 @@ class AiRouteInput(_Input):
     json_output: bool | None = Field(default=None, alias="json")
 
     @model_validator(mode="after")
-    def a_routable_request(self) -> "AiRouteInput":
-        """The router's own checks (parts, images, sizes), at enqueue rather than at run."""
+    def prompt_or_messages(self) -> "AiRouteInput":
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("give exactly one of prompt or messages")
+        return self
+
+    def check(self) -> None:
+        """The router's own checks (parts, images, sizes) with its error codes, at enqueue
+        rather than at run, where they would only fail the job."""
         from courier.ai.request import ChatRequest
 
-        try:
-            ChatRequest.build(
-                self.type, prompt=self.prompt, messages=self.messages, images=self.images,
-                max_tokens=self.max_tokens, temperature=self.temperature, json=self.json_output,
-            )
-        except InvalidInput as error:
-            raise ValueError(error.message) from None
-        return self
+        ChatRequest.build(
+            self.type, prompt=self.prompt, messages=self.messages, images=self.images,
+            max_tokens=self.max_tokens, temperature=self.temperature, json=self.json_output,
+        )
 
 
 INPUT_MODELS: dict[str, type[_Input]] = {
@@ -85,9 +90,11 @@ def validate_input(job_type: str, data: Any) -> BaseModel:
     if model is None:
         raise InvalidInput(f"unknown job type {job_type!r}", code="unknown_job_type", status=400)
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as error:
         details = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()[:5]
         )
         raise InvalidInput(f"invalid input for {job_type}: {details}", code="invalid_input") from None
+    validated.check()
+    return validated
