@@ -32,11 +32,22 @@ class LocalFunction:
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(self.max_concurrency)
+        self._counting = threading.Lock()
+        #: Invocations running now, the most there ever were at once, and throttles (429s).
+        self.active = self.peak = self.throttles = 0
+
+    def _count(self, change: int) -> None:
+        with self._counting:
+            self.active += change
+            self.peak = max(self.peak, self.active)
 
     def invoke(self, event: dict[str, Any], *, wait_for_slot: bool = False) -> Any:
         """Run the handler in its own thread; Throttled or TimedOut as Lambda would say."""
         if not self._slots.acquire(blocking=wait_for_slot):
+            with self._counting:
+                self.throttles += 1
             raise Throttled(self.name)
+        self._count(1)
         outcome: dict[str, Any] = {}
 
         def run() -> None:
@@ -50,6 +61,7 @@ class LocalFunction:
                 outcome["error"] = error
             finally:
                 loop.close()
+                self._count(-1)
                 self._slots.release()
 
         worker = threading.Thread(target=run, name=f"lambda-{self.name}", daemon=True)

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import httpx
+import pytest
 
 from qstash import Receiver as SignatureReceiver
 
@@ -127,3 +128,20 @@ def test_uploads_presign_under_the_tenant_prefix(stack: Stack) -> None:
     too_big = stack.api.post("/v1/uploads", json={"contentType": "image/png", "sizeBytes": 10**9}, headers=stack.headers())
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "too_large"
 
+
+
+def test_a_burst_waits_in_qstash_within_the_workers_concurrency(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flow control: QStash holds a burst back to the worker's parallelism, so the worker
+    never answers 429 (which QStash's exponential backoff would turn into minutes)."""
+    import dataclasses
+    import sys
+
+    dispatcher = sys.modules["functions.jobs_api.handler"].service.dispatcher
+    limited = {t: dataclasses.replace(r, parallelism=3) for t, r in dispatcher.routes.items()}
+    monkeypatch.setattr(dispatcher, "routes", limited)
+    worker = stack.functions["ai_router"]
+    ids = [stack.submit({"type": "demo.sleep", "input": {"seconds": 0.3}})["jobId"] for _ in range(12)]
+    for job_id in ids:
+        assert stack.wait_status(job_id, "succeeded", "failed", "dead")["status"] == "succeeded"
+    # Without flow control all twelve arrive at once: ten run (the local slots) and two get 429.
+    assert 2 <= worker.peak <= 3 and worker.throttles == 0
