@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -71,8 +72,15 @@ class DevStack:
 
 @pytest.fixture(scope="module")
 def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    with running_stack(tmp_path_factory, backoff_scale=0.002) as stack:
+        yield stack
+
+
+@contextmanager
+def running_stack(tmp_path_factory: pytest.TempPathFactory, *, backoff_scale: float) -> Iterator[DevStack]:
+    """`courier dev up` on free ports; `courier dev down` after, checking it leaves nothing."""
     settings = DevSettings(
-        directory=tmp_path_factory.mktemp("devstack"), port_base=free_port_base(), backoff_scale=0.002, lease_seconds=LEASE_SECONDS,
+        directory=tmp_path_factory.mktemp("devstack"), port_base=free_port_base(), backoff_scale=backoff_scale, lease_seconds=LEASE_SECONDS,
     )
     state = up(settings, quiet=True)
     pids = [state["pid"], *state["processes"].values()]

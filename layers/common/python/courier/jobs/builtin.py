@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 
+from courier.aws import client
 from courier.errors import CourierError, InvalidInput
+from courier.jobs.payloads import results_prefix
 from courier.jobs.inputs import DemoSleepInput, TextHashInput
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
 
@@ -28,6 +31,9 @@ def demo_sleep(context: JobContext) -> JobResult:
         if spec.fail == "fatal":
             raise InvalidInput(f"failing on purpose (attempt {context.attempt})", code="demo_fatal")
         raise CourierError(f"failing on purpose (attempt {context.attempt})", code="demo_retryable", status=503)
+    if spec.mark_runs and context.bucket:
+        key = f"{results_prefix(context.job.tenant_id, context.job.job_id)}runs/{uuid.uuid4().hex}"
+        client("s3").put_object(Bucket=context.bucket, Key=key, Body=str(context.attempt).encode())
     time.sleep(spec.seconds)
     return {"slept": spec.seconds, "attempt": context.attempt}
 

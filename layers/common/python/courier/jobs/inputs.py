@@ -29,6 +29,9 @@ class DemoSleepInput(_Input):
     seconds: float = Field(default=0.0, ge=0, le=600)
     fail_times: int = Field(default=0, ge=0, le=100, alias="failTimes")
     fail: Literal["retryable", "fatal"] = "retryable"
+    #: Write one S3 object per run (results/{tenant}/{jobId}/runs/): a side effect that
+    #: tests and benchmarks count to prove a job ran exactly once.
+    mark_runs: bool = Field(default=False, alias="markRuns")
 
 
 class VideoOptions(_Input):
