@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk
 
-.PHONY: venv demo dev down test synth package qstash bench-qstash bench-video bench-router clean
+.PHONY: venv demo dev down test soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
 
@@ -50,6 +50,14 @@ bench-qstash: venv
 bench-video: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench.video.run $(BENCH_ARGS)
+
+bench-load: venv
+	$(PY) -m bench.load.run $(BENCH_ARGS)
+
+# The fault suite's long forms (200-job bursts, a 30 s QStash outage) and the load benchmark.
+soak: venv node_modules/.package-lock.json
+	COURIER_SOAK=1 $(PY) -m pytest tests/e2e/test_faults.py $(PYTEST_ARGS)
+	$(PY) -m bench.load.run
 
 bench-router: venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt

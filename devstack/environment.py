@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,24 @@ class DevSettings:
         if self.visibility_seconds is not None:
             args += ["--visibility-seconds", str(self.visibility_seconds)]
         return args
+
+
+def free_port_base(span: int = 30) -> int:
+    """A `--port-base` whose whole span of ports is free now (tests and benchmarks run stacks side by side)."""
+    for base in range(20000, 60000, 97):
+        sockets = []
+        try:
+            for port in range(base, base + span):
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                sockets.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free port range")
 
 
 def aws_environment(settings: DevSettings) -> dict[str, str]:

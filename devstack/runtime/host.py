@@ -45,6 +45,7 @@ def serve(function: LocalFunction, port: int) -> ThreadingHTTPServer:
             try:
                 result = function.invoke(event)
             except Throttled:
+                print(f"THROTTLED RequestId: {request_id}", flush=True)
                 self._answer(429, {"Type": "User", "message": "Rate Exceeded."})
                 return
             except TimedOut as error:

@@ -21,6 +21,10 @@ logger = logging.getLogger("devstack.runtime")
 Router = Callable[[str, str], "tuple[LocalFunction, str] | None"]
 
 
+#: A synchronous invocation's request payload limit (the event, so a little less of body).
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
 class LambdaHttpServer:
     def __init__(self, router: Router, *, kind: str, host: str = "127.0.0.1", port: int = 0) -> None:
         """`kind`: "function_url" or "http_api" (decides the event's shape)."""
@@ -32,9 +36,13 @@ class LambdaHttpServer:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                path, _, query = self.path.partition("?")
-                status, headers, payload = gateway.handle(self.command, path, query, dict(self.headers.items()), body, self.client_address[0])
+                if length > MAX_PAYLOAD_BYTES:  # Lambda refuses it before the function runs
+                    self.close_connection = True
+                    status, headers, payload = _error(413, "Request Entity Too Large")
+                else:
+                    body = self.rfile.read(length) if length else None
+                    path, _, query = self.path.partition("?")
+                    status, headers, payload = gateway.handle(self.command, path, query, dict(self.headers.items()), body, self.client_address[0])
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)

@@ -4,7 +4,6 @@ and one process per function, on free loopback ports, torn down with `courier de
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -18,28 +17,11 @@ import pytest
 
 from courier.auth.api_keys import ApiKeyStore
 from devstack.cli import alive, down, up
-from devstack.environment import DevSettings
+from devstack.environment import DevSettings, free_port_base
 from tests.support.jobs import FINISHED, wait_for_job
 
 #: A job lease shorter than the kill test needs to wait, longer than any job here runs.
 LEASE_SECONDS = 3.0
-
-
-def free_port_base(span: int = 30) -> int:
-    for base in range(20000, 60000, 97):
-        sockets = []
-        try:
-            for port in range(base, base + span):
-                s = socket.socket()
-                s.bind(("127.0.0.1", port))
-                sockets.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free port range")
 
 
 @dataclass

@@ -63,11 +63,11 @@ class Stack:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def wait_for(self, job_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0) -> dict[str, Any]:
-        return wait_for_job(self.job, job_id, predicate, timeout)
+    def wait_for(self, job_id: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0, tenant: str = "acme") -> dict[str, Any]:
+        return wait_for_job(lambda j: self.job(j, tenant), job_id, predicate, timeout)
 
-    def wait_status(self, job_id: str, *statuses: str, timeout: float = 20.0) -> dict[str, Any]:
-        return self.wait_for(job_id, lambda job: job["status"] in statuses, timeout)
+    def wait_status(self, job_id: str, *statuses: str, timeout: float = 20.0, tenant: str = "acme") -> dict[str, Any]:
+        return self.wait_for(job_id, lambda job: job["status"] in statuses, timeout, tenant)
 
 
 def eventually(predicate: Callable[[], bool], timeout: float = 20.0) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import time
 
 import boto3
 import httpx
@@ -152,3 +153,106 @@ def test_unsafe_callback_urls_are_400s_under_the_deployed_policy(stack: Stack, m
     monkeypatch.setattr(sys.modules["functions.jobs_api.handler"].service, "policy", NetworkPolicy())
     response = stack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "x"}, "callbackUrl": url}, headers=stack.headers())
     assert_error(response, 400, "invalid_callback_url")
+
+
+# --- signatures, over HTTP, on the Function URL and on the failure hook -----------------
+def _token(url: str, body: bytes, *, key: str = DEV_CURRENT_SIGNING_KEY, issued: float | None = None, drop: str | None = None) -> str:
+    import jwt
+
+    from courier.signatures import body_hash
+
+    now = int(time.time() if issued is None else issued)
+    claims = {"iss": "Upstash", "sub": url, "iat": now, "nbf": now, "exp": now + 300, "body": body_hash(body)}
+    claims.pop(drop or "", None)
+    return jwt.encode(claims, key, algorithm="HS256")
+
+
+def _attacks(url: str, body: bytes) -> dict[str, tuple[dict[str, str], bytes]]:
+    return {
+        "missing": ({}, body),
+        "forged": ({"Upstash-Signature": _token(url, body, key="sig_notTheRealKey0000000000")}, body),
+        "expired": ({"Upstash-Signature": _token(url, body, issued=time.time() - 3600)}, body),
+        "future-nbf": ({"Upstash-Signature": _token(url, body, issued=time.time() + 3600)}, body),
+        "other-url": ({"Upstash-Signature": _token("https://elsewhere.example/", body)}, body),
+        "tampered-body": ({"Upstash-Signature": _token(url, body)}, body + b" "),
+        "no-body-claim": ({"Upstash-Signature": _token(url, body, drop="body")}, body),
+        "not-utf8": ({"Upstash-Signature": _token(url, b"\xff\xfe" + body)}, b"\xff\xfe" + body),
+        "garbage": ({"Upstash-Signature": "a.b.c"}, body),
+    }
+
+
+def test_signature_attacks_on_a_function_url_leave_the_job_untouched(stack: Stack) -> None:
+    now = utc_now()
+    job, _ = stack.store.create(Job(new_job_id(), "acme", "demo.sleep", JobStatus.QUEUED, {"markRuns": True}, now, now))
+    url = stack.worker_urls["ai_router"]
+    body = JobMessage(jobId=job.job_id, type="demo.sleep").to_json().encode()
+    for name, (headers, content) in _attacks(url, body).items():
+        response = httpx.post(url, content=content, headers=headers)
+        assert_error(response, 401, "invalid_signature"), name
+    untouched = stack.store.get(job.job_id)
+    assert untouched.status is JobStatus.QUEUED and untouched.attempts == 0
+    # A valid delivery runs it once; replaying that delivery later is acknowledged, not run again.
+    signature = sign(DEV_CURRENT_SIGNING_KEY, url=url, body=body)
+    assert httpx.post(url, content=body, headers={"Upstash-Signature": signature}).status_code == 200
+    replay = httpx.post(url, content=body, headers={"Upstash-Signature": signature})
+    assert replay.status_code == 200 and replay.json()["status"] == "succeeded"
+    runs = boto3.client("s3").list_objects_v2(Bucket=stack.resources.bucket_name, Prefix=f"results/acme/{job.job_id}/runs/")
+    assert runs["KeyCount"] == 1 and stack.store.get(job.job_id).attempts == 1
+
+
+def test_signature_attacks_on_the_failure_hook_kill_nothing(stack: Stack) -> None:
+    now = utc_now()
+    job, _ = stack.store.create(Job(new_job_id(), "acme", "text.hash", JobStatus.QUEUED, {"text": "x"}, now, now))
+    stack.store.record_dispatch(job.job_id, "qstash", "msg_1")
+    url = stack.api_url + HOOK
+    body = json.dumps({"sourceMessageId": "msg_1", "status": 500, "retried": 3,
+                       "sourceBody": base64.b64encode(JobMessage(jobId=job.job_id, type="text.hash").to_json().encode()).decode()}).encode()
+    for name, (headers, content) in _attacks(url, body).items():
+        assert_error(stack.api.post(HOOK, content=content, headers=headers), 401, "invalid_signature"), name
+    assert stack.store.get(job.job_id).status is JobStatus.QUEUED
+
+
+# --- sizes, nesting, names, tenants, queues -----------------------------------------
+def test_bodies_over_the_limits_headers_over_size_and_deep_nesting_are_4xx(stack: Stack) -> None:
+    over = stack.api.post("/v1/jobs", content=b'{"type":"text.hash","input":{"text":"' + b"x" * (7 * 1024 * 1024) + b'"}}',
+                          headers={**stack.headers(), "Content-Type": "application/json"})
+    assert over.status_code == 413
+    long_text = stack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "x" * 100_001}}, headers=stack.headers())
+    assert_error(long_text, 422, "invalid_input")
+    huge_header = stack.api.get("/v1/jobs", headers={**stack.headers(), "X-Padding": "x" * 70_000})
+    assert 400 <= huge_header.status_code < 500
+    deep = b'{"type":"text.hash","input":{"text":"x","nested":' + b"[" * 50_000 + b"]" * 50_000 + b"}}"
+    nested = stack.api.post("/v1/jobs", content=deep, headers={**stack.headers(), "Content-Type": "application/json"})
+    assert_error(nested, 400)  # FastAPI cannot parse it: a 400 in the error shape, not a 500
+
+
+@pytest.mark.parametrize("filename", ["../../../etc/passwd", "..\\..\\win.ini", "/abs/path.mp4", "a/../../b.mp4", "%2e%2e%2fx.mp4", "\u0000.mp4"])
+def test_upload_names_cannot_leave_the_tenants_prefix(stack: Stack, filename: str) -> None:
+    response = stack.api.post("/v1/uploads", json={"contentType": "video/mp4", "sizeBytes": 10, "filename": filename}, headers=stack.headers())
+    assert response.status_code == 200, response.text
+    key = response.json()["key"]
+    assert key.startswith("uploads/acme/") and ".." not in key.split("/") and "\\" not in key and len(key.split("/")) == 4
+
+
+def test_another_tenants_job_ids_and_object_keys_are_not_found_on_every_route(stack: Stack) -> None:
+    theirs = stack.submit({"type": "demo.sleep", "input": {"failTimes": 1, "fail": "fatal"}}, tenant="globex")
+    stack.wait_status(theirs["jobId"], "failed", tenant="globex")
+    job_id = theirs["jobId"]
+    for method, path in (("GET", f"/v1/jobs/{job_id}"), ("DELETE", f"/v1/jobs/{job_id}"), ("POST", f"/v1/jobs/{job_id}/retry")):
+        assert_error(stack.api.request(method, path, headers=stack.headers("acme")), 404, "not_found")
+    assert job_id not in [j["jobId"] for j in stack.api.get("/v1/jobs", headers=stack.headers("acme")).json()["jobs"]]
+    stolen = stack.api.post("/v1/jobs", json={"type": "video.analyze", "input": {"videoKey": "uploads/globex/1/v.mp4"}}, headers=stack.headers("acme"))
+    assert_error(stolen, 403, "forbidden_key")
+    assert stack.job(job_id, tenant="globex")["status"] == "failed"  # still theirs, untouched
+
+
+@pytest.mark.parametrize("body", ["not json", "{}", '{"jobId": 1, "type": "text.hash"}', '{"jobId": "job_nope", "type": "text.hash"}', "[]", "\u0000"])
+def test_malformed_sqs_records_are_removed_not_retried_forever(stack: Stack, body: str) -> None:
+    from tests.support.events import sqs_event
+
+    good_now = utc_now()
+    good, _ = stack.store.create(Job(new_job_id(), "acme", "text.hash", JobStatus.QUEUED, {"text": "ok"}, good_now, good_now))
+    event = sqs_event(body, JobMessage(jobId=good.job_id, type="text.hash").to_json())
+    answer = stack.functions["ai_router"].invoke(event, wait_for_slot=True)
+    assert answer == {"batchItemFailures": []}  # the bad record is dropped (and logged), the good one ran
+    assert stack.store.get(good.job_id).status is JobStatus.SUCCEEDED

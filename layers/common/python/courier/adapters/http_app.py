@@ -32,8 +32,15 @@ class ErrorResponse(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in (
+        (400, "The request cannot be taken as it is (an unknown job type, an unsafe callback URL)"),
         (401, "Missing or unknown API key"),
+        (403, "The request names something that is not the caller's"),
+        (404, "No such resource for this caller"),
+        (409, "The resource is not in a state that allows this, or the idempotency key was used for another request"),
+        (413, "Too large"),
+        (415, "Unsupported media type"),
         (422, "The request is invalid"),
+        (429, "Too many requests; retry after Retry-After"),
         (500, "Our fault"),
         (503, "A dependency is unavailable or not configured; retry later"),
     )
@@ -68,6 +75,10 @@ def create_app(*, title: str, description: str) -> FastAPI:
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_: Request, error: RecursionError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_request", "the JSON body is nested too deeply"), status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
