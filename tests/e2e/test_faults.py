@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
@@ -83,8 +84,6 @@ def pause(stack: DevStack, process: str, seconds: float) -> Callable[[], None]:
     def go() -> None:
         pid = stack.state["processes"][process]
         os.kill(pid, signal.SIGSTOP)
-        import threading
-
         threading.Timer(seconds, os.kill, args=(pid, signal.SIGCONT)).start()
 
     return go

@@ -37,28 +37,29 @@ def test_next_key_accepted_during_rotation(verifier: SignatureVerifier) -> None:
 
 
 @pytest.mark.parametrize(
-    "signature, body, url, reason",
+    "make_signature, body, url, reason",
     [
-        (None, BODY, URL, "missing"),
-        ("", BODY, URL, "missing"),
-        (sign(BODY, URL, key="sig_someoneElsesKey000000000"), BODY, URL, "signing key"),
-        (sign(BODY, URL, key=NEXT_KEY, issued_at=time.time() - 3600), BODY, URL, "expired"),
-        (sign(BODY, "https://other.lambda-url.us-east-1.on.aws/", key=NEXT_KEY), BODY, URL, "another URL"),
-        (sign(BODY, URL, key=NEXT_KEY), BODY.replace(b"j-1", b"j-2"), URL, "body does not match"),
-        ("not-a-jwt", BODY, URL, "rejected"),
-        (sign(b"\xff\xfe", URL), b"\xff\xfe", URL, "UTF-8"),
-        (token(without="body"), BODY, URL, "body"),
-        (token(without="sub"), BODY, URL, "sub"),
-        (token(iss="Someone"), BODY, URL, "issuer"),
-        (token(alg="HS512"), BODY, URL, "alg"),
-        (sign(BODY, URL, issued_at=time.time() + 3600), BODY, URL, "not valid yet"),
+        (lambda: None, BODY, URL, "missing"),
+        (lambda: "", BODY, URL, "missing"),
+        (lambda: sign(BODY, URL, key="sig_someoneElsesKey000000000"), BODY, URL, "signing key"),
+        (lambda: sign(BODY, URL, key=NEXT_KEY, issued_at=time.time() - 3600), BODY, URL, "expired"),
+        (lambda: sign(BODY, "https://other.lambda-url.us-east-1.on.aws/", key=NEXT_KEY), BODY, URL, "another URL"),
+        (lambda: sign(BODY, URL, key=NEXT_KEY), BODY.replace(b"j-1", b"j-2"), URL, "body does not match"),
+        (lambda: "not-a-jwt", BODY, URL, "rejected"),
+        (lambda: sign(b"\xff\xfe", URL), b"\xff\xfe", URL, "UTF-8"),
+        (lambda: token(without="body"), BODY, URL, "body"),
+        (lambda: token(without="sub"), BODY, URL, "sub"),
+        (lambda: token(iss="Someone"), BODY, URL, "issuer"),
+        (lambda: token(alg="HS512"), BODY, URL, "alg"),
+        (lambda: sign(BODY, URL, issued_at=time.time() + 3600), BODY, URL, "not valid yet"),
     ],
     ids=["none", "empty", "wrong-key", "expired", "other-url", "tampered-body", "garbage", "binary-body",
          "no-body-claim", "no-sub", "other-issuer", "other-algorithm", "future-nbf"],
 )
-def test_forged_or_stale_refused(verifier, signature, body, url, reason) -> None:
+def test_forged_or_stale_refused(verifier, make_signature, body, url, reason) -> None:
+    # Signed when the test runs, not when it is collected: a suite takes longer than a token lives.
     with pytest.raises(InvalidSignature) as caught:
-        verifier.verify(signature=signature, body=body, url=url)
+        verifier.verify(signature=make_signature(), body=body, url=url)
     assert reason.lower() in caught.value.message.lower()
     assert caught.value.status == 401 and caught.value.retryable is False
 

@@ -159,7 +159,7 @@ class JobStore:
                 f"only failed or dead jobs can be retried; this one is {job.status.value}",
                 code="not_retriable", status=409, retryable=False,
             )
-        return self._set_status(job_id, JobStatus.QUEUED, error=None, condition_statuses=tuple(RETRIABLE), clear=("finishedAt", "lastResponse"), tenant_id=tenant_id)
+        return self._set_status(job_id, JobStatus.QUEUED, error=None, condition_statuses=tuple(RETRIABLE), clear=("finishedAt", "lastResponse", "messageId"), tenant_id=tenant_id)
 
     def cancel(self, tenant_id: str, job_id: str) -> Job:
         job = self.get_for_tenant(tenant_id, job_id)
