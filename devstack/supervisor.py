@@ -169,6 +169,8 @@ class Supervisor:
 
     def stop(self) -> None:
         for poller in self.pollers:
+            poller.request_stop()
+        for poller in self.pollers:
             poller.stop()
         for server in self.servers:
             server.stop()

@@ -32,6 +32,10 @@ class SqsPoller:
         self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Ask the loop to end after its current long poll (stop several at once, then join)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(self.wait_seconds + 5)

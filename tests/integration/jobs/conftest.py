@@ -141,6 +141,8 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
                 yield Stack(api, api_server.url, qstash, resources, receiver, keys, JobStore(resources.table_name), worker_urls, functions)
         finally:
             for poller in pollers:
+                poller.request_stop()  # their long polls end together, not one after another
+            for poller in pollers:
                 poller.stop()
             for server in reversed(servers):
                 server.stop()
