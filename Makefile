@@ -7,11 +7,20 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt fu
 # CDK's Python bindings run on Node; Node 20 works but jsii warns on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
-CDK := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk
+# app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
+CDK := npx --no-install cdk
 
-.PHONY: venv demo dev down test soak synth package qstash bench-qstash bench-video bench-router bench-load clean
+.PHONY: venv tools lock demo dev down test soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
+
+# Everything a deploy needs on a workstation: the venv and the pinned CDK CLI.
+tools: venv node_modules/.package-lock.json
+
+# Re-resolve the Lambda layers' lock files (every package, with its hash) after a
+# requirements change; a stale lock stops the synth.
+lock: venv
+	$(PY) -m infra.layer_lock
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,10 +40,10 @@ dev: venv
 down: venv
 	$(VENV)/bin/courier dev down
 
-test: venv node_modules/.package-lock.json
+test: tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-synth: venv node_modules/.package-lock.json
+synth: tools
 	$(CDK) synth --quiet
 	@echo "template: cdk.out/$$(ls cdk.out | grep -m1 '\.template\.json$$')"
 
@@ -55,7 +64,7 @@ bench-load: venv
 	$(PY) -m bench.load.run $(BENCH_ARGS)
 
 # The fault suite's long forms (200-job bursts, a 30 s QStash outage) and the load benchmark.
-soak: venv node_modules/.package-lock.json
+soak: tools
 	COURIER_SOAK=1 $(PY) -m pytest tests/e2e/test_faults.py $(PYTEST_ARGS)
 	$(PY) -m bench.load.run
 

@@ -11,6 +11,7 @@ from infra.config import (
     DLQ_RETENTION_DAYS,
     GSI_KEYS,
     MAX_RECEIVE_COUNT,
+    QUEUE_RETENTION_DAYS,
     TABLE_PARTITION_KEY,
     TABLE_SORT_KEY,
     TABLE_TTL_ATTRIBUTE,
@@ -81,15 +82,14 @@ def create_resources(
 
     for spec in config.workers:
         base = f"courier-{config.stage}-{spec.name.replace('_', '-')}"
-        retention = str(DLQ_RETENTION_DAYS * 86400)
-        dlq_url = sqs.create_queue(QueueName=f"{base}-dlq", Attributes={"MessageRetentionPeriod": retention})["QueueUrl"]
+        dlq_url = sqs.create_queue(QueueName=f"{base}-dlq", Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_DAYS * 86400)})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         visibility = visibility_timeout_seconds or spec.visibility_timeout_seconds
         queue_url = sqs.create_queue(
             QueueName=base,
             Attributes={
                 "VisibilityTimeout": str(visibility),
-                "MessageRetentionPeriod": retention,
+                "MessageRetentionPeriod": str(QUEUE_RETENTION_DAYS * 86400),
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
             },
         )["QueueUrl"]

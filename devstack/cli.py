@@ -1,8 +1,10 @@
-"""`courier dev up | down | status [--json]`: the local stack in the background.
+"""`courier dev up | down | status [--json] | env`: the local stack in the background.
 
 `up` is idempotent (a running stack is left as it is); `down` stops the supervisor and
 then only the processes it recorded; `status --json` prints every local endpoint and
-where the demo's API key is.
+where the demo's API key is; `env` prints the AWS and QStash variables that point
+`courier keys`, `courier doctor --stack Courier-local` and an app at it
+(`eval "$(courier dev env)"`).
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def status(settings: DevSettings) -> dict[str, Any]:
         return {"running": False, "directory": str(settings.directory.resolve())}
     urls = state["urls"]
     health = {
-        "api": http_ok(urls["api"] + "/healthz"),
+        "api": http_ok(urls["api"] + "/openapi.json"),
         "qstash": http_ok(urls["qstash"] + "/v2/topics"),
         "aws": http_ok(urls["aws"] + "/moto-api/"),
     }
@@ -117,6 +119,7 @@ def print_status(report: dict[str, Any]) -> None:
     print(f"QStash       {urls['qstash']}")
     print(f"AWS (moto)   {urls['aws']}")
     print(f"logs         {report['logs']}/")
+    print(f"stack        {report['stack']['name']}   (eval \"$(courier dev env)\"; courier doctor --stack {report['stack']['name']})")
     down_parts = [n for n, ok in report.get("health", {}).items() if not ok]
     down_parts += [n for n, p in report["processes"].items() if not p["alive"]]
     if down_parts:
@@ -126,7 +129,7 @@ def print_status(report: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="courier dev", description="The whole system on this machine, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "down", "status"):
+    for name in ("up", "down", "status", "env"):
         command = sub.add_parser(name)
         DevSettings.add_arguments(command, tuning=name == "up")
         if name == "status":
@@ -142,6 +145,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped {len(stopped)} processes" if stopped else "the local stack was not running")
         return 0
     report = status(settings)
+    if args.command == "env":
+        if not report["running"]:
+            print("# the local stack is not running (courier dev up)", file=sys.stderr)
+            return 1
+        from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
+
+        qstash = {"QSTASH_URL": report["urls"]["qstash"], "QSTASH_TOKEN": DEV_TOKEN,
+                  "QSTASH_CURRENT_SIGNING_KEY": DEV_CURRENT_SIGNING_KEY, "QSTASH_NEXT_SIGNING_KEY": DEV_NEXT_SIGNING_KEY}
+        variables = {**report["stack"]["environment"], **qstash, "COURIER_STACK": report["stack"]["name"]}
+        print("\n".join(f"export {k}={v}" for k, v in variables.items()))
+        return 0
     if args.json:
         print(json.dumps(report, indent=2))
     else:

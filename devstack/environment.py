@@ -16,7 +16,15 @@ from typing import Any
 from devstack.aws_resources import LocalResources
 from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
 from courier.network import LOOPBACK_SETTING
-from infra.config import MODEL_KEY_USERS, CourierConfig
+from infra.config import (
+    MODEL_KEY_USERS,
+    OUTPUT_API_URL,
+    OUTPUT_BUCKET_NAME,
+    OUTPUT_TABLE_NAME,
+    CourierConfig,
+    stack_name,
+    worker_output,
+)
 from infra.environment import (
     api_environment,
     job_type_routes,
@@ -199,3 +207,34 @@ def seed_secrets(settings: DevSettings, session: Any) -> None:
     ssm = session.client("ssm")
     for spec in config.workers:
         ssm.put_parameter(Name=config.worker_url_parameter(spec.name), Value=settings.function_url(spec.name), Type="String", Overwrite=True)
+
+
+def stack_outputs(settings: DevSettings, resources: LocalResources) -> dict[str, str]:
+    """The deployed stack's outputs, by the same names, with the local stack's values."""
+    outputs = {
+        OUTPUT_API_URL: settings.api_url + "/",
+        OUTPUT_TABLE_NAME: resources.table_name,
+        OUTPUT_BUCKET_NAME: resources.bucket_name,
+    }
+    for spec in settings.config.workers:
+        outputs[worker_output(spec.name, "FunctionUrl")] = settings.function_url(spec.name)
+        outputs[worker_output(spec.name, "QueueUrl")] = resources.queues[spec.name].queue_url
+        outputs[worker_output(spec.name, "DeadLetterQueueUrl")] = resources.queues[spec.name].dead_letter_queue_url
+    return outputs
+
+
+def register_stack(settings: DevSettings, resources: LocalResources, session: Any) -> str:
+    """A CloudFormation stack `Courier-local` in local AWS holding those outputs, so the
+    commands that find a deployment by its stack (`courier keys`, `courier doctor
+    --stack`) work on the local stack unchanged."""
+    name = stack_name(settings.config.stage)
+    template = {
+        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": f"{settings.config.prefix}/stack", "Type": "String", "Value": name}}},
+        "Outputs": {key: {"Value": value} for key, value in stack_outputs(settings, resources).items()},
+    }
+    cloudformation = session.client("cloudformation")
+    try:
+        cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    except cloudformation.exceptions.AlreadyExistsException:
+        cloudformation.update_stack(StackName=name, TemplateBody=json.dumps(template))
+    return name

@@ -27,11 +27,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any, IO
 
-from devstack.environment import DevSettings, aws_environment, function_environment, seed_secrets
+from devstack.environment import DevSettings, aws_environment, function_environment, register_stack, seed_secrets
 from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.remote import RemoteFunction
 from devstack.runtime.sqs_poller import SqsPoller
-from infra.config import API_ROUTES, LAMBDA_ACCOUNT_CONCURRENCY
+from infra.config import API_ROUTES, DEFAULT_ROUTE_FUNCTION, LAMBDA_ACCOUNT_CONCURRENCY
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("devstack")
@@ -65,7 +65,8 @@ def http_ok(url: str) -> bool:
 
 
 def api_router(functions: dict[str, RemoteFunction]) -> Any:
-    """API Gateway's routing for the HTTP API: exact routes first, then `{proxy+}` ones."""
+    """API Gateway's routing for the HTTP API: exact routes first, then `{proxy+}` ones,
+    then the `$default` route."""
     routes = [(path, method, name) for name, table in API_ROUTES.items() for path, method in table]
     routes.sort(key=lambda r: r[0].endswith("{proxy+}"))
 
@@ -76,7 +77,7 @@ def api_router(functions: dict[str, RemoteFunction]) -> Any:
             prefix = pattern.removesuffix("{proxy+}")
             if path == pattern or (pattern.endswith("{proxy+}") and path.startswith(prefix) and len(path) > len(prefix)):
                 return functions[name], f"{allowed} {pattern}"
-        return None
+        return functions[DEFAULT_ROUTE_FUNCTION], "$default"
 
     return route
 
@@ -115,6 +116,7 @@ class Supervisor:
         session = boto3.session.Session()
         resources = create_resources(config, session=session, visibility_timeout_seconds=settings.visibility_seconds)
         seed_secrets(settings, session)
+        self.stack_name = register_stack(settings, resources, session)
         self.resources = resources
 
         self.spawn(
@@ -126,10 +128,9 @@ class Supervisor:
         functions: dict[str, RemoteFunction] = {}
         for spec in config.functions:
             port = settings.host_port(spec.name)
-            # As deployed: no function has reserved concurrency, so each may scale to the
-            # account's limit; the workers' own caps are QStash flow control and the SQS
-            # event source's maximum concurrency, which the local stack applies too.
-            concurrency = LAMBDA_ACCOUNT_CONCURRENCY
+            # As deployed: a worker is capped at its reserved concurrency (beyond it Lambda
+            # answers 429); the API function may scale to the account's limit.
+            concurrency = getattr(spec, "reserved", None) or LAMBDA_ACCOUNT_CONCURRENCY
             self.spawn(
                 spec.name,
                 [python, "-m", "devstack.runtime.host", spec.name, "--port", str(port), "--timeout", str(spec.timeout_seconds),
@@ -141,7 +142,9 @@ class Supervisor:
         for name in functions:
             wait_until(lambda n=name: http_ok(settings.url(settings.host_port(n))), f"function {name}", timeout=120)
 
-        self.servers.append(LambdaHttpServer(api_router(functions), kind="http_api", port=settings.api_port).start())
+        self.servers.append(
+            LambdaHttpServer(api_router(functions), kind="http_api", port=settings.api_port, cors_origins=config.api_cors_origins).start()
+        )
         sqs = session.client("sqs")
         for spec in config.workers:
             function = functions[spec.name]
@@ -211,6 +214,8 @@ class Supervisor:
             },
             "logs": str(s.logs.resolve()),
             "apiKeyFile": str(s.api_key_file.resolve()),
+            # `courier keys|doctor --stack <name>` with these AWS settings reach this stack.
+            "stack": {"name": self.stack_name, "environment": aws_environment(s)},
         }
         temporary = s.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state, indent=2))

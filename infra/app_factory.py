@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,6 +23,10 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     must get the same feature flags, or it would check a different template.
     """
     merged = {**json.loads(CDK_JSON.read_text()).get("context", {}), **(context or {})}
+    # The CLI sets CDK_DEFAULT_REGION from the profile it deploys with; the stack stays
+    # environment-agnostic, but knows whether its region has Function URLs.
+    if not merged.get("region") and os.environ.get("CDK_DEFAULT_REGION"):
+        merged["region"] = os.environ["CDK_DEFAULT_REGION"]
     app = cdk.App(context=merged, outdir=outdir)
     config = CourierConfig.from_context(app.node.try_get_context)
     stack = CourierStack(

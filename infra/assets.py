@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config import LAMBDA_PYTHON_VERSION
+from infra.layer_lock import PLATFORMS, TARGET_OPTIONS
+from infra.layer_lock import check as checked_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / ".build"
 COMMON_LAYER_DIR = ROOT / "layers" / "common"
 
-#: Wheels Lambda's arm64 runtime (Amazon Linux 2023, glibc 2.34) can load.
-PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 #: The Lambda runtime ships the AWS SDK; a layer copy only adds size and cold start.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 #: Left out of every code asset (caches, and the requirements that became layers).
-CODE_EXCLUDES = ("__pycache__", "*.pyc", "*.egg-info", "requirements.txt", ".pytest_cache")
+CODE_EXCLUDES = ("__pycache__", "*.pyc", "*.egg-info", "requirements.txt", "requirements.lock", ".pytest_cache")
 
 #: Dependency layers by name: the requirements file each is built from.
 DEPENDENCY_LAYERS: dict[str, Path] = {
@@ -42,9 +42,10 @@ def function_dir(name: str) -> Path:
 
 
 def layer_inputs_hash(requirements: Path) -> str:
-    """Hash of everything that changes what pip would install into the layer."""
+    """Hash of everything that changes what goes into the layer: the lock (every package
+    and its wheel's hash, so no resolution can change under the same hash) and the target."""
     digest = hashlib.sha256()
-    digest.update(requirements.read_bytes())
+    digest.update(checked_lock(requirements).read_bytes())
     digest.update(LAMBDA_PYTHON_VERSION.encode())
     digest.update(",".join(PLATFORMS).encode())
     digest.update(",".join(RUNTIME_PROVIDED).encode())
@@ -68,10 +69,8 @@ def build_dependency_layer(name: str, *, build_dir: Path = BUILD_DIR) -> Path:
     site.mkdir(parents=True)
     command = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--no-compile", "--only-binary=:all:", "--implementation", "cp",
-        "--python-version", LAMBDA_PYTHON_VERSION,
-        *[arg for platform in PLATFORMS for arg in ("--platform", platform)],
-        "--target", str(site), "-r", str(requirements),
+        "--no-compile", "--require-hashes", "--no-deps", *TARGET_OPTIONS,
+        "--target", str(site), "-r", str(checked_lock(requirements)),
     ]
     # The host's pip constraints (if any) are about the host, not about Lambda.
     env = {**os.environ, "PIP_CONSTRAINT": ""}

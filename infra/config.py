@@ -34,9 +34,38 @@ MAX_RECEIVE_COUNT = 5
 VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION_DAYS = 14
 
+#: SQS keeps a message that moves to a DLQ under its original enqueue time, so a DLQ
+#: must keep messages longer than its source queue or they expire there unseen.
+QUEUE_RETENTION_DAYS = 4
+
 UPLOADS_PREFIX = "uploads/"
 # Large job inputs and results: the library that writes them defines where.
 from courier.jobs.payloads import INPUTS_PREFIX, RESULTS_PREFIX  # noqa: E402,F401
+
+
+def stack_name(stage: str) -> str:
+    return f"Courier-{stage}"
+
+
+#: The stack's outputs, by their logical ids (fixed, so `aws cloudformation
+#: describe-stacks`, the README and `courier` all use the same names).
+OUTPUT_API_URL = "ApiUrl"
+OUTPUT_TABLE_NAME = "TableName"
+OUTPUT_BUCKET_NAME = "BucketName"
+OUTPUT_ALARM_TOPIC = "AlarmTopicArn"
+#: Per worker: `<Worker><kind>`, e.g. `VideoProcessorFunctionUrl`.
+WORKER_OUTPUT_KINDS = ("FunctionUrl", "QueueUrl", "DeadLetterQueueUrl")
+
+
+def pascal_name(name: str) -> str:
+    """`video_processor` -> `VideoProcessor`: a worker's construct id and output prefix."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def worker_output(worker: str, kind: str) -> str:
+    if kind not in WORKER_OUTPUT_KINDS:
+        raise ValueError(f"unknown worker output {kind!r}")
+    return pascal_name(worker) + kind
 
 
 @dataclass(frozen=True)
@@ -54,12 +83,25 @@ class WorkerSpec:
     max_concurrency: int = 10
     #: Optional cap on deliveries started per second (QStash flow-control rate).
     rate_per_second: int | None = None
+    #: Lambda reserved concurrency: the Function URL is public, so without a reservation
+    #: a flood of unsigned requests could take the whole account's concurrency from the
+    #: API. None reserves room for both queues at full parallelism (2 x `max_concurrency`:
+    #: QStash's flow control and the SQS event source each take up to `max_concurrency`,
+    #: and a throttled SQS receive counts toward the DLQ); 0 reserves nothing.
+    reserved_concurrency: int | None = None
     #: Dependency layers (names in infra.assets.DEPENDENCY_LAYERS) besides the shared library.
     layers: tuple[str, ...] = ("deps",)
 
     @property
     def visibility_timeout_seconds(self) -> int:
         return self.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
+
+    @property
+    def reserved(self) -> int | None:
+        """The reservation CDK sets (None: none)."""
+        if self.reserved_concurrency == 0:
+            return None
+        return self.reserved_concurrency or 2 * self.max_concurrency
 
 
 @dataclass(frozen=True)
@@ -71,6 +113,14 @@ class ApiFunctionSpec:
     timeout_seconds: int = 29
     layers: tuple[str, ...] = ("deps",)
 
+
+#: Regions whose CloudFormation has no AWS::Lambda::Url (cfn-lint's region schemas, 2026):
+#: Courier deploys there in SQS-only mode (no Function URL, dispatch by SQS).
+REGIONS_WITHOUT_FUNCTION_URLS = frozenset({
+    "cn-northwest-1", "us-gov-east-1", "us-gov-west-1", "ap-east-2", "ap-south-2", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-west-1", "eu-central-2", "il-central-1",
+    "me-central-1", "mx-central-1",
+})
 
 #: Workers whose code calls AI models and so needs the model keys.
 MODEL_KEY_USERS = ("ai_router", "video_processor")
@@ -91,6 +141,12 @@ API_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
         ("/v1/models", "GET"),
     ),
 }
+#: CORS of the HTTP API (when `apiCorsOrigins` is set): what a browser app may send.
+CORS_METHODS = ("GET", "POST", "DELETE")
+CORS_HEADERS = ("authorization", "content-type", "x-api-key")
+#: The function behind API Gateway's `$default` route: any other method and path gets its
+#: answer in Courier's error shape (404, 405), not API Gateway's bare `{"message": "Not Found"}`.
+DEFAULT_ROUTE_FUNCTION = "jobs_api"
 
 
 @dataclass(frozen=True)
@@ -118,6 +174,19 @@ class CourierConfig:
     result_expiry_days: int = 30
     retain_data: bool = True
     cors_origins: tuple[str, ...] = ("*",)
+    #: Origins allowed to call the HTTP API from a browser (none: API keys stay server-side).
+    api_cors_origins: tuple[str, ...] = ()
+    #: Whether workers get Function URLs (QStash's way in). None: yes, unless the region
+    #: is one of REGIONS_WITHOUT_FUNCTION_URLS; False deploys SQS-only.
+    function_urls: bool | None = None
+    #: The region being synthesized for, when known (CDK_DEFAULT_REGION or `-c region=`).
+    region: str | None = None
+    #: A customer-managed KMS key (ARN) the secrets are encrypted with: functions may
+    #: decrypt with it through Secrets Manager and SSM only.
+    secrets_kms_key_arn: str | None = None
+    #: `off` reserves no concurrency for any worker (accounts whose limit is under 100 +
+    #: the workers' sum); a number reserves that much for every worker.
+    reserved_concurrency: str | None = None
     jobs_api: ApiFunctionSpec = field(default_factory=lambda: ApiFunctionSpec("jobs_api"))
     workers: tuple[WorkerSpec, ...] = (
         WorkerSpec(
@@ -136,6 +205,17 @@ class CourierConfig:
             max_concurrency=20,
         ),
     )
+
+    @property
+    def uses_function_urls(self) -> bool:
+        if self.function_urls is not None:
+            return self.function_urls
+        return self.region not in REGIONS_WITHOUT_FUNCTION_URLS
+
+    @property
+    def effective_dispatch_mode(self) -> str:
+        """Without Function URLs QStash has nowhere to deliver: SQS only."""
+        return self.dispatch_mode if self.uses_function_urls else "sqs"
 
     @property
     def prefix(self) -> str:
@@ -177,6 +257,9 @@ class CourierConfig:
             if value is not None and value != "":
                 overrides[attr] = conv(value)
         config = replace(base, **overrides)
+        if config.reserved_concurrency is not None:
+            value = 0 if config.reserved_concurrency.lower() in ("off", "0", "none") else int(config.reserved_concurrency)
+            config = replace(config, workers=tuple(replace(w, reserved_concurrency=value) for w in config.workers))
         config.validate()
         return config
 
@@ -192,6 +275,21 @@ class CourierConfig:
                 raise ValueError(f"{spec.name}: Lambda timeouts are 1 to 900 seconds")
             if spec.max_concurrency < 2:
                 raise ValueError(f"{spec.name}: an SQS event source's maximum concurrency is at least 2")
+            if spec.reserved is not None and spec.reserved < spec.max_concurrency:
+                raise ValueError(
+                    f"{spec.name}: reserved concurrency {spec.reserved} is below its maximum concurrency "
+                    f"{spec.max_concurrency}: QStash and SQS would be throttled"
+                )
+        if self.secrets_kms_key_arn and not self.secrets_kms_key_arn.startswith("arn:"):
+            raise ValueError("secretsKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+        for origin in self.api_cors_origins:
+            if origin != "*" and not origin.startswith(("https://", "http://")):
+                raise ValueError(f"apiCorsOrigins: {origin!r} is not an origin (https://app.example.com)")
+        if self.dispatch_mode == "qstash" and not self.uses_function_urls:
+            raise ValueError(
+                f"dispatchMode=qstash needs Function URLs, which {self.region or 'this region'} does not have: "
+                "use dispatchMode=auto or sqs (SQS-only there)"
+            )
 
 
 def _str(value: Any) -> str:
@@ -225,6 +323,11 @@ _CONTEXT_KEYS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("resultExpiryDays", "result_expiry_days", int),
     ("retainData", "retain_data", _bool),
     ("corsOrigins", "cors_origins", _origins),
+    ("apiCorsOrigins", "api_cors_origins", _origins),
+    ("functionUrls", "function_urls", _bool),
+    ("region", "region", str),
+    ("secretsKmsKeyArn", "secrets_kms_key_arn", str),
+    ("reservedConcurrency", "reserved_concurrency", str),
 )
 
 #: The context keys a user may set, for the README and for error messages.

@@ -27,13 +27,15 @@ def shared_environment(*, table: str, bucket: str, qstash_url: str, qstash_secre
 
 
 def worker_environment(config: CourierConfig, spec: WorkerSpec) -> dict[str, str]:
-    return {
+    env = {
         "WORKER_NAME": spec.name,
         "WORKER_JOB_TYPES": ",".join(spec.job_types),
-        "WORKER_PUBLIC_URL_PARAMETER": config.worker_url_parameter(spec.name),
         "WORKER_MAX_RECEIVE_COUNT": str(MAX_RECEIVE_COUNT),
         "WORKER_TIMEOUT_SECONDS": str(spec.timeout_seconds),
     }
+    if config.uses_function_urls:  # SQS-only deployments have no URL to check signatures against
+        env["WORKER_PUBLIC_URL_PARAMETER"] = config.worker_url_parameter(spec.name)
+    return env
 
 
 def model_environment(config: CourierConfig, model_keys_ref: str) -> dict[str, str]:
@@ -47,7 +49,7 @@ def model_environment(config: CourierConfig, model_keys_ref: str) -> dict[str, s
 
 
 def api_environment(config: CourierConfig, *, public_api_url: str, job_types_json: str) -> dict[str, str]:
-    return {"DISPATCH_MODE": config.dispatch_mode, "PUBLIC_API_URL": public_api_url, "COURIER_JOB_TYPES": job_types_json}
+    return {"DISPATCH_MODE": config.effective_dispatch_mode, "PUBLIC_API_URL": public_api_url, "COURIER_JOB_TYPES": job_types_json}
 
 
 def job_type_routes(

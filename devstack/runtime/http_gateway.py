@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from devstack.runtime.events import function_url_event, http_api_event
 from devstack.runtime.invoke import LocalFunction, Throttled, TimedOut
+from infra.config import CORS_HEADERS, CORS_METHODS
 
 logger = logging.getLogger("devstack.runtime")
 #: Picks the function for a request (method, path); None -> 404, as an HTTP API without a route.
@@ -26,9 +27,10 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 
 
 class LambdaHttpServer:
-    def __init__(self, router: Router, *, kind: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, router: Router, *, kind: str, host: str = "127.0.0.1", port: int = 0, cors_origins: tuple[str, ...] = ()) -> None:
         """`kind`: "function_url" or "http_api" (decides the event's shape)."""
         self.kind = kind
+        self.cors_origins = cors_origins
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +68,27 @@ class LambdaHttpServer:
         return f"http://127.0.0.1:{self.port}"
 
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        cors = self._cors(headers)
+        if cors and method == "OPTIONS" and "access-control-request-method" in {k.lower() for k in headers}:
+            # API Gateway answers a preflight itself when the API has CORS configured.
+            return 204, cors, b""
+        status, response_headers, payload = self._invoke(method, path, query, headers, body, source_ip)
+        return status, response_headers + cors, payload
+
+    def _cors(self, headers: dict[str, str]) -> list[tuple[str, str]]:
+        """The HTTP API's CORS configuration (infra.constructs.http_api), as API Gateway applies it."""
+        origin = next((v for k, v in headers.items() if k.lower() == "origin"), None)
+        if not origin or not self.cors_origins or ("*" not in self.cors_origins and origin not in self.cors_origins):
+            return []
+        return [
+            ("Access-Control-Allow-Origin", "*" if "*" in self.cors_origins else origin),
+            ("Access-Control-Allow-Methods", ",".join(CORS_METHODS)),
+            ("Access-Control-Allow-Headers", ",".join(CORS_HEADERS)),
+            ("Access-Control-Max-Age", "3600"),
+            ("Vary", "Origin"),
+        ]
+
+    def _invoke(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
         routed = self._router(method, path)
         if routed is None:
             return _error(404, "Not Found")

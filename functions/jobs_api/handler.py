@@ -6,16 +6,18 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from courier import __version__, health
 from courier.adapters.http_app import create_app, lambda_handler
-from courier.adapters.http_auth import tenant_dependency
+from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import ApiKeyStore
-from courier.errors import Misconfigured
+from courier.errors import Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, routes_from_json
 from courier.jobs.notify import Notifier
 from courier.jobs.service import JobService, failure_payload
-from courier.jobs.store import JobStore
+from courier.jobs.store import JobStore, job_key
 from courier.observability import logger
 from courier.qstash_client import qstash_client
 from courier.secrets import qstash_credentials
@@ -47,9 +49,47 @@ app = create_app(
     title="Courier jobs API",
     description="Enqueue background jobs, follow their status, retry them, and upload their inputs.",
 )
-
+readiness = health.CachedReport(lambda: health.run(health.jobs_api_checks(
+    table_name=settings.table_name,
+    read_table=lambda: store.client.get_item(TableName=settings.table_name, Key=job_key("healthz")),
+    bucket_name=settings.bucket_name,
+    public_api_url=settings.public_api_url,
+    routes=service.dispatcher.routes,
+    mode=service.dispatcher.mode,
+    credentials=qstash_credentials,
+    qstash=qstash_client,
+)))
 
 Tenant = tenant_dependency(keys)
+MaybeTenant = optional_tenant_dependency(keys)
+
+
+class HealthCheck(BaseModel):
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    detail: str | None = None
+    fix: str | None = None
+
+
+class HealthReport(BaseModel):
+    status: Literal["ok", "warn", "fail"]
+    service: str
+    version: str
+    checks: list[HealthCheck]
+
+
+@app.get("/healthz", tags=["health"], summary="What this deployment needs, checked from inside it", response_model=HealthReport)
+def healthz(tenant_id: MaybeTenant) -> JSONResponse:
+    """200 when every check passes or warns, 503 when one fails. With an API key, each
+    check says why and how to fix it; without one, only its verdict."""
+    checks = readiness(max_age=health.FRESH_SECONDS if tenant_id else None)
+    status = health.overall(checks)
+    body: dict[str, Any] = {"status": status, "service": app.title, "version": __version__,
+                            "checks": [c.to_dict(detailed=tenant_id is not None) for c in checks]}
+    if status == "fail":
+        failing = ", ".join(c.name for c in checks if c.status == "fail")
+        return JSONResponse({**error_body("misconfigured", f"failing checks: {failing}"), **body}, status_code=503)
+    return JSONResponse(body)
 
 
 class JobRequest(BaseModel):

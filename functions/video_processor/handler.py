@@ -5,10 +5,10 @@ from __future__ import annotations
 from courier.adapters.worker import WorkerRuntime
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
-from courier.video.job import analyze_job
 
 registry = JobRegistry()
-registry.register("video.analyze")(analyze_job)
+# Imported on the first verified job: PyAV and numpy stay out of the cold start.
+registry.register_lazily("video.analyze", "courier.video.job:analyze_job")
 _worker = WorkerRuntime.from_env(registry)
 
 

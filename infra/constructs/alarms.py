@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.config import OUTPUT_ALARM_TOPIC
 from infra.nag import acknowledge
 
 
@@ -35,6 +36,7 @@ class AlarmTopic(Construct):
             ),
         )
         self._action = actions.SnsAction(self.topic)
+        CfnOutput(Stack.of(self), OUTPUT_ALARM_TOPIC, value=self.topic.topic_arn, description="SNS topic every alarm notifies")
 
     def alarm(
         self,

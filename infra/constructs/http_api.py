@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import CfnOutput, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -15,7 +15,7 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 
-from infra.config import CourierConfig
+from infra.config import CORS_HEADERS, CORS_METHODS, OUTPUT_API_URL, CourierConfig
 from infra.constructs.lambda_function import log_retention
 
 #: One JSON line per request; $context variables of HTTP APIs.
@@ -55,12 +55,14 @@ class HttpApi(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: CourierConfig) -> None:
         super().__init__(scope, construct_id)
+        self._integrations: dict[str, integrations.HttpLambdaIntegration] = {}
         self.api = apigwv2.HttpApi(
             self,
             "Api",
             api_name=f"courier-{config.stage}",
             description="Courier: jobs API and AI router",
             create_default_stage=False,
+            cors_preflight=_cors(config.api_cors_origins),
         )
         self.access_logs = logs.LogGroup(
             self,
@@ -88,7 +90,7 @@ class HttpApi(Construct):
                 "failure callback is authenticated by its signature."
             ),
         )
-        CfnOutput(self, "ApiUrl", value=self.url, description="Courier HTTP API base URL")
+        CfnOutput(Stack.of(self), OUTPUT_API_URL, value=self.url, description="Courier HTTP API base URL")
 
     @property
     def url(self) -> str:
@@ -100,6 +102,31 @@ class HttpApi(Construct):
         routes: list[tuple[str, apigwv2.HttpMethod]],
         integration_id: str,
     ) -> None:
-        integration = integrations.HttpLambdaIntegration(integration_id, function)
+        integration = self._integration(function, integration_id)
         for path, method in routes:
             self.api.add_routes(path=path, methods=[method], integration=integration)
+
+    def set_default_route(self, function: lambda_.IFunction, integration_id: str) -> None:
+        """`$default`: every request no route matches, so it is answered in Courier's error shape."""
+        apigwv2.HttpRoute(
+            self.api, "DefaultRoute", http_api=self.api, route_key=apigwv2.HttpRouteKey.DEFAULT,
+            integration=self._integration(function, integration_id),
+        )
+
+    def _integration(self, function: lambda_.IFunction, integration_id: str) -> integrations.HttpLambdaIntegration:
+        """One integration per function, shared by all its routes."""
+        if integration_id not in self._integrations:
+            self._integrations[integration_id] = integrations.HttpLambdaIntegration(integration_id, function)
+        return self._integrations[integration_id]
+
+
+def _cors(origins: tuple[str, ...]) -> apigwv2.CorsPreflightOptions | None:
+    """API Gateway answers preflights itself and adds the headers to every response."""
+    if not origins:
+        return None
+    return apigwv2.CorsPreflightOptions(
+        allow_origins=list(origins),
+        allow_methods=[apigwv2.CorsHttpMethod[m] for m in CORS_METHODS],
+        allow_headers=list(CORS_HEADERS),
+        max_age=Duration.hours(1),
+    )

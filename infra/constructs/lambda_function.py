@@ -37,6 +37,7 @@ class CourierFunction(Construct):
         log_retention_days: int,
         environment: Mapping[str, str] | None = None,
         ephemeral_storage_mb: int = 512,
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -66,6 +67,7 @@ class CourierFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             recursive_loop=lambda_.RecursiveLoop.TERMINATE,
+            reserved_concurrent_executions=reserved_concurrency,
             description=f"Courier {name} ({stage})",
             environment={**runtime_environment(name, stage), **(environment or {})},
         )

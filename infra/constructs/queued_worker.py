@@ -18,7 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, CourierConfig, WorkerSpec
+from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS, CourierConfig, WorkerSpec, worker_output
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.lambda_function import CourierFunction
 from infra.environment import worker_environment
@@ -40,7 +40,6 @@ class QueuedWorker(Construct):
         super().__init__(scope, construct_id)
         self.spec = spec
         timeout = Duration.seconds(spec.timeout_seconds)
-        url_parameter_name = config.worker_url_parameter(spec.name)
         self.handler = CourierFunction(
             self,
             "Handler",
@@ -52,6 +51,7 @@ class QueuedWorker(Construct):
             ephemeral_storage_mb=spec.ephemeral_storage_mb,
             log_retention_days=config.log_retention_days,
             environment={**worker_environment(config, spec), **(environment or {})},
+            reserved_concurrency=spec.reserved,
         )
         self.function = self.handler.function
 
@@ -66,7 +66,7 @@ class QueuedWorker(Construct):
             self,
             "Queue",
             visibility_timeout=Duration.seconds(spec.visibility_timeout_seconds),
-            retention_period=Duration.days(DLQ_RETENTION_DAYS),
+            retention_period=Duration.days(QUEUE_RETENTION_DAYS),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT),
@@ -88,14 +88,26 @@ class QueuedWorker(Construct):
             "receives moves to the queue's own dead-letter queue (redrive policy above).",
         )
 
+        self.url: lambda_.FunctionUrl | None = None
+        if config.uses_function_urls:
+            self._add_function_url(config.worker_url_parameter(spec.name))
+
+        self._add_alarms(alarms)
+        stack = Stack.of(self)
+        if self.url is not None:
+            CfnOutput(stack, worker_output(spec.name, "FunctionUrl"), value=self.url.url, description=f"{spec.name} Function URL (QStash destination)")
+        CfnOutput(stack, worker_output(spec.name, "QueueUrl"), value=self.queue.queue_url, description=f"{spec.name} SQS queue (fallback)")
+        CfnOutput(stack, worker_output(spec.name, "DeadLetterQueueUrl"), value=self.dead_letter_queue.queue_url, description=f"{spec.name} dead-letter queue")
+
+    def _add_function_url(self, parameter_name: str) -> None:
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         # The function reads its own public URL from here to check a signature's `sub`.
         self.url_parameter = ssm.StringParameter(
             self,
             "PublicUrl",
-            parameter_name=url_parameter_name,
+            parameter_name=parameter_name,
             string_value=self.url.url,
-            description=f"Public Function URL of the Courier {spec.name} worker",
+            description=f"Public Function URL of the Courier {self.spec.name} worker",
         )
         # Granted by name, not through the parameter: the parameter depends on the URL,
         # the URL on the function, and the function on its policy.
@@ -103,17 +115,10 @@ class QueuedWorker(Construct):
             iam.PolicyStatement(
                 actions=["ssm:GetParameter"],
                 resources=[
-                    Stack.of(self).format_arn(
-                        service="ssm", resource="parameter", resource_name=url_parameter_name.lstrip("/")
-                    )
+                    Stack.of(self).format_arn(service="ssm", resource="parameter", resource_name=parameter_name.lstrip("/"))
                 ],
             )
         )
-
-        self._add_alarms(alarms)
-        CfnOutput(self, "FunctionUrl", value=self.url.url, description=f"{spec.name} Function URL (QStash destination)")
-        CfnOutput(self, "QueueUrl", value=self.queue.queue_url, description=f"{spec.name} SQS queue (fallback)")
-        CfnOutput(self, "DeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
 
     def _add_alarms(self, alarms: AlarmTopic) -> None:
         name = self.spec.name

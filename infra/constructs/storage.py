@@ -15,6 +15,8 @@ from infra.nag import acknowledge
 from infra.config import (
     GSI_KEYS,
     INPUTS_PREFIX,
+    OUTPUT_BUCKET_NAME,
+    OUTPUT_TABLE_NAME,
     RESULTS_PREFIX,
     TABLE_PARTITION_KEY,
     TABLE_SORT_KEY,
@@ -118,8 +120,9 @@ class Storage(Construct):
                 projection_type=dynamodb.ProjectionType.ALL,
             )
 
-        CfnOutput(self, "BucketName", value=self.bucket.bucket_name)
-        CfnOutput(self, "TableName", value=self.table.table_name)
+        # Outputs at stack level keep their ids as logical ids (the names `courier` reads).
+        CfnOutput(Stack.of(self), OUTPUT_BUCKET_NAME, value=self.bucket.bucket_name, description="Data bucket (uploads/, inputs/, results/)")
+        CfnOutput(Stack.of(self), OUTPUT_TABLE_NAME, value=self.table.table_name, description="Jobs and API keys table")
 
     def grant_table(self, role: iam.IRole) -> None:
         """Item access to the table and its named indexes (not `index/*`)."""
@@ -128,6 +131,16 @@ class Storage(Construct):
             iam.PolicyStatement(
                 actions=list(TABLE_ACTIONS),
                 resources=[table_arn, *(f"{table_arn}/index/{name}" for name in GSI_KEYS)],
+            )
+        )
+
+    def grant_listing(self, role: iam.IRole, prefix: str) -> None:
+        """ListBucket limited to keys under `prefix` (the `s3:prefix` a request may ask for)."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
             )
         )
 

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import API_ROUTES, INPUTS_PREFIX, MODEL_KEY_USERS, RESULTS_PREFIX, UPLOADS_PREFIX, CourierConfig
+from infra.config import (
+    API_ROUTES,
+    DEFAULT_ROUTE_FUNCTION,
+    INPUTS_PREFIX,
+    MODEL_KEY_USERS,
+    RESULTS_PREFIX,
+    UPLOADS_PREFIX,
+    CourierConfig,
+    pascal_name,
+)
 from infra.environment import api_environment, job_type_routes, model_environment, shared_environment
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.http_api import HttpApi
@@ -50,7 +61,7 @@ class CourierStack(Stack):
                 env.update(model_env)
             worker = QueuedWorker(
                 self,
-                _construct_id(spec.name),
+                pascal_name(spec.name),
                 spec=spec,
                 config=config,
                 layers=self.layers.for_function(spec.layers),
@@ -59,6 +70,8 @@ class CourierStack(Stack):
             )
             self.storage.grant_table(worker.handler.role)
             self.storage.grant_objects(worker.handler.role, UPLOADS_PREFIX, ["s3:GetObject"])
+            # Without ListBucket S3 answers a missing key with 403, not 404 (video_not_found).
+            self.storage.grant_listing(worker.handler.role, UPLOADS_PREFIX)
             self.storage.grant_objects(worker.handler.role, RESULTS_PREFIX, ["s3:GetObject", "s3:PutObject"])
             self.storage.grant_objects(worker.handler.role, INPUTS_PREFIX, ["s3:GetObject"])
             qstash_secret.grant_read(worker.function)
@@ -84,7 +97,7 @@ class CourierStack(Stack):
                     config,
                     public_api_url=self.api.url,
                     job_types_json=self.to_json_string(
-                        job_type_routes(config.workers, lambda w: self.workers[w].url.url, lambda w: self.workers[w].queue.queue_url, stage=config.stage)
+                        job_type_routes(config.workers, self._worker_url, lambda w: self.workers[w].queue.queue_url, stage=config.stage)
                     ),
                 ),
             },
@@ -98,12 +111,30 @@ class CourierStack(Stack):
         for worker in self.workers.values():
             worker.queue.grant_send_messages(self.jobs_api.function)
 
-        self.api.add_routes(self.jobs_api.function, _methods(API_ROUTES["jobs_api"]), "JobsApiIntegration")
-        self.api.add_routes(self.workers["ai_router"].function, _methods(API_ROUTES["ai_router"]), "AiRouterIntegration")
+        functions = {"jobs_api": self.jobs_api.function, **{name: w.function for name, w in self.workers.items()}}
+        for name, routes in API_ROUTES.items():
+            self.api.add_routes(functions[name], _methods(routes), f"{pascal_name(name)}Integration")
+        self.api.set_default_route(functions[DEFAULT_ROUTE_FUNCTION], f"{pascal_name(DEFAULT_ROUTE_FUNCTION)}Integration")
+        if config.secrets_kms_key_arn:
+            self._grant_secrets_key(config.secrets_kms_key_arn, [self.jobs_api.function, *(w.function for w in self.workers.values())])
+        if not config.uses_function_urls:
+            Annotations.of(self).add_info(
+                f"{config.region}: no Lambda Function URLs here; deploying SQS-only (every job goes by SQS)."
+            )
 
+    def _worker_url(self, name: str) -> str:
+        url = self.workers[name].url
+        return url.url if url is not None else ""
 
-def _construct_id(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+    def _grant_secrets_key(self, key_arn: str, functions: list[lambda_.IFunction]) -> None:
+        """Decrypt with the customer's key, and only on behalf of Secrets Manager or SSM."""
+        statement = iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[key_arn],
+            conditions={"StringEquals": {"kms:ViaService": [f"secretsmanager.{self.region}.{self.url_suffix}", f"ssm.{self.region}.{self.url_suffix}"]}},
+        )
+        for function in functions:
+            function.add_to_role_policy(statement)
 
 
 def _methods(routes: tuple[tuple[str, str], ...]) -> list[tuple[str, apigwv2.HttpMethod]]:

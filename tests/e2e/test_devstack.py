@@ -1,6 +1,6 @@
 """End to end on the running local stack: the demo, a hundred jobs at once, a worker
-killed mid-job, a poison job, and QStash down. The QStash test comes last: it stops
-the QStash server for good."""
+killed mid-job, a poison job, `courier doctor`, and QStash down. The QStash test comes
+last: it stops the QStash server for good."""
 
 from __future__ import annotations
 
@@ -92,6 +92,38 @@ def test_a_poison_job_ends_dead_and_is_visible_through_the_api(devstack: DevStac
     assert accepted["jobId"] in [j["jobId"] for j in dead]
 
 
+def doctor(stack: DevStack, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, dict]]:
+    """`courier doctor … --json` as a user runs it; its rows by check."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "courier"), "doctor", *args, "--json", "--timeout", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+    )
+    assert result.stdout, result.stderr
+    return result.returncode, {row["check"]: row for row in json.loads(result.stdout)}
+
+
+def test_doctor_proves_the_local_stack_by_its_stack_outputs(devstack: DevStack) -> None:
+    exported = dev(devstack, "env").stdout  # what `eval "$(courier dev env)"` sets
+    env = dict(line.removeprefix("export ").split("=", 1) for line in exported.splitlines())
+    assert env["COURIER_STACK"] == "Courier-local" and env["AWS_ENDPOINT_URL"] == devstack.settings.aws_url
+    code, rows = doctor(devstack, env=env)
+    failing = {name: row for name, row in rows.items() if row["status"] not in ("pass", "warn")}
+    assert code == 0 and not failing, failing
+    for check in ("stack", "config: qstash_signing_keys", "job via QStash", "job via SQS", "upload", "upload read back"):
+        assert rows[check]["status"] == "pass", rows[check]
+    assert "signature verified" in rows["callback"]["detail"]
+    assert rows["router"]["status"] == "warn"  # no model configured locally: said, not failed
+    # The temporary key is gone after the run.
+    keys = devstack.client("dynamodb").scan(TableName=devstack.state["resources"]["table"])["Items"]
+    doctor_keys = [k for k in keys if k["pk"]["S"].startswith("APIKEY#") and k["tenantId"]["S"] == "courier-doctor"]
+    assert doctor_keys and all(k["revoked"]["BOOL"] for k in doctor_keys)
+
+
+def test_doctor_names_a_refused_key_and_stops(devstack: DevStack) -> None:
+    code, rows = doctor(devstack, "--url", devstack.state["urls"]["api"], "--key", "ck_not_a_real_key")
+    assert code == 1 and rows["auth"]["status"] == "fail" and "job via QStash" not in rows
+
+
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:
     os.kill(devstack.state["processes"]["qstash"], signal.SIGKILL)
     time.sleep(0.2)
@@ -99,5 +131,11 @@ def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> 
     assert accepted["transport"] == "sqs"
     job = devstack.finished(accepted["jobId"])
     assert job["status"] == "succeeded" and job["transport"] == "sqs"
+    assert job["fallbackReason"].startswith("QStash: ")  # why, on the job itself
     status = json.loads(dev(devstack, "status", "--json").stdout)
     assert status["processes"]["qstash"]["alive"] is False and status["health"]["qstash"] is False
+    # The doctor names the broken part, and only it.
+    code, rows = doctor(devstack, "--url", devstack.state["urls"]["api"], "--key", devstack.key)
+    failed = {name for name, row in rows.items() if row["status"] == "fail"}
+    assert code == 1 and failed == {"config: qstash_signing_keys", "job via QStash"}, rows
+    assert rows["job via SQS"]["status"] == rows["upload read back"]["status"] == "pass"

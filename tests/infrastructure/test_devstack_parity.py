@@ -9,7 +9,7 @@ from devstack.aws_resources import LocalResources, WorkerQueues
 from courier.network import LOOPBACK_SETTING
 from devstack.environment import LOCAL_AWS, DevSettings, function_environment
 from devstack.supervisor import api_router
-from infra.config import API_ROUTES, CourierConfig
+from infra.config import API_ROUTES, DEFAULT_ROUTE_FUNCTION, CourierConfig
 from tests.infrastructure.test_stack import functions_by_service
 
 #: Set only locally (the README's "local only" rows) or by Lambda itself in AWS.
@@ -30,5 +30,13 @@ def test_the_local_gateway_routes_like_the_http_api() -> None:
     assert route("POST", "/v1/jobs") == ("jobs_api", "ANY /v1/jobs")
     assert route("DELETE", "/v1/jobs/job_1") == ("jobs_api", "ANY /v1/jobs/{proxy+}")
     assert route("POST", "/v1/route") == ("ai_router", "POST /v1/route")
-    assert route("GET", "/v1/route") is None and route("GET", "/v1/nothing") is None
+    # No route matches: API Gateway's `$default` route, as the stack defines it.
+    assert route("GET", "/v1/route") == route("GET", "/v1/nothing") == ("jobs_api", "$default")
     assert route("POST", "/v1/hooks/qstash/failure") == ("jobs_api", "POST /v1/hooks/{proxy+}")
+
+
+def test_the_default_route_goes_where_the_stacks_does(resources) -> None:
+    (default,) = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Route" and r["Properties"]["RouteKey"] == "$default"]
+    integration = resources[default["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]]
+    function = resources[integration["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]]
+    assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == DEFAULT_ROUTE_FUNCTION

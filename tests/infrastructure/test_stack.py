@@ -77,6 +77,10 @@ def test_queued_worker_wiring(resources, worker: str) -> None:
     dlq_id = ref_id(redrive["deadLetterTargetArn"])
     dlq = resources[dlq_id]["Properties"]
     assert dlq["MessageRetentionPeriod"] == DLQ_RETENTION_DAYS * 86400
+    # A message keeps its first enqueue time in the DLQ: the DLQ must keep it longer.
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    # Reserved: room for both queues at full parallelism, and no more than that.
+    assert fn["ReservedConcurrentExecutions"] == 2 * mapping["ScalingConfig"]["MaximumConcurrency"]
     assert dlq["SqsManagedSseEnabled"] is True
 
     urls = [u["Properties"] for u in of_type(resources, "AWS::Lambda::Url").values()

@@ -53,14 +53,19 @@ def body(response: dict) -> dict:
 
 
 # --- HTTP API (API Gateway v2 -> Mangum -> FastAPI) -------------------------------------
+def test_health_without_a_deployment_fails_and_names_each_missing_part() -> None:
+    health = invoke("jobs_api", http_api_event("GET", "/healthz"))
+    assert health["statusCode"] == 503 and body(health)["error"]["code"] == "misconfigured"
+    statuses = {c["name"]: c["status"] for c in body(health)["checks"]}
+    assert statuses["table"] == statuses["job_types"] == statuses["qstash_secret"] == "fail"
+
+
 @pytest.mark.parametrize("name", ["jobs_api", "ai_router"])
-def test_health_docs_and_openapi(name: str) -> None:
-    health = invoke(name, http_api_event("GET", "/healthz"))
-    assert health["statusCode"] == 200 and body(health)["status"] == "ok"
+def test_docs_and_openapi(name: str) -> None:
     docs = invoke(name, http_api_event("GET", "/docs"))
     assert docs["statusCode"] == 200 and "swagger-ui" in docs["body"]
     spec = invoke(name, http_api_event("GET", "/openapi.json"))
-    assert spec["statusCode"] == 200 and "/healthz" in body(spec)["paths"]
+    assert spec["statusCode"] == 200 and ("/healthz" in body(spec)["paths"]) == (name == "jobs_api")
 
 
 @pytest.mark.parametrize(
@@ -83,7 +88,7 @@ def test_failure_hook_wants_a_signature() -> None:
 def test_unknown_route_and_wrong_method_use_the_error_shape() -> None:
     missing = invoke("jobs_api", http_api_event("GET", "/v1/nothing-here"))
     assert missing["statusCode"] == 404 and body(missing)["error"]["code"] == "not_found"
-    wrong = invoke("jobs_api", http_api_event("PUT", "/healthz"))
+    wrong = invoke("jobs_api", http_api_event("PUT", "/v1/uploads"))
     assert wrong["statusCode"] == 405 and body(wrong)["error"]["code"] == "method_not_allowed"
 
 
@@ -166,6 +171,24 @@ def test_signed_but_malformed_or_foreign_messages_are_not_retried(jobs: JobStore
 def test_only_post_is_a_delivery(deployed) -> None:
     response = invoke("video_processor", function_url_event(None, method="GET"))
     assert response["statusCode"] == 405 and body(response)["error"]["code"] == "method_not_allowed"
+
+
+def test_an_unsigned_flood_costs_no_heavy_import(deployed, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The video worker's URL is public: an unsigned request is refused before PyAV or
+    numpy is imported (they load on the first verified job), in a cold process."""
+    import subprocess
+
+    script = (
+        "import json, sys\n"
+        "from functions.video_processor.handler import handler\n"
+        "from tests.support.events import LambdaContext, function_url_event\n"
+        "response = handler(function_url_event(json.dumps({'jobId': 'job_x', 'type': 'video.analyze'}).encode()), LambdaContext())\n"
+        "print(json.dumps({'status': response['statusCode'], 'heavy': sorted({'av', 'numpy'} & set(sys.modules))}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env={**__import__("os").environ})
+    assert result.returncode == 0, result.stderr[-2000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome == {"status": 401, "heavy": []}
 
 
 def test_missing_keys_are_our_fault_not_the_callers(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import pytest
 
-from courier.cli import main
+from courier_cli.main import main
 from courier.errors import InvalidInput
 from courier.video import probe as probe_module
 from courier.video.pipeline import Options, analyze

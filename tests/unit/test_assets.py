@@ -1,21 +1,60 @@
-"""Docker-free layer building: hashing, pruning, sizes."""
+"""Docker-free layer building from lock files: locking, hashing, pruning, sizes (real pip,
+wheels for Lambda's platform from the package index)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from infra import assets
+from infra import assets, layer_lock
 
 
-def test_hash_follows_requirements(tmp_path: Path) -> None:
+def locked(tmp_path: Path, text: str) -> Path:
     req = tmp_path / "requirements.txt"
-    req.write_text("six==1.17.0\n")
+    req.write_text(text)
+    layer_lock.write(req)
+    return req
+
+
+def test_the_lock_pins_every_transitive_dependency_with_its_hash(tmp_path: Path) -> None:
+    req = locked(tmp_path, "httpx==0.28.1\n")
+    text = layer_lock.lock_path(req).read_text()
+    pins = dict(re.findall(r"^([a-z0-9-]+)==(\S+) \\$", text, re.M))
+    assert pins["httpx"] == "0.28.1" and {"httpcore", "h11", "anyio", "idna", "certifi"} <= set(pins)
+    assert len(re.findall(r"--hash=sha256:[0-9a-f]{64}$", text, re.M)) == len(pins)
+
+
+def test_hash_follows_the_lock_and_a_stale_lock_stops_the_synth(tmp_path: Path) -> None:
+    req = locked(tmp_path, "six==1.17.0\n")
     first = assets.layer_inputs_hash(req)
     assert assets.layer_inputs_hash(req) == first
-    req.write_text("six==1.16.0\n")
+    lock = layer_lock.lock_path(req)
+    # Same requirements, another resolution (a transitive dependency moved): another hash.
+    lock.write_text(lock.read_text().replace("six==1.17.0", "six==1.16.0"))
     assert assets.layer_inputs_hash(req) != first
+    req.write_text("six==1.16.0\n")
+    with pytest.raises(layer_lock.StaleLock, match="make lock"):
+        assets.layer_inputs_hash(req)
+
+
+def test_the_repositorys_locks_are_current_and_match_the_pins() -> None:
+    for requirements in assets.DEPENDENCY_LAYERS.values():
+        text = layer_lock.check(requirements).read_text()
+        for line in requirements.read_text().splitlines():
+            if line and not line.startswith("#"):
+                name, version = line.split("==")
+                assert f"\n{name.lower().replace('_', '-')}=={version} \\\n" in text, line
+
+
+def test_a_wheel_that_does_not_match_its_hash_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    req = locked(tmp_path, "six==1.17.0\n")
+    lock = layer_lock.lock_path(req)
+    lock.write_text(re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, lock.read_text()))
+    monkeypatch.setitem(assets.DEPENDENCY_LAYERS, "tampered", req)
+    with pytest.raises(RuntimeError, match="(?i)hash"):
+        assets.build_dependency_layer("tampered", build_dir=tmp_path / "build")
 
 
 def test_prune_drops_sdk_caches_and_tests(tmp_path: Path) -> None:
@@ -43,8 +82,7 @@ def test_tree_size_excludes(tmp_path: Path) -> None:
 
 def test_build_layer_for_lambda_platform_and_reuse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real pip, real wheels for aarch64/cp3.14: pydantic-core has no pure-Python fallback."""
-    req = tmp_path / "requirements.txt"
-    req.write_text("pydantic-core==2.50.4\n")
+    req = locked(tmp_path, "pydantic-core==2.50.4\n")
     monkeypatch.setitem(assets.DEPENDENCY_LAYERS, "probe", req)
     layer = assets.build_dependency_layer("probe", build_dir=tmp_path / "build")
     site = layer / "python"
@@ -57,10 +95,9 @@ def test_build_layer_for_lambda_platform_and_reuse(tmp_path: Path, monkeypatch: 
     assert (layer / ".complete").stat().st_mtime_ns == marker  # reused, not rebuilt
 
 
-def test_failed_build_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_lock_says_why(tmp_path: Path) -> None:
     req = tmp_path / "requirements.txt"
     req.write_text("this-package-does-not-exist-courier==0.0.1\n")
-    monkeypatch.setitem(assets.DEPENDENCY_LAYERS, "broken", req)
-    with pytest.raises(RuntimeError, match="broken"):
-        assets.build_dependency_layer("broken", build_dir=tmp_path / "build")
-    assert not list((tmp_path / "build" / "layers").glob("broken-*/.complete"))
+    with pytest.raises(RuntimeError, match="this-package-does-not-exist-courier"):
+        layer_lock.write(req)
+    assert not layer_lock.lock_path(req).exists()

@@ -1,4 +1,4 @@
-"""FastAPI apps for Lambda: the error shape, health check and Mangum wiring they share."""
+"""FastAPI apps for Lambda: the error shape and Mangum wiring they share."""
 
 from __future__ import annotations
 
@@ -84,10 +84,6 @@ def create_app(*, title: str, description: str) -> FastAPI:
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         return JSONResponse(error_body("internal_error", "internal error"), status_code=500)
-
-    @app.get("/healthz", tags=["health"], summary="Liveness check")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": title, "version": __version__}
 
     return app
 

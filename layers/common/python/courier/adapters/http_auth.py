@@ -7,6 +7,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Header
 
 from courier.auth.api_keys import ApiKeyStore
+from courier.errors import Unauthorized
+
+
+def _presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return x_api_key
 
 
 def tenant_dependency(keys: ApiKeyStore) -> Any:
@@ -17,9 +24,27 @@ def tenant_dependency(keys: ApiKeyStore) -> Any:
         authorization: Annotated[str | None, Header()] = None,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> str:
-        key = x_api_key
-        if authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        return keys.authenticate(key)
+        return keys.authenticate(_presented_key(authorization, x_api_key))
 
     return Annotated[str, Depends(tenant)]
+
+
+def optional_tenant_dependency(keys: ApiKeyStore) -> Any:
+    """The caller's tenant when a valid key is presented, else None (public endpoints
+    that say more to a caller they know)."""
+
+    def tenant(
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> str | None:
+        key = _presented_key(authorization, x_api_key)
+        if not key:
+            return None
+        try:
+            return keys.authenticate(key)
+        except Unauthorized:
+            return None
+        except Exception:  # the table itself is down: the caller is told by what it asked for
+            return None
+
+    return Annotated[str | None, Depends(tenant)]

@@ -11,17 +11,30 @@ import time
 import uuid
 
 from courier.aws import client
-from courier.errors import CourierError, InvalidInput
+from courier.errors import CourierError, InvalidInput, Misconfigured
 from courier.jobs.payloads import results_prefix
 from courier.jobs.inputs import DemoSleepInput, TextHashInput
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.uploads import reading_upload, require_own_upload
 
 
 def text_hash(context: JobContext) -> JobResult:
     spec = context.input
     assert isinstance(spec, TextHashInput)
-    digest = hashlib.new(spec.algorithm, spec.text.encode("utf-8")).hexdigest()
-    return {"algorithm": spec.algorithm, "digest": digest, "length": len(spec.text)}
+    if spec.upload_key is None:
+        assert spec.text is not None
+        digest = hashlib.new(spec.algorithm, spec.text.encode("utf-8")).hexdigest()
+        return {"algorithm": spec.algorithm, "digest": digest, "length": len(spec.text)}
+    if not context.bucket:
+        raise Misconfigured("no bucket configured for uploads")
+    require_own_upload(spec.upload_key, context.job.tenant_id, "uploadKey")
+    hasher, size = hashlib.new(spec.algorithm), 0
+    with reading_upload(spec.upload_key, not_found_code="upload_not_found"):
+        body = client("s3").get_object(Bucket=context.bucket, Key=spec.upload_key)["Body"]
+        for chunk in iter(lambda: body.read(1024 * 1024), b""):
+            hasher.update(chunk)
+            size += len(chunk)
+    return {"algorithm": spec.algorithm, "digest": hasher.hexdigest(), "bytes": size, "uploadKey": spec.upload_key}
 
 
 def demo_sleep(context: JobContext) -> JobResult:

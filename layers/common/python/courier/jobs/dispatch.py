@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Literal, Mapping
 
 from courier.aws import client
@@ -49,6 +49,9 @@ class Route:
 class Dispatch:
     transport: Literal["qstash", "sqs"]
     message_id: str
+    #: Why a job meant for QStash went by SQS (recorded on the job, shown by the API), so a
+    #: deployment without a QStash token is visible on its first job, not only in a log.
+    fallback_reason: str | None = None
 
 
 def routes_from_json(text: str) -> dict[str, Route]:
@@ -105,7 +108,8 @@ class Dispatcher:
                 if mode == "qstash":
                     raise Unavailable(f"the queue is unavailable ({error}); the job is kept, retry it later") from None
         try:
-            return self._send_to_sqs(job, route, body)
+            sent = self._send_to_sqs(job, route, body)
+            return replace(sent, fallback_reason=reasons[0][:300]) if reasons else sent
         except Exception as error:  # botocore errors: endpoint, throttling, permissions
             reasons.append(f"SQS: {type(error).__name__}")
             logger.error("SQS could not take job %s: %s", job.job_id, error)

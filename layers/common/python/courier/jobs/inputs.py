@@ -15,12 +15,28 @@ class _Input(BaseModel):
     def check(self) -> None:
         """Checks beyond the model's fields, raising InvalidInput with their own codes."""
 
+    def upload_keys(self) -> dict[str, str]:
+        """The uploaded objects this input names, by field: they must be the caller's."""
+        return {}
+
 
 class TextHashInput(_Input):
-    """text.hash: a built-in, cheap job type for tests, demos and load."""
+    """text.hash: a built-in, cheap job type for tests, demos and load; with `uploadKey`
+    it hashes one of the caller's uploads, which proves the upload path end to end
+    (`courier doctor`)."""
 
-    text: str = Field(max_length=100_000)
+    text: str | None = Field(default=None, max_length=100_000)
+    upload_key: str | None = Field(default=None, alias="uploadKey", max_length=1024)
     algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "TextHashInput":
+        if (self.text is None) == (self.upload_key is None):
+            raise ValueError("give exactly one of text or uploadKey")
+        return self
+
+    def upload_keys(self) -> dict[str, str]:
+        return {"uploadKey": self.upload_key} if self.upload_key else {}
 
 
 class DemoSleepInput(_Input):
@@ -52,6 +68,9 @@ class VideoAnalyzeInput(_Input):
         if self.video_url is not None and not self.video_url.startswith("https://"):
             raise ValueError("videoUrl must be https")
         return self
+
+    def upload_keys(self) -> dict[str, str]:
+        return {"videoKey": self.video_key} if self.video_key else {}
 
 
 class AiRouteInput(_Input):

@@ -74,6 +74,8 @@ class Job:
     lease_until: int | None = None  # epoch ms
     lease_token: str | None = None
     dispatches: int = 0
+    #: Why the job went by SQS when QStash was meant to take it.
+    fallback_reason: str | None = None
     last_response: dict[str, Any] | None = field(default=None)
     #: How the outcome callback went: {"status": sent|refused|failed, "via", "error", "at"}.
     callback_delivery: dict[str, Any] | None = None
@@ -100,6 +102,7 @@ class Job:
             "finishedAt": self.finished_at,
             "lastResponse": self.last_response,
             "callbackDelivery": self.callback_delivery,
+            "fallbackReason": self.fallback_reason,
             "inputRef": {"key": self.input_ref["key"], "size": self.input_ref["size"]} if self.input_ref else None,
         }
         view.update({k: v for k, v in optional.items() if v is not None})

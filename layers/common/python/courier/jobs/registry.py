@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -32,10 +33,20 @@ JobHandler = Callable[[JobContext], JobResult]
 class JobRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, JobHandler] = {}
+        self._lazy: dict[str, str] = {}
+        self._importing = threading.Lock()
+
+    def register_lazily(self, job_type: str, target: str) -> None:
+        """`target` is `module:function`, imported on the first job of this type: a worker's
+        public Function URL answers an unsigned request before any heavy import (PyAV,
+        numpy), so a flood of them costs little and runs no job code."""
+        if job_type in self._handlers or job_type in self._lazy:
+            raise ValueError(f"job type {job_type!r} is registered twice")
+        self._lazy[job_type] = target
 
     def register(self, job_type: str) -> Callable[[JobHandler], JobHandler]:
         def decorator(handler: JobHandler) -> JobHandler:
-            if job_type in self._handlers:
+            if job_type in self._handlers or job_type in self._lazy:
                 raise ValueError(f"job type {job_type!r} is registered twice")
             self._handlers[job_type] = handler
             return handler
@@ -44,9 +55,17 @@ class JobRegistry:
 
     @property
     def job_types(self) -> tuple[str, ...]:
-        return tuple(sorted(self._handlers))
+        return tuple(sorted({*self._handlers, *self._lazy}))
 
     def handler_for(self, job_type: str) -> JobHandler:
+        if job_type in self._lazy:
+            with self._importing:  # concurrent first jobs (the local host runs them in threads)
+                if job_type in self._lazy:
+                    import importlib
+
+                    module, _, attribute = self._lazy[job_type].partition(":")
+                    self._handlers[job_type] = getattr(importlib.import_module(module), attribute)
+                    del self._lazy[job_type]
         try:
             return self._handlers[job_type]
         except KeyError:

@@ -11,14 +11,14 @@ from typing import Any
 from courier import observability
 from courier.errors import CourierError, InvalidInput, Unavailable
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
-from courier.jobs.inputs import VideoAnalyzeInput, validate_input
+from courier.jobs.inputs import validate_input
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.notify import Notifier
 from courier.jobs.payloads import fingerprint, place_input, result_download_url
 from courier.jobs.store import JobStore, new_job_id
 from courier.network import NetworkPolicy
-from courier.uploads import uploads_prefix
+from courier.uploads import require_own_upload
 
 logger = logging.getLogger(__name__)
 UNDISPATCHED = "dispatch_failed"
@@ -87,8 +87,10 @@ class JobService:
             observability.count("JobsUndispatched", type=job.type)
             raise Unavailable(f"{error.message} (job {job.job_id})", code="queues_unavailable", retry_after=5) from None
         observability.count("JobsEnqueued", transport=sent.transport)
+        if sent.fallback_reason:
+            observability.count("JobsFellBack", type=job.type)
         try:
-            return self.store.record_dispatch(job.job_id, sent.transport, sent.message_id)
+            return self.store.record_dispatch(job.job_id, sent.transport, sent.message_id, sent.fallback_reason)
         except Exception as error:  # the message is on its way and the job recorded: it runs regardless
             logger.error("job %s was dispatched (%s) but recording it failed: %s", job.job_id, sent.message_id, error)
             return job
@@ -168,12 +170,9 @@ def _input_fingerprint(job: Job) -> str:
 
 
 def _check_tenancy(tenant_id: str, validated: Any) -> None:
-    """Inputs that name stored objects must name the caller's own."""
-    if isinstance(validated, VideoAnalyzeInput) and validated.video_key is not None:
-        if not validated.video_key.startswith(uploads_prefix(tenant_id)) or ".." in validated.video_key:
-            raise CourierError(
-                "videoKey must be one of your uploads (POST /v1/uploads)", code="forbidden_key", status=403, retryable=False
-            )
+    """Inputs that name stored objects must name the caller's own (checked again where read)."""
+    for field, key in validated.upload_keys().items():
+        require_own_upload(key, tenant_id, field)
 
 
 def _error_message(body: str) -> str | None:

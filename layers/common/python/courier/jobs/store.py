@@ -29,7 +29,7 @@ _PLAIN_FIELDS = {
     "message_id": "messageId", "callback_url": "callbackUrl", "idempotency_key": "idempotencyKey",
     "delay_seconds": "delaySeconds", "created_at": "createdAt", "updated_at": "updatedAt",
     "started_at": "startedAt", "finished_at": "finishedAt", "lease_until": "leaseUntil",
-    "lease_token": "leaseToken", "dispatches": "dispatches",
+    "lease_token": "leaseToken", "dispatches": "dispatches", "fallback_reason": "fallbackReason",
 }
 
 
@@ -137,12 +137,19 @@ class JobStore:
         return jobs, _encode_cursor(last, tenant_id) if last else None
 
     # --- dispatch ---------------------------------------------------------------------
-    def record_dispatch(self, job_id: str, transport: str, message_id: str) -> Job:
+    def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
         """Whatever the status: a fast worker may have claimed (or finished) the job already."""
+        values = {":t": {"S": transport}, ":m": {"S": message_id}, ":one": {"N": "1"}}
+        expression = "SET transport = :t, messageId = :m, dispatches = dispatches + :one, updatedAt = :now"
+        if fallback_reason:
+            values[":f"] = {"S": fallback_reason}
+            expression += ", fallbackReason = :f"
+        else:
+            expression += " REMOVE fallbackReason"
         return self._update(
             job_id,
-            "SET transport = :t, messageId = :m, dispatches = dispatches + :one, updatedAt = :now",
-            {":t": {"S": transport}, ":m": {"S": message_id}, ":one": {"N": "1"}},
+            expression,
+            values,
             condition="attribute_exists(sk)",
             condition_values={},
         )

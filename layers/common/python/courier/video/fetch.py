@@ -46,26 +46,14 @@ def fetch_url(
 
 def fetch_s3(bucket: str, key: str, tenant_id: str, destination: Path, *, max_bytes: int = MAX_BYTES) -> Path:
     """Stream an uploaded object to `destination`; only the tenant's own uploads."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     from courier.aws import client
-    from courier.uploads import uploads_prefix
+    from courier.uploads import reading_upload, require_own_upload
 
-    if not key.startswith(uploads_prefix(tenant_id)) or ".." in key:
-        raise InvalidInput("videoKey must be one of your uploads", code="forbidden_key")
+    require_own_upload(key, tenant_id, "videoKey")
     s3 = client("s3")
-    try:
+    with reading_upload(key, not_found_code="video_not_found"):
         head = s3.head_object(Bucket=bucket, Key=key)
         if head["ContentLength"] > max_bytes:
             raise bad_video("video_too_large", f"the video is over {max_bytes // (1024 * 1024)} MB")
         s3.download_file(bucket, key, str(destination))
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in ("404", "NoSuchKey", "NotFound"):
-            raise InvalidInput(f"no upload at {key}", code="video_not_found") from None
-        if code in ("403", "AccessDenied"):
-            raise CourierError(f"cannot read {key}: access denied", code="s3_access_denied", retryable=False) from None
-        raise CourierError(f"S3 failed ({code}); will retry", code="s3_unavailable", status=503) from None
-    except BotoCoreError as error:  # endpoint unreachable, timeouts
-        raise CourierError(f"S3 unreachable: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
     return destination

@@ -1,4 +1,4 @@
-"""`courier video analyze FILE [--json] [--out DIR]`: the worker's pipeline on a local file."""
+"""`courier video analyze FILE [--json] [--out DIR]`: the worker's pipeline on a local file, no AWS."""
 
 from __future__ import annotations
 

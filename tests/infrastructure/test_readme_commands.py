@@ -1,0 +1,107 @@
+"""README's deploy and key commands, run as written up to the first call that needs a real
+AWS account, from a shell whose PATH has no venv: a line that would fail a user fails here.
+
+`npx cdk …` runs the pinned CLI for real (synthesis with bundling) and must get as far as
+resolving the account; `aws secretsmanager create-secret` has no AWS CLI here, so its
+arguments are checked against what the stack reads and then sent to local AWS as the CLI
+would send them; `courier …` runs against local AWS (moto).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import boto3
+
+from devstack.aws_resources import create_resources
+from devstack.environment import DevSettings, register_stack
+from infra.assets import ROOT
+from infra.config import CONTEXT_KEYS, CourierConfig
+
+README = ROOT / "README.md"
+
+
+def commands(section: str) -> list[list[str]]:
+    """The command lines of the first ```bash block under a `## section` heading."""
+    text = README.read_text()
+    body = text[text.index(f"## {section}\n"):]
+    block = re.search(r"```bash\n(.*?)```", body, re.S)
+    assert block, f"no bash block under {section}"
+    lines = block.group(1).replace("\\\n", " ").splitlines()
+    return [shlex.split(line, comments=True) for line in lines if line.strip()]
+
+
+def user_shell(tmp_path: Path) -> dict[str, str]:
+    """A workstation shell: node and git on PATH, no venv, AWS credentials that reach nothing."""
+    tools = {str(Path(shutil.which(tool) or f"/usr/bin/{tool}").parent) for tool in ("node", "npx", "make", "git")}
+    return {
+        "PATH": os.pathsep.join([*sorted(tools), "/usr/bin", "/bin"]),
+        "HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "example", "AWS_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",  # nothing listens: the first AWS call fails
+        "CDK_DISABLE_VERSION_CHECK": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+    }
+
+
+def context_of(argv: list[str]) -> dict[str, str]:
+    pairs = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-c"]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def test_the_deploy_commands_run_as_written(tmp_path: Path, aws: str) -> None:
+    lines = commands("Deploying")
+    verbs = [" ".join(argv[:2]) for argv in lines]
+    assert verbs == ["make tools", "npx cdk", "aws secretsmanager", "aws secretsmanager", "npx cdk", ".venv/bin/courier doctor"]
+    deploy = next(argv for argv in lines if argv[:3] == ["npx", "cdk", "deploy"])
+    config = CourierConfig.from_context(context_of(deploy).get)
+    for argv in lines:
+        if argv[0] == "make":
+            result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
+            assert result.returncode == 0, result.stdout + result.stderr
+        elif argv[:2] == ["npx", "cdk"]:
+            assert set(context_of(argv)) <= set(CONTEXT_KEYS), "a -c key CDK would silently ignore"
+            result = subprocess.run(argv, cwd=ROOT, env=user_shell(tmp_path), capture_output=True, text=True, timeout=600)
+            output = result.stdout + result.stderr
+            assert "Traceback" not in output and "ModuleNotFoundError" not in output, output[-3000:]
+            # Synthesis (app, bundling, cdk-nag) went through; then the CLI needs the account.
+            assert "Unable to resolve AWS account" in output, output[-3000:]
+        elif argv[:2] == ["aws", "secretsmanager"]:
+            _create_secret_as_the_cli_would(argv, config)
+        else:
+            result = subprocess.run(argv, cwd=ROOT, env={**os.environ, "AWS_ENDPOINT_URL": aws}, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 1 and "no stack Courier-dev in us-east-1" in result.stdout, result.stdout + result.stderr
+
+
+def _create_secret_as_the_cli_would(argv: list[str], config: CourierConfig) -> None:
+    """`aws secretsmanager create-secret --name N --secret-string S`: N must be the name the
+    stack references for this stage and S JSON holding what the functions read."""
+    assert argv[2] == "create-secret"
+    options = dict(zip(argv[3::2], argv[4::2]))
+    name, value = options["--name"], json.loads(options["--secret-string"])
+    assert name in (config.qstash_secret, config.model_keys_secret)
+    if name == config.qstash_secret:
+        assert set(value) == {"token", "currentSigningKey", "nextSigningKey"}
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString=options["--secret-string"])
+    from courier.secrets import load_json_secret
+
+    assert load_json_secret(f"secretsmanager:{name}") == value
+
+
+def test_the_key_commands_run_as_written(aws: str) -> None:
+    settings = DevSettings(config=CourierConfig(stage="dev"))
+    register_stack(settings, create_resources(settings.config), boto3.session.Session())
+    env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "COURIER_STACK")}
+    outcomes = []
+    for argv in commands("Jobs"):
+        argv = [arg for arg in argv if not (arg.startswith("[") or arg.endswith("]"))]  # optional parts
+        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        outcomes.append((argv[2], result.returncode, result.stdout + result.stderr))
+    assert [(action, code) for action, code, _ in outcomes] == [("create", 0), ("list", 0), ("revoke", 1)], outcomes
+    assert "for tenant acme" in outcomes[0][2] and "acme" in outcomes[1][2]
+    assert "no key key_0123456789ab" in outcomes[2][2]  # README's placeholder id: a clear refusal
