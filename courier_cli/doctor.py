@@ -174,9 +174,9 @@ class Doctor:
     def _wait(self, job_id: str) -> dict[str, Any] | None:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            response = self.http.get(f"/v1/jobs/{job_id}")
-            if response.status_code == 200 and response.json()["status"] in ("succeeded", "failed", "dead", "cancelled"):
-                return dict(response.json())
+            job = self._job(job_id)
+            if job is not None and job["status"] in ("succeeded", "failed", "dead", "cancelled"):
+                return job
             time.sleep(0.25)
         return None
 
@@ -190,10 +190,9 @@ class Doctor:
         if received is None:
             delivery = (self._job(job["jobId"]) or {}).get("callbackDelivery") or {}
             return Row("callback", "fail", f"nothing received in 15 s (callbackDelivery: {delivery or 'none'})")
-        headers, payload = received
-        if payload.get("status") != "succeeded":
-            return Row("callback", "fail", f"received {payload}")
-        return Row("callback", "pass", f"received for {job['jobId']}, {_signature_note(headers, payload, self.callback_url)}")
+        if received.payload.get("status") != "succeeded":
+            return Row("callback", "fail", f"received {received.payload}")
+        return Row("callback", "pass", f"received for {job['jobId']}, {_signature_note(received, self.callback_url)}")
 
     def _job(self, job_id: str) -> dict[str, Any] | None:
         response = self.http.get(f"/v1/jobs/{job_id}")
@@ -236,13 +235,13 @@ def _stuck_fix(transport: str | None) -> str:
     return "check the worker's logs and its queue's event source mapping"
 
 
-def _signature_note(headers: dict[str, str], payload: dict[str, Any], url: str) -> str:
+def _signature_note(received: "Callback", url: str) -> str:
     """Verified with the signing keys when this shell has them (QSTASH_*_SIGNING_KEY)."""
     from courier.errors import CourierError
     from courier.secrets import QStashCredentials
     from courier.signatures import SignatureVerifier
 
-    signature = headers.get("upstash-signature")
+    signature = received.headers.get("upstash-signature")
     if not signature:
         return "unsigned"
     current, next_ = os.environ.get("QSTASH_CURRENT_SIGNING_KEY"), os.environ.get("QSTASH_NEXT_SIGNING_KEY")
@@ -250,7 +249,7 @@ def _signature_note(headers: dict[str, str], payload: dict[str, Any], url: str) 
         return "signed (set QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY to verify it)"
     verifier = SignatureVerifier(lambda: QStashCredentials(None, current, next_))
     try:
-        verifier.verify(signature=signature, body=payload["_raw"].encode(), url=url)
+        verifier.verify(signature=signature, body=received.raw, url=url)
     except CourierError as error:
         return f"signature INVALID: {error.message}"
     return "signature verified"
@@ -286,27 +285,34 @@ def _report(rows: list[Row], *, as_json: bool) -> None:
     print("\n" + (f"{len(failed)} failed: {', '.join(failed)}" if failed else "all checks passed"))
 
 
+@dataclass(frozen=True)
+class Callback:
+    headers: dict[str, str]
+    raw: bytes
+    payload: dict[str, Any]
+
+
 class CallbackReceiver:
     """A one-off HTTP server for the outcome callback (loopback, or behind a tunnel)."""
 
     def __init__(self, port: int = 0) -> None:
-        self._received: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+        self._received: dict[str, Callback] = {}
         self._arrived = threading.Condition()
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     payload = dict(json.loads(raw))
                 except (ValueError, TypeError):
                     payload = {}
-                payload["_raw"] = raw
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 with receiver._arrived:
-                    receiver._received[str(payload.get("jobId"))] = ({k.lower(): v for k, v in self.headers.items()}, payload)
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    receiver._received[str(payload.get("jobId"))] = Callback(headers, raw, payload)
                     receiver._arrived.notify_all()
 
             def log_message(self, *args: Any) -> None:
@@ -323,7 +329,7 @@ class CallbackReceiver:
         self._server.shutdown()
         self._server.server_close()
 
-    def wait_for(self, job_id: str, timeout: float) -> tuple[dict[str, str], dict[str, Any]] | None:
+    def wait_for(self, job_id: str, timeout: float) -> Callback | None:
         with self._arrived:
             self._arrived.wait_for(lambda: job_id in self._received, timeout)
             return self._received.get(job_id)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from infra.config import OUTPUT_API_URL, OUTPUT_TABLE_NAME, stack_name
-
-DEFAULT_STAGE = "dev"
+from infra.config import OUTPUT_API_URL, OUTPUT_TABLE_NAME, CourierConfig, stack_name
 
 
 class StackNotFound(Exception):
@@ -17,7 +15,7 @@ class StackNotFound(Exception):
 
 def default_stack() -> str:
     """`COURIER_STACK`, else the stack `cdk deploy` makes without `-c stage=`."""
-    return os.environ.get("COURIER_STACK") or stack_name(DEFAULT_STAGE)
+    return os.environ.get("COURIER_STACK") or stack_name(CourierConfig.stage)
 
 
 @dataclass(frozen=True)

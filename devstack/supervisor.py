@@ -130,7 +130,7 @@ class Supervisor:
             port = settings.host_port(spec.name)
             # As deployed: a worker is capped at its reserved concurrency (beyond it Lambda
             # answers 429); the API function may scale to the account's limit.
-            concurrency = getattr(spec, "reserved", None) or LAMBDA_ACCOUNT_CONCURRENCY
+            concurrency = spec.reserved or LAMBDA_ACCOUNT_CONCURRENCY
             self.spawn(
                 spec.name,
                 [python, "-m", "devstack.runtime.host", spec.name, "--port", str(port), "--timeout", str(spec.timeout_seconds),

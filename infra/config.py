@@ -113,6 +113,11 @@ class ApiFunctionSpec:
     timeout_seconds: int = 29
     layers: tuple[str, ...] = ("deps",)
 
+    @property
+    def reserved(self) -> None:
+        """API functions reserve nothing: they scale in the account's unreserved pool."""
+        return None
+
 
 #: Regions whose CloudFormation has no AWS::Lambda::Url (cfn-lint's region schemas, 2026):
 #: Courier deploys there in SQS-only mode (no Function URL, dispatch by SQS).
@@ -184,9 +189,9 @@ class CourierConfig:
     #: A customer-managed KMS key (ARN) the secrets are encrypted with: functions may
     #: decrypt with it through Secrets Manager and SSM only.
     secrets_kms_key_arn: str | None = None
-    #: `off` reserves no concurrency for any worker (accounts whose limit is under 100 +
-    #: the workers' sum); a number reserves that much for every worker.
-    reserved_concurrency: str | None = None
+    #: `-c reservedConcurrency=`: for every worker, 0 (`off`, for accounts whose limit is
+    #: under 100 + the workers' sum) or a number; None keeps each WorkerSpec's own.
+    reserved_concurrency: int | None = None
     jobs_api: ApiFunctionSpec = field(default_factory=lambda: ApiFunctionSpec("jobs_api"))
     workers: tuple[WorkerSpec, ...] = (
         WorkerSpec(
@@ -258,8 +263,7 @@ class CourierConfig:
                 overrides[attr] = conv(value)
         config = replace(base, **overrides)
         if config.reserved_concurrency is not None:
-            value = 0 if config.reserved_concurrency.lower() in ("off", "0", "none") else int(config.reserved_concurrency)
-            config = replace(config, workers=tuple(replace(w, reserved_concurrency=value) for w in config.workers))
+            config = replace(config, workers=tuple(replace(w, reserved_concurrency=config.reserved_concurrency) for w in config.workers))
         config.validate()
         return config
 
@@ -302,6 +306,11 @@ def _bool(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def _reservation(value: Any) -> int:
+    """`off` (or 0) reserves nothing; a number reserves that much."""
+    return 0 if str(value).strip().lower() in ("off", "none") else int(value)
+
+
 def _origins(value: Any) -> tuple[str, ...]:
     if isinstance(value, (list, tuple)):
         return tuple(str(v) for v in value)
@@ -327,7 +336,7 @@ _CONTEXT_KEYS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("functionUrls", "function_urls", _bool),
     ("region", "region", str),
     ("secretsKmsKeyArn", "secrets_kms_key_arn", str),
-    ("reservedConcurrency", "reserved_concurrency", str),
+    ("reservedConcurrency", "reserved_concurrency", _reservation),
 )
 
 #: The context keys a user may set, for the README and for error messages.

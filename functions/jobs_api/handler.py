@@ -65,14 +65,16 @@ MaybeTenant = optional_tenant_dependency(keys)
 
 
 class HealthCheck(BaseModel):
+    """health.Check as the API shows it (detail and fix for callers with a key)."""
+
     name: str
-    status: Literal["ok", "warn", "fail"]
+    status: health.Status
     detail: str | None = None
     fix: str | None = None
 
 
 class HealthReport(BaseModel):
-    status: Literal["ok", "warn", "fail"]
+    status: health.Status
     service: str
     version: str
     checks: list[HealthCheck]

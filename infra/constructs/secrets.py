@@ -8,6 +8,7 @@ environment variable.
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
@@ -17,8 +18,12 @@ SSM_PREFIX = "ssm:"
 
 
 class SecretReference(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, reference: str) -> None:
+    """`kms_key_arn`: the customer-managed key the secret is encrypted with, if any; a
+    reader may decrypt with it only through Secrets Manager or SSM."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, reference: str, kms_key_arn: str | None = None) -> None:
         super().__init__(scope, construct_id)
+        self._kms_key_arn = kms_key_arn
         self._secret: secretsmanager.ISecret | None = None
         self._parameter: ssm.IParameter | None = None
         if reference.startswith(SSM_PREFIX):
@@ -40,3 +45,12 @@ class SecretReference(Construct):
         else:
             assert self._parameter is not None
             self._parameter.grant_read(grantee)
+        if self._kms_key_arn:
+            stack = Stack.of(self)
+            services = [f"{service}.{stack.region}.{stack.url_suffix}" for service in ("secretsmanager", "ssm")]
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"], resources=[self._kms_key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": services}},
+                )
+            )

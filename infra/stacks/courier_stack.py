@@ -6,8 +6,6 @@ from typing import Any
 
 from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -39,8 +37,8 @@ class CourierStack(Stack):
         self.storage = Storage(self, "Storage", config=config)
         self.alarms = AlarmTopic(self, "Alarms", email=config.alarm_email)
         self.layers = SharedLayers(self, "Layers")
-        qstash_secret = SecretReference(self, "QStashSecret", reference=config.qstash_secret)
-        model_keys = SecretReference(self, "ModelKeysSecret", reference=config.model_keys_secret)
+        qstash_secret = SecretReference(self, "QStashSecret", reference=config.qstash_secret, kms_key_arn=config.secrets_kms_key_arn)
+        model_keys = SecretReference(self, "ModelKeysSecret", reference=config.model_keys_secret, kms_key_arn=config.secrets_kms_key_arn)
         self.api = HttpApi(self, "Http", config=config)
 
         common_env = shared_environment(
@@ -115,8 +113,6 @@ class CourierStack(Stack):
         for name, routes in API_ROUTES.items():
             self.api.add_routes(functions[name], _methods(routes), f"{pascal_name(name)}Integration")
         self.api.set_default_route(functions[DEFAULT_ROUTE_FUNCTION], f"{pascal_name(DEFAULT_ROUTE_FUNCTION)}Integration")
-        if config.secrets_kms_key_arn:
-            self._grant_secrets_key(config.secrets_kms_key_arn, [self.jobs_api.function, *(w.function for w in self.workers.values())])
         if not config.uses_function_urls:
             Annotations.of(self).add_info(
                 f"{config.region}: no Lambda Function URLs here; deploying SQS-only (every job goes by SQS)."
@@ -125,16 +121,6 @@ class CourierStack(Stack):
     def _worker_url(self, name: str) -> str:
         url = self.workers[name].url
         return url.url if url is not None else ""
-
-    def _grant_secrets_key(self, key_arn: str, functions: list[lambda_.IFunction]) -> None:
-        """Decrypt with the customer's key, and only on behalf of Secrets Manager or SSM."""
-        statement = iam.PolicyStatement(
-            actions=["kms:Decrypt"],
-            resources=[key_arn],
-            conditions={"StringEquals": {"kms:ViaService": [f"secretsmanager.{self.region}.{self.url_suffix}", f"ssm.{self.region}.{self.url_suffix}"]}},
-        )
-        for function in functions:
-            function.add_to_role_policy(statement)
 
 
 def _methods(routes: tuple[tuple[str, str], ...]) -> list[tuple[str, apigwv2.HttpMethod]]:

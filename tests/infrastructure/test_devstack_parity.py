@@ -40,3 +40,14 @@ def test_the_default_route_goes_where_the_stacks_does(resources) -> None:
     integration = resources[default["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]]
     function = resources[integration["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]]
     assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == DEFAULT_ROUTE_FUNCTION
+
+
+def test_the_local_stack_registers_the_deployed_outputs(template) -> None:
+    """`courier keys|doctor --stack Courier-local` read the names a deployment has."""
+    from devstack.environment import stack_outputs
+    from infra.config import OUTPUT_ALARM_TOPIC
+
+    settings = DevSettings()
+    local = LocalResources("t", "b", {w.name: WorkerQueues(f"q-{w.name}", f"dlq-{w.name}") for w in settings.config.workers})
+    # No alarms locally: everything else, by the same names.
+    assert set(stack_outputs(settings, local)) == set(template.to_json()["Outputs"]) - {OUTPUT_ALARM_TOPIC}
