@@ -17,7 +17,6 @@ from devstack.aws_resources import LocalResources
 from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
 from courier.network import LOOPBACK_SETTING
 from infra.config import (
-    MODEL_KEY_USERS,
     OUTPUT_API_URL,
     OUTPUT_BUCKET_NAME,
     OUTPUT_TABLE_NAME,
@@ -177,7 +176,7 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
     workers = {w.name: w for w in config.workers}
     if name in workers:
         env.update(worker_environment(config, workers[name]))
-        if name in MODEL_KEY_USERS:
+        if workers[name].calls_models:
             env.update(model_environment(config, f"secretsmanager:{config.model_keys_secret}"))
             env.update({k: os.environ[k] for k in MODEL_PASSTHROUGH if os.environ.get(k)})
     else:

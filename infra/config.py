@@ -30,13 +30,15 @@ LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 LAMBDA_ACCOUNT_CONCURRENCY = 1000
 #: A message that fails this many receives on a worker queue moves to its DLQ.
 MAX_RECEIVE_COUNT = 5
-#: AWS guidance: a queue's visibility timeout is at least six times its function's timeout.
-VISIBILITY_TIMEOUT_FACTOR = 6
 DLQ_RETENTION_DAYS = 14
 
 #: SQS keeps a message that moves to a DLQ under its original enqueue time, so a DLQ
 #: must keep messages longer than its source queue or they expire there unseen.
 QUEUE_RETENTION_DAYS = 4
+
+# Workers and their job types are declared once, in the catalogue the functions read too.
+from courier.jobs.catalog import VISIBILITY_TIMEOUT_FACTOR, WORKERS  # noqa: E402,F401
+from courier.jobs.catalog import Worker as WorkerSpec  # noqa: E402
 
 UPLOADS_PREFIX = "uploads/"
 # Large job inputs and results: the library that writes them defines where.
@@ -69,42 +71,6 @@ def worker_output(worker: str, kind: str) -> str:
 
 
 @dataclass(frozen=True)
-class WorkerSpec:
-    """Sizing of one queued worker: a Lambda reachable by Function URL and by SQS."""
-
-    name: str
-    job_types: tuple[str, ...]
-    memory_mb: int
-    timeout_seconds: int
-    ephemeral_storage_mb: int = 512
-    batch_size: int = 1
-    #: The most invocations at once, by either queue: QStash's flow-control parallelism and
-    #: the SQS event source's maximum concurrency.
-    max_concurrency: int = 10
-    #: Optional cap on deliveries started per second (QStash flow-control rate).
-    rate_per_second: int | None = None
-    #: Lambda reserved concurrency: the Function URL is public, so without a reservation
-    #: a flood of unsigned requests could take the whole account's concurrency from the
-    #: API. None reserves room for both queues at full parallelism (2 x `max_concurrency`:
-    #: QStash's flow control and the SQS event source each take up to `max_concurrency`,
-    #: and a throttled SQS receive counts toward the DLQ); 0 reserves nothing.
-    reserved_concurrency: int | None = None
-    #: Dependency layers (names in infra.assets.DEPENDENCY_LAYERS) besides the shared library.
-    layers: tuple[str, ...] = ("deps",)
-
-    @property
-    def visibility_timeout_seconds(self) -> int:
-        return self.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
-
-    @property
-    def reserved(self) -> int | None:
-        """The reservation CDK sets (None: none)."""
-        if self.reserved_concurrency == 0:
-            return None
-        return self.reserved_concurrency or 2 * self.max_concurrency
-
-
-@dataclass(frozen=True)
 class ApiFunctionSpec:
     """Sizing of a function that serves the HTTP API (API Gateway cuts requests at 30 s)."""
 
@@ -127,8 +93,6 @@ REGIONS_WITHOUT_FUNCTION_URLS = frozenset({
     "me-central-1", "mx-central-1",
 })
 
-#: Workers whose code calls AI models and so needs the model keys.
-MODEL_KEY_USERS = ("ai_router", "video_processor")
 #: The HTTP API's routes: function -> (path, method). The stack adds them to API Gateway;
 #: the local stack's gateway routes by the same table.
 API_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -193,23 +157,8 @@ class CourierConfig:
     #: under 100 + the workers' sum) or a number; None keeps each WorkerSpec's own.
     reserved_concurrency: int | None = None
     jobs_api: ApiFunctionSpec = field(default_factory=lambda: ApiFunctionSpec("jobs_api"))
-    workers: tuple[WorkerSpec, ...] = (
-        WorkerSpec(
-            name="video_processor",
-            job_types=("video.analyze",),
-            memory_mb=3008,
-            timeout_seconds=900,
-            ephemeral_storage_mb=4096,
-            layers=("deps", "video-deps"),
-        ),
-        WorkerSpec(
-            name="ai_router",
-            job_types=("ai.route", "text.hash", "demo.sleep"),
-            memory_mb=512,
-            timeout_seconds=300,
-            max_concurrency=20,
-        ),
-    )
+    #: From the catalogue (courier.jobs.catalog); a test may size them differently.
+    workers: tuple[WorkerSpec, ...] = WORKERS
 
     @property
     def uses_function_urls(self) -> bool:
@@ -268,6 +217,9 @@ class CourierConfig:
         return config
 
     def validate(self) -> None:
+        from courier.jobs import catalog
+
+        catalog.check()
         if self.dispatch_mode not in ("auto", "qstash", "sqs"):
             raise ValueError(f"dispatchMode must be auto, qstash or sqs, not {self.dispatch_mode!r}")
         if self.ai_foundry_endpoint and not self.ai_foundry_endpoint.startswith("https://"):

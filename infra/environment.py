@@ -39,7 +39,7 @@ def worker_environment(config: CourierConfig, spec: WorkerSpec) -> dict[str, str
 
 
 def model_environment(config: CourierConfig, model_keys_ref: str) -> dict[str, str]:
-    """For the functions that call models (MODEL_KEY_USERS)."""
+    """For the workers that call models (`Worker.calls_models` in the catalogue)."""
     env = {"MODEL_KEYS_SECRET_REF": model_keys_ref}
     if config.ai_foundry_endpoint:
         env["AZURE_AI_FOUNDRY_ENDPOINT"] = config.ai_foundry_endpoint

@@ -12,10 +12,9 @@ from typing import Any
 from courier.adapters.http_app import ErrorResponse, create_app, lambda_handler
 from courier.adapters.http_auth import tenant_dependency
 from courier.adapters.lambda_events import event_kind
-from courier.ai.jobs import request_from_input, route_job
+from courier.ai.jobs import request_from_input
 from courier.ai.router import API_DEADLINE_SECONDS, shared_router
 from courier.auth.api_keys import ApiKeyStore
-from courier.jobs.builtin import register_builtins
 from courier.jobs.inputs import AiRouteInput
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
@@ -30,9 +29,7 @@ app = create_app(
     title="Courier AI router",
     description="Routes a prompt by task type to the right model deployment, with retries and fallbacks.",
 )
-registry = JobRegistry()
-register_builtins(registry)
-registry.register("ai.route")(route_job(worker_settings.timeout_seconds))
+registry = JobRegistry.for_worker("ai_router")
 
 
 @app.post(

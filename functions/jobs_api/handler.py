@@ -17,7 +17,7 @@ from courier.errors import Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, routes_from_json
 from courier.jobs.notify import Notifier
 from courier.jobs.service import JobService, failure_payload
-from courier.jobs.store import JobStore, job_key
+from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.observability import logger
 from courier.qstash_client import qstash_client
 from courier.secrets import qstash_credentials
@@ -28,7 +28,7 @@ from courier.uploads import presign_upload
 FAILURE_HOOK_PATH = "/v1/hooks/qstash/failure"
 
 settings = ApiSettings.from_env()
-store = JobStore(settings.table_name)
+store = DynamoJobStore(settings.table_name)
 keys = ApiKeyStore(settings.table_name)
 service = JobService(
     store,

@@ -6,9 +6,8 @@ from courier.adapters.worker import WorkerRuntime
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
 
-registry = JobRegistry()
-# Imported on the first verified job: PyAV and numpy stay out of the cold start.
-registry.register_lazily("video.analyze", "courier.video.job:analyze_job")
+# Handlers are imported on the first verified job: PyAV and numpy stay out of the cold start.
+registry = JobRegistry.for_worker("video_processor")
 _worker = WorkerRuntime.from_env(registry)
 
 

@@ -13,7 +13,6 @@ from infra.config import (
     API_ROUTES,
     DEFAULT_ROUTE_FUNCTION,
     INPUTS_PREFIX,
-    MODEL_KEY_USERS,
     RESULTS_PREFIX,
     UPLOADS_PREFIX,
     CourierConfig,
@@ -55,7 +54,7 @@ class CourierStack(Stack):
         self.workers: dict[str, QueuedWorker] = {}
         for spec in config.workers:
             env = dict(common_env)
-            if spec.name in MODEL_KEY_USERS:
+            if spec.calls_models:
                 env.update(model_env)
             worker = QueuedWorker(
                 self,
@@ -73,7 +72,7 @@ class CourierStack(Stack):
             self.storage.grant_objects(worker.handler.role, RESULTS_PREFIX, ["s3:GetObject", "s3:PutObject"])
             self.storage.grant_objects(worker.handler.role, INPUTS_PREFIX, ["s3:GetObject"])
             qstash_secret.grant_read(worker.function)
-            if spec.name in MODEL_KEY_USERS:
+            if spec.calls_models:
                 model_keys.grant_read(worker.function)
                 if catalog_parameter is not None:
                     catalog_parameter.grant_read(worker.function)

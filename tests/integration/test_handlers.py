@@ -15,7 +15,8 @@ import boto3
 import pytest
 
 from courier.jobs.models import Job, JobStatus, utc_now
-from courier.jobs.store import JobStore, new_job_id
+from courier.jobs.dynamodb_store import DynamoJobStore
+from courier.jobs.store import new_job_id
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
 from tests.support.events import LambdaContext, function_url_event, http_api_event, sqs_event
@@ -94,15 +95,15 @@ def test_unknown_route_and_wrong_method_use_the_error_shape() -> None:
 
 # --- Workers: QStash through the Function URL ------------------------------------------
 @pytest.fixture
-def jobs(deployed: None, monkeypatch: pytest.MonkeyPatch) -> JobStore:
+def jobs(deployed: None, monkeypatch: pytest.MonkeyPatch) -> DynamoJobStore:
     """The jobs table as CDK creates it, in (local) AWS."""
     resources = create_resources(CourierConfig(stage="handlers"))
     monkeypatch.setenv("TABLE_NAME", resources.table_name)
     monkeypatch.setenv("BUCKET_NAME", resources.bucket_name)
-    return JobStore(resources.table_name)
+    return DynamoJobStore(resources.table_name)
 
 
-def queued_job(store: JobStore, job_type: str, data: dict) -> Job:
+def queued_job(store: DynamoJobStore, job_type: str, data: dict) -> Job:
     now = utc_now()
     job, _ = store.create(Job(new_job_id(), "acme", job_type, JobStatus.QUEUED, data, now, now))
     return job
@@ -116,7 +117,7 @@ def delivery(job_id: str, job_type: str, *, key: str = CURRENT_KEY, url: str = W
 INPUTS = {"video.analyze": {"videoKey": "uploads/acme/v.mp4"}, "ai.route": {"type": "generation", "prompt": "hi"}}
 
 
-def test_signed_delivery_runs_the_job_and_a_missing_model_is_retried(jobs: JobStore) -> None:
+def test_signed_delivery_runs_the_job_and_a_missing_model_is_retried(jobs: DynamoJobStore) -> None:
     name, job_type = "ai_router", "ai.route"
     job = queued_job(jobs, job_type, INPUTS[job_type])
     for event in (delivery(job.job_id, job_type), delivery(job.job_id, job_type, key=NEXT_KEY, binary=True)):
@@ -129,14 +130,14 @@ def test_signed_delivery_runs_the_job_and_a_missing_model_is_retried(jobs: JobSt
     assert stored.status is JobStatus.RETRYING and stored.attempts == 2 and stored.error.code == "no_deployment"
 
 
-def test_a_video_job_without_its_upload_fails_for_good(jobs: JobStore) -> None:
+def test_a_video_job_without_its_upload_fails_for_good(jobs: DynamoJobStore) -> None:
     job = queued_job(jobs, "video.analyze", INPUTS["video.analyze"])
     response = invoke("video_processor", delivery(job.job_id, "video.analyze"))
     assert response["statusCode"] == 489 and body(response)["error"]["code"] == "video_not_found"
     assert jobs.get(job.job_id).status is JobStatus.FAILED
 
 
-def test_signed_delivery_of_a_builtin_job_succeeds(jobs: JobStore) -> None:
+def test_signed_delivery_of_a_builtin_job_succeeds(jobs: DynamoJobStore) -> None:
     job = queued_job(jobs, "text.hash", {"text": "abc"})
     response = invoke("ai_router", delivery(job.job_id, "text.hash"))
     assert response["statusCode"] == 200 and body(response) == {"jobId": job.job_id, "status": "succeeded"}
@@ -145,7 +146,7 @@ def test_signed_delivery_of_a_builtin_job_succeeds(jobs: JobStore) -> None:
 
 
 @pytest.mark.parametrize("name, job_type", WORKERS.items())
-def test_bad_signatures_refused_and_the_job_untouched(jobs: JobStore, name: str, job_type: str) -> None:
+def test_bad_signatures_refused_and_the_job_untouched(jobs: DynamoJobStore, name: str, job_type: str) -> None:
     job = queued_job(jobs, job_type, INPUTS[job_type])
     forged = delivery(job.job_id, job_type, key="sig_notTheRightKey0000000000000")
     other_url = delivery(job.job_id, job_type, url="https://elsewhere.example/")
@@ -159,7 +160,7 @@ def test_bad_signatures_refused_and_the_job_untouched(jobs: JobStore, name: str,
     assert jobs.get(job.job_id).status is JobStatus.QUEUED and jobs.get(job.job_id).attempts == 0
 
 
-def test_signed_but_malformed_or_foreign_messages_are_not_retried(jobs: JobStore) -> None:
+def test_signed_but_malformed_or_foreign_messages_are_not_retried(jobs: DynamoJobStore) -> None:
     for raw in (b"not json", json.dumps({"jobId": "j-1", "type": "ai.route"}).encode(), json.dumps({"jobId": "job_gone", "type": "video.analyze"}).encode()):
         event = function_url_event(raw, headers={"upstash-signature": sign(raw, WORKER_URL)})
         response = invoke("video_processor", event)
@@ -199,7 +200,7 @@ def test_missing_keys_are_our_fault_not_the_callers(aws: str, monkeypatch: pytes
 
 
 # --- Workers: SQS through the event source mapping -------------------------------------
-def test_sqs_batch_reports_only_what_should_be_retried(jobs: JobStore) -> None:
+def test_sqs_batch_reports_only_what_should_be_retried(jobs: DynamoJobStore) -> None:
     name, job_type = "ai_router", "ai.route"
     job = queued_job(jobs, job_type, INPUTS[job_type])
     event = sqs_event(
@@ -211,7 +212,7 @@ def test_sqs_batch_reports_only_what_should_be_retried(jobs: JobStore) -> None:
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
 
 
-def test_last_sqs_receive_marks_the_job_dead(jobs: JobStore) -> None:
+def test_last_sqs_receive_marks_the_job_dead(jobs: DynamoJobStore) -> None:
     job = queued_job(jobs, "ai.route", INPUTS["ai.route"])
     event = sqs_event(json.dumps({"jobId": job.job_id, "type": "ai.route"}), receive_count=5)
     response = invoke("ai_router", event)
@@ -226,7 +227,7 @@ def test_worker_refuses_deployment_for_types_it_does_not_run(monkeypatch: pytest
         load("video_processor")
 
 
-def test_job_metrics_and_correlation_id(jobs: JobStore, capsys: pytest.CaptureFixture[str]) -> None:
+def test_job_metrics_and_correlation_id(jobs: DynamoJobStore, capsys: pytest.CaptureFixture[str]) -> None:
     import sys
 
     from courier.observability import logger

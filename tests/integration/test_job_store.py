@@ -1,4 +1,5 @@
-"""The job record's conditional writes, against DynamoDB (moto in server mode)."""
+"""The job store's promise, kept by both stores: DynamoDB's conditional writes (the local
+AWS, moto in server mode) and the in-memory store the pure tests use."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ import pytest
 
 from courier.errors import CourierError, InvalidInput, NotFound
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.dynamodb_store import DynamoJobStore
+from courier.jobs.lifecycle import Event
+from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.store import JobStore, new_job_id
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
 
 
-@pytest.fixture
-def store(aws: str) -> JobStore:
-    return JobStore(create_resources(CourierConfig(stage="store")).table_name)
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request: pytest.FixtureRequest) -> JobStore:
+    if request.param == "memory":
+        return MemoryJobStore()
+    request.getfixturevalue("aws")
+    return DynamoJobStore(create_resources(CourierConfig(stage="store")).table_name)
 
 
 def new_job(store: JobStore, tenant: str = "acme", key: str | None = None) -> Job:
@@ -56,7 +63,7 @@ def test_claims_stay_exclusive_under_stress(store: JobStore) -> None:
 def test_finished_jobs_are_never_claimed_again(store: JobStore) -> None:
     job = new_job(store)
     claim = store.claim(job.job_id, 60)
-    assert store.finish(claim.job, JobStatus.SUCCEEDED, result={"ok": True}).status is JobStatus.SUCCEEDED
+    assert store.finish(claim.job, Event.SUCCEED, result={"ok": True}).status is JobStatus.SUCCEEDED
     again = store.claim(job.job_id, 60)
     assert again.kind == "finished" and again.job.result == {"ok": True} and again.job.attempts == 1
 
@@ -67,8 +74,8 @@ def test_an_expired_lease_can_be_taken_over_and_the_old_run_cannot_finish(store:
     time.sleep(0.3)
     second = store.claim(job.job_id, 60)
     assert second.kind == "claimed" and second.job.attempts == 2
-    assert store.finish(first.job, JobStatus.SUCCEEDED, result={"from": "old"}) is None  # lost its lease
-    assert store.finish(second.job, JobStatus.SUCCEEDED, result={"from": "new"}).result == {"from": "new"}
+    assert store.finish(first.job, Event.SUCCEED, result={"from": "old"}) is None  # lost its lease
+    assert store.finish(second.job, Event.SUCCEED, result={"from": "new"}).result == {"from": "new"}
 
 
 def test_mark_dead_waits_for_a_live_run(store: JobStore) -> None:
@@ -96,7 +103,7 @@ def test_requeue_and_cancel_rules(store: JobStore) -> None:
         store.requeue("acme", job.job_id)
     assert caught.value.status == 409
     claim = store.claim(job.job_id, 60)
-    store.finish(claim.job, JobStatus.FAILED, error=JobError("bad", "bad input", False))
+    store.finish(claim.job, Event.FAIL, error=JobError("bad", "bad input", False))
     requeued = store.requeue("acme", job.job_id)
     assert requeued.status is JobStatus.QUEUED and requeued.error is None and requeued.finished_at is None
     with pytest.raises(NotFound):
@@ -111,9 +118,86 @@ def test_list_by_status_newest_first_with_cursor(store: JobStore) -> None:
     page, cursor = store.list("acme", limit=2)
     rest, end = store.list("acme", cursor=cursor, limit=10)
     assert [j.job_id for j in page + rest] == [j.job_id for j in reversed(jobs)] and end is None
-    store.finish(store.claim(jobs[0].job_id, 60).job, JobStatus.SUCCEEDED, result={})
+    store.finish(store.claim(jobs[0].job_id, 60).job, Event.SUCCEED, result={})
     done, _ = store.list("acme", status=JobStatus.SUCCEEDED)
     queued, _ = store.list("acme", status=JobStatus.QUEUED)
     assert [j.job_id for j in done] == [jobs[0].job_id] and len(queued) == 4
     with pytest.raises(InvalidInput):
         store.list("globex", cursor=cursor)  # a cursor never crosses tenants
+
+
+# --- the lifecycle, row by row, on both stores ---------------------------------------------
+# (event, status, situation) -> the status after, or what the refusal is. Situations: "held"
+# (the writer holds the live lease), "other" (a live lease that is not the writer's),
+# "expired" (a lease past its time), "same"/"old" (QStash's word names the job's current
+# message or an older one). Anything not listed is refused.
+S = JobStatus
+LIFECYCLE_SPEC: dict[tuple[Event, S, str], S | str] = {
+    (Event.CLAIM, S.QUEUED, "-"): S.RUNNING,
+    (Event.CLAIM, S.RETRYING, "-"): S.RUNNING,
+    (Event.CLAIM, S.RUNNING, "other"): "busy",
+    (Event.CLAIM, S.RUNNING, "expired"): S.RUNNING,
+    **{(Event.CLAIM, s, "-"): "finished" for s in (S.SUCCEEDED, S.FAILED, S.DEAD, S.CANCELLED)},
+    (Event.SUCCEED, S.RUNNING, "held"): S.SUCCEEDED,
+    (Event.RETRY, S.RUNNING, "held"): S.RETRYING,
+    (Event.FAIL, S.RUNNING, "held"): S.FAILED,
+    (Event.EXHAUST, S.RUNNING, "held"): S.DEAD,
+    (Event.GIVE_UP, S.QUEUED, "same"): S.DEAD,
+    (Event.GIVE_UP, S.RETRYING, "same"): S.DEAD,
+    (Event.GIVE_UP, S.RUNNING, "expired"): S.DEAD,
+    (Event.UNDISPATCHED, S.QUEUED, "-"): S.FAILED,
+    (Event.REQUEUE, S.FAILED, "-"): S.QUEUED,
+    (Event.REQUEUE, S.DEAD, "-"): S.QUEUED,
+    (Event.CANCEL, S.QUEUED, "-"): S.CANCELLED,
+}
+RUN_SITUATIONS = {Event.CLAIM: ("other", "expired"), Event.GIVE_UP: ("other", "expired"),
+                  **{e: ("held", "other", "expired") for e in (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST)}}
+IDLE_SITUATIONS = {Event.GIVE_UP: ("same", "old"), **{e: ("held",) for e in (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST)}}
+CASES = [
+    (event, status, situation)
+    for event in Event for status in S
+    for situation in (RUN_SITUATIONS if status is S.RUNNING else IDLE_SITUATIONS).get(event, ("-",))
+]
+
+
+def _job_in(store: JobStore, status: JobStatus, situation: str) -> Job:
+    now, at = utc_now(), int(time.time() * 1000)
+    lease = {"expired": at - 1000}.get(situation, at + 60_000) if status is S.RUNNING else None
+    job = Job(new_job_id(), "acme", "text.hash", status, {"text": "x"}, now, now, message_id="msg_current",
+              lease_until=lease, lease_token="token" if status is S.RUNNING else None)
+    return store.create(job)[0]
+
+
+def _take(store: JobStore, event: Event, job: Job, situation: str) -> JobStatus | str | None:
+    """Ask for `event` through the store's public API; the status after, or the refusal."""
+    error = JobError("e", "e", True)
+    if event is Event.CLAIM:
+        claim = store.claim(job.job_id, 60)
+        return claim.job.status if claim.kind == "claimed" else claim.kind
+    if event in (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST):
+        writer = job if situation == "held" else Job(**{**job.__dict__, "lease_token": "not-mine"})
+        done = store.finish(writer, event, error=None if event is Event.SUCCEED else error)
+        return done.status if done else None
+    if event is Event.GIVE_UP:
+        dead = store.mark_dead(job.job_id, error, message_id="msg_old" if situation == "old" else "msg_current")
+        return dead.status if dead else None
+    try:
+        if event is Event.UNDISPATCHED:
+            return store.mark_undispatched(job, error).status
+        return (store.requeue if event is Event.REQUEUE else store.cancel)("acme", job.job_id).status
+    except CourierError as refused:
+        return None if refused.status == 409 else refused.code
+
+
+def test_every_transition_the_lifecycle_allows_and_only_those(store: JobStore) -> None:
+    """Every event from every status, in every situation its guards tell apart."""
+    wrong = []
+    for event, status, situation in CASES:
+        job = _job_in(store, status, situation)
+        after = _take(store, event, job, situation)
+        stored = store.get(job.job_id)
+        expected = LIFECYCLE_SPEC.get((event, status, situation))
+        kept = stored is not None and stored.status is (after if isinstance(after, JobStatus) else status)
+        if after != expected or not kept:
+            wrong.append(f"{event.value} from {status.value} ({situation}): {after}, expected {expected}")
+    assert len(CASES) == 79 and not wrong, wrong

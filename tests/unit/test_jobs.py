@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from courier.errors import CourierError, InvalidInput
-from courier.jobs.builtin import demo_sleep, register_builtins, text_hash
-from courier.jobs.inputs import INPUT_MODELS, validate_input
+from courier.jobs.builtin import demo_sleep, text_hash
+from courier.jobs.catalog import JOB_TYPES, validate_input
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus
 from courier.jobs.registry import JobContext, JobRegistry
@@ -33,14 +33,14 @@ def test_bad_message_is_invalid(body: str) -> None:
 
 
 def test_registry_refuses_duplicates_and_unknown_types() -> None:
-    registry = JobRegistry()
-    register_builtins(registry)
+    registry = JobRegistry.for_worker("ai_router")
     with pytest.raises(ValueError):
         registry.register("text.hash")(text_hash)
     with pytest.raises(InvalidInput) as caught:
         registry.handler_for("video.analyze")
     assert caught.value.code == "unknown_job_type"
-    assert registry.job_types == ("demo.sleep", "text.hash")
+    assert registry.job_types == ("ai.route", "demo.sleep", "text.hash")
+    assert registry.handler_for("text.hash") is text_hash
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_unknown_type_is_400() -> None:
     with pytest.raises(InvalidInput) as caught:
         validate_input("nope", {})
     assert caught.value.status == 400 and caught.value.code == "unknown_job_type"
-    assert set(INPUT_MODELS) == {"text.hash", "demo.sleep", "video.analyze", "ai.route"}
+    assert {t.name for t in JOB_TYPES} == {"text.hash", "demo.sleep", "video.analyze", "ai.route"}
 
 
 def test_text_hash() -> None:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from courier.auth.api_keys import ApiKeyStore
-from courier.jobs.store import JobStore
+from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.network import LOOPBACK_SETTING
 from devstack.aws_resources import LocalResources, create_resources
 from devstack.model_server import ModelServer
@@ -46,7 +46,7 @@ class Stack:
     resources: LocalResources
     receiver: Receiver
     keys: dict[str, str]
-    store: JobStore
+    store: DynamoJobStore
     worker_urls: dict[str, str]
     functions: dict[str, LocalFunction] = field(default_factory=dict)
 
@@ -138,7 +138,7 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
             key_store = ApiKeyStore(resources.table_name)
             keys = {tenant: key_store.create(tenant, "test")[1] for tenant in ("acme", "globex")}
             with httpx.Client(base_url=api_server.url, timeout=30) as api:
-                yield Stack(api, api_server.url, qstash, resources, receiver, keys, JobStore(resources.table_name), worker_urls, functions)
+                yield Stack(api, api_server.url, qstash, resources, receiver, keys, DynamoJobStore(resources.table_name), worker_urls, functions)
         finally:
             for poller in pollers:
                 poller.request_stop()  # their long polls end together, not one after another

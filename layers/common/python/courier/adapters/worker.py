@@ -1,6 +1,6 @@
 """The worker runtime: one Lambda handler for QStash (Function URL) and SQS deliveries.
 
-Both paths run the same job code and map its outcome the same way (ARCHITECTURE.md,
+Both paths run the same job code and map its outcome the same way (docs/architecture.md,
 "Delivery outcome"): done -> 200 / not reported; retryable or running elsewhere -> 5xx
 (Retry-After when known) / reported; non-retryable -> 489 with
 Upstash-NonRetryable-Error / not reported; bad signature -> 401, job untouched.
@@ -19,7 +19,7 @@ from courier.errors import CourierError, Misconfigured, error_body
 from courier.jobs.notify import Notifier
 from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome, Verdict
-from courier.jobs.store import JobStore
+from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.qstash_client import qstash_client
 from courier.secrets import load_parameter, qstash_credentials
 from courier.settings import WorkerSettings
@@ -51,13 +51,14 @@ class WorkerRuntime:
         missing = set(settings.job_types) - set(registry.job_types)
         if missing:
             raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")
-        store = JobStore(settings.table_name)
+        store = DynamoJobStore(settings.table_name)
         runner = JobRunner(
             registry,
             store,
             notifier=Notifier(qstash_client, qstash_credentials, log=store),
             bucket=settings.bucket_name,
             lease_seconds=settings.lease_seconds,
+            time_limit_seconds=settings.timeout_seconds,
         )
         return cls(
             runner,
@@ -85,19 +86,7 @@ class WorkerRuntime:
             # A rejected signature leaves the job untouched; a missing key is our fault (5xx).
             logger.warning("delivery refused: %s", error.message)
             return json_response(error.status, error.to_body())
-        return self._http_outcome(self.runner.run(body))
-
-    @staticmethod
-    def _http_outcome(outcome: Outcome) -> dict[str, Any]:
-        if outcome.verdict is Verdict.DONE:
-            status = outcome.status.value if outcome.status else "acknowledged"
-            return json_response(200, {"jobId": outcome.job_id, "status": status})
-        error = outcome.error
-        assert error is not None
-        if outcome.verdict is Verdict.REJECT:
-            return json_response(NON_RETRYABLE_STATUS, error.to_body(), {"Upstash-NonRetryable-Error": "true"})
-        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else {}
-        return json_response(error.status if error.status >= 500 else 503, error.to_body(), headers)
+        return json_response(*qstash_answer(self.runner.run(body)))
 
     # --- SQS, through the event source mapping --------------------------------------
     def handle_sqs(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -109,9 +98,8 @@ class WorkerRuntime:
     def _sqs_record(self, record: SQSRecord) -> None:
         last = int(record.attributes.approximate_receive_count) >= self.max_receive_count
         outcome = self.runner.run(record.body, last_attempt=last)
-        if outcome.verdict is Verdict.RETRY:
-            assert outcome.error is not None
-            raise RetryLater(outcome.error.message)
+        if sqs_reports_failure(outcome):
+            raise RetryLater(outcome.error.message if outcome.error else "retry")
         if outcome.verdict is Verdict.REJECT:
             # Not reported, so SQS deletes it: retrying cannot help. The job (if any) is
             # marked failed; the message is logged in full so nothing vanishes silently.
@@ -119,6 +107,26 @@ class WorkerRuntime:
                 "non-retryable message removed from the queue",
                 extra={"messageId": record.message_id, "body": record.body[:2000], "error": outcome.error.to_body() if outcome.error else None},
             )
+
+
+def qstash_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """What QStash is told (status, body, headers): 200 acknowledges; 489 with
+    Upstash-NonRetryable-Error sends the message to its DLQ now; a 5xx is retried, after
+    Retry-After when the job knows how long (a live lease)."""
+    if outcome.verdict is Verdict.DONE:
+        status = outcome.status.value if outcome.status else "acknowledged"
+        return 200, {"jobId": outcome.job_id, "status": status}, {}
+    error = outcome.error or CourierError("the job could not run", code="internal_error")
+    if outcome.verdict is Verdict.REJECT:
+        return NON_RETRYABLE_STATUS, error.to_body(), {"Upstash-NonRetryable-Error": "true"}
+    headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else {}
+    return (error.status if error.status >= 500 else 503), error.to_body(), headers
+
+
+def sqs_reports_failure(outcome: Outcome) -> bool:
+    """Whether the record goes in batchItemFailures: only what another receive can help.
+    A rejected record is not reported, so SQS deletes it (it is logged in full)."""
+    return outcome.verdict is Verdict.RETRY
 
 
 class RetryLater(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from courier.ai.request import ChatRequest
 from courier.ai.router import shared_router
 from courier.jobs.inputs import AiRouteInput
-from courier.jobs.registry import JobContext, JobHandler, JobResult
+from courier.jobs.registry import JobContext, JobResult
 
 #: Left of the function's timeout for storing the result and answering the queue.
 FINISH_MARGIN_SECONDS = 20.0
@@ -23,13 +23,9 @@ def request_from_input(spec: AiRouteInput) -> ChatRequest:
     )
 
 
-def route_job(function_timeout_seconds: float) -> JobHandler:
+def route_job(context: JobContext) -> JobResult:
     """The job handler, with a deadline that leaves the function time to finish."""
-    deadline = max(10.0, function_timeout_seconds - FINISH_MARGIN_SECONDS)
-
-    def run(context: JobContext) -> JobResult:
-        spec = context.input
-        assert isinstance(spec, AiRouteInput)
-        return shared_router().route(request_from_input(spec), deadline_seconds=deadline).to_dict()
-
-    return run
+    spec = context.input
+    assert isinstance(spec, AiRouteInput)
+    deadline = max(10.0, context.time_limit_seconds - FINISH_MARGIN_SECONDS)
+    return shared_router().route(request_from_input(spec), deadline_seconds=deadline).to_dict()

@@ -14,7 +14,7 @@ from courier.aws import client
 from courier.errors import CourierError, InvalidInput, Misconfigured
 from courier.jobs.payloads import results_prefix
 from courier.jobs.inputs import DemoSleepInput, TextHashInput
-from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.jobs.registry import JobContext, JobResult
 from courier.uploads import reading_upload, require_own_upload
 
 
@@ -49,8 +49,3 @@ def demo_sleep(context: JobContext) -> JobResult:
         client("s3").put_object(Bucket=context.bucket, Key=key, Body=str(context.attempt).encode())
     time.sleep(spec.seconds)
     return {"slept": spec.seconds, "attempt": context.attempt}
-
-
-def register_builtins(registry: JobRegistry) -> None:
-    registry.register("text.hash")(text_hash)
-    registry.register("demo.sleep")(demo_sleep)

@@ -21,6 +21,8 @@ from courier.jobs.models import Job
 logger = logging.getLogger(__name__)
 
 DispatchMode = Literal["auto", "qstash", "sqs"]
+Transport = Literal["qstash", "sqs"]
+TRANSPORT_NAMES: dict[Transport, str] = {"qstash": "QStash", "sqs": "SQS"}
 #: SQS delays stop at 15 minutes; the API keeps both transports equal.
 MAX_DELAY_SECONDS = 900
 QSTASH_RETRIES = 3
@@ -47,7 +49,7 @@ class Route:
 
 @dataclass(frozen=True)
 class Dispatch:
-    transport: Literal["qstash", "sqs"]
+    transport: Transport
     message_id: str
     #: Why a job meant for QStash went by SQS (recorded on the job, shown by the API), so a
     #: deployment without a QStash token is visible on its first job, not only in a log.
@@ -97,33 +99,26 @@ class Dispatcher:
         """`mode` overrides the deployment's for one job (a caller forcing SQS, say)."""
         route = self.route(job.type)
         body = JobMessage(jobId=job.job_id, type=job.type).to_json()
-        reasons = []
-        mode = mode or self.mode
-        if mode in ("auto", "qstash"):
+        reasons: list[str] = []
+        for transport in transports(mode or self.mode):
             try:
-                return self._publish(job, route, body)
-            except _QStashUnavailable as error:
-                reasons.append(f"QStash: {error}")
-                logger.warning("QStash could not take job %s: %s", job.job_id, error)
-                if mode == "qstash":
-                    raise Unavailable(f"the queue is unavailable ({error}); the job is kept, retry it later") from None
-        try:
-            sent = self._send_to_sqs(job, route, body)
+                sent = self._publish(job, route, body) if transport == "qstash" else self._send_to_sqs(job, route, body)
+            except _TransportUnavailable as error:
+                reasons.append(f"{TRANSPORT_NAMES[transport]}: {error}")
+                logger.warning("%s could not take job %s: %s", TRANSPORT_NAMES[transport], job.job_id, error)
+                continue
             return replace(sent, fallback_reason=reasons[0][:300]) if reasons else sent
-        except Exception as error:  # botocore errors: endpoint, throttling, permissions
-            reasons.append(f"SQS: {type(error).__name__}")
-            logger.error("SQS could not take job %s: %s", job.job_id, error)
         raise Unavailable("no queue could take the job (" + "; ".join(reasons) + "); it is kept, retry it later")
 
     def _publish(self, job: Job, route: Route, body: str) -> Dispatch:
         from qstash.errors import QStashError
 
         if self._qstash is None:
-            raise _QStashUnavailable("no QStash token configured")
+            raise _TransportUnavailable("no QStash token configured")
         try:
             client_ = self._qstash()
         except CourierError as error:
-            raise _QStashUnavailable(error.message) from None
+            raise _TransportUnavailable(error.message) from None
         options: dict[str, Any] = {
             "url": route.url,
             "body": body,
@@ -149,18 +144,27 @@ class Dispatcher:
         try:
             response = client_.message.publish(**options)
         except QStashError as error:
-            raise _QStashUnavailable(str(error)[:300]) from None
+            raise _TransportUnavailable(str(error)[:300]) from None
         except Exception as error:  # httpx: connection refused, timeout, TLS
-            raise _QStashUnavailable(f"{type(error).__name__}: {error}"[:300]) from None
+            raise _TransportUnavailable(f"{type(error).__name__}: {error}"[:300]) from None
         return Dispatch("qstash", response.message_id)
 
     @staticmethod
     def _send_to_sqs(job: Job, route: Route, body: str) -> Dispatch:
-        response = client("sqs").send_message(
-            QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, MAX_DELAY_SECONDS)
-        )
+        try:
+            response = client("sqs").send_message(
+                QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, MAX_DELAY_SECONDS)
+            )
+        except Exception as error:  # botocore errors: endpoint, throttling, permissions
+            raise _TransportUnavailable(type(error).__name__) from None
         return Dispatch("sqs", response["MessageId"])
 
 
-class _QStashUnavailable(Exception):
+def transports(mode: DispatchMode) -> tuple[Transport, ...]:
+    """The queues a job may go to, in order: QStash first unless the deployment or the
+    caller says SQS; SQS is the fallback only in `auto` (`qstash` means QStash or a 503)."""
+    return {"auto": ("qstash", "sqs"), "qstash": ("qstash",), "sqs": ("sqs",)}[mode]
+
+
+class _TransportUnavailable(Exception):
     pass

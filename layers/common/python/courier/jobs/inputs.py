@@ -1,26 +1,21 @@
-"""What each job type accepts: validated when the job is enqueued, again when it runs."""
+"""What each job type accepts: validated when the job is enqueued, again when it runs.
+Which type takes which model is the catalogue's (courier.jobs.catalog)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from courier.errors import InvalidInput
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
-class _Input(BaseModel):
+class JobInput(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def check(self) -> None:
         """Checks beyond the model's fields, raising InvalidInput with their own codes."""
 
-    def upload_keys(self) -> dict[str, str]:
-        """The uploaded objects this input names, by field: they must be the caller's."""
-        return {}
 
-
-class TextHashInput(_Input):
+class TextHashInput(JobInput):
     """text.hash: a built-in, cheap job type for tests, demos and load; with `uploadKey`
     it hashes one of the caller's uploads, which proves the upload path end to end
     (`courier doctor`)."""
@@ -35,11 +30,8 @@ class TextHashInput(_Input):
             raise ValueError("give exactly one of text or uploadKey")
         return self
 
-    def upload_keys(self) -> dict[str, str]:
-        return {"uploadKey": self.upload_key} if self.upload_key else {}
 
-
-class DemoSleepInput(_Input):
+class DemoSleepInput(JobInput):
     """demo.sleep: waits, and can fail on purpose, to exercise retries and leases."""
 
     seconds: float = Field(default=0.0, ge=0, le=600)
@@ -50,13 +42,13 @@ class DemoSleepInput(_Input):
     mark_runs: bool = Field(default=False, alias="markRuns")
 
 
-class VideoOptions(_Input):
+class VideoOptions(JobInput):
     max_keyframes: int | None = Field(default=None, ge=1, le=200, alias="maxKeyframes")
     sample_every_seconds: float | None = Field(default=None, gt=0, le=600, alias="sampleEverySeconds")
     analyze: bool | None = None
 
 
-class VideoAnalyzeInput(_Input):
+class VideoAnalyzeInput(JobInput):
     video_key: str | None = Field(default=None, alias="videoKey", max_length=1024)
     video_url: str | None = Field(default=None, alias="videoUrl", max_length=4096)
     options: VideoOptions = Field(default_factory=VideoOptions)
@@ -69,11 +61,8 @@ class VideoAnalyzeInput(_Input):
             raise ValueError("videoUrl must be https")
         return self
 
-    def upload_keys(self) -> dict[str, str]:
-        return {"videoKey": self.video_key} if self.video_key else {}
 
-
-class AiRouteInput(_Input):
+class AiRouteInput(JobInput):
     type: str = Field(min_length=1, max_length=64)
     prompt: str | None = None
     messages: list[dict[str, Any]] | None = None
@@ -97,26 +86,3 @@ class AiRouteInput(_Input):
             self.type, prompt=self.prompt, messages=self.messages, images=self.images,
             max_tokens=self.max_tokens, temperature=self.temperature, json=self.json_output,
         )
-
-
-INPUT_MODELS: dict[str, type[_Input]] = {
-    "text.hash": TextHashInput,
-    "demo.sleep": DemoSleepInput,
-    "video.analyze": VideoAnalyzeInput,
-    "ai.route": AiRouteInput,
-}
-
-
-def validate_input(job_type: str, data: Any) -> BaseModel:
-    model = INPUT_MODELS.get(job_type)
-    if model is None:
-        raise InvalidInput(f"unknown job type {job_type!r}", code="unknown_job_type", status=400)
-    try:
-        validated = model.model_validate(data)
-    except ValidationError as error:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()[:5]
-        )
-        raise InvalidInput(f"invalid input for {job_type}: {details}", code="invalid_input") from None
-    validated.check()
-    return validated

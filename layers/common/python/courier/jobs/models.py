@@ -1,4 +1,4 @@
-"""The job record: one DynamoDB item per job, also its idempotency record (ARCHITECTURE.md)."""
+"""The job record: one DynamoDB item per job, also its idempotency record (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ class JobStatus(str, Enum):
 
 
 TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED})
-#: Statuses POST /v1/jobs/{id}/retry accepts.
-RETRIABLE = frozenset({JobStatus.FAILED, JobStatus.DEAD})
 
 
 MAX_ERROR_MESSAGE = 2000

@@ -1,4 +1,4 @@
-"""Job types a worker can run, declared by the worker's handler module."""
+"""The handlers of the job types one worker runs, from the catalogue (courier.jobs.catalog)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ class JobContext:
     job: Job
     input: BaseModel
     bucket: str | None
+    #: Seconds the run may take (the worker function's timeout): a handler with its own
+    #: deadline (ai.route) leaves itself time to store the result.
+    time_limit_seconds: float = 900.0
 
     @property
     def attempt(self) -> int:
@@ -35,6 +38,17 @@ class JobRegistry:
         self._handlers: dict[str, JobHandler] = {}
         self._lazy: dict[str, str] = {}
         self._importing = threading.Lock()
+
+    @classmethod
+    def for_worker(cls, worker: str) -> JobRegistry:
+        """Every catalogue type the worker runs, each handler imported on its first job."""
+        from courier.jobs.catalog import JOB_TYPES
+
+        registry = cls()
+        for declared in JOB_TYPES:
+            if declared.worker == worker:
+                registry.register_lazily(declared.name, declared.handler)
+        return registry
 
     def register_lazily(self, job_type: str, target: str) -> None:
         """`target` is `module:function`, imported on the first job of this type: a worker's

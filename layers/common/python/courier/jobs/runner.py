@@ -13,13 +13,15 @@ from enum import Enum
 
 from courier import observability
 from courier.errors import CourierError, NotFound
-from courier.jobs.inputs import validate_input
+from courier.jobs import lifecycle
+from courier.jobs.catalog import validate_input
+from courier.jobs.lifecycle import Event
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.payloads import load_input, store_result
-from courier.jobs.store import JobStore
+from courier.jobs.store import Claim, JobStore
 
 logger = observability.logger
 
@@ -38,6 +40,28 @@ class Outcome:
     error: CourierError | None = None
 
 
+def claim_verdict(claim: Claim) -> Verdict | None:
+    """A delivery that did not get the job: a finished one is acknowledged, a busy one comes
+    back later. None: claimed, run it."""
+    return {"claimed": None, "finished": Verdict.DONE, "busy": Verdict.RETRY}[claim.kind]
+
+
+def attempt_ending(error: CourierError | None, *, last_attempt: bool) -> tuple[Event, Verdict]:
+    """How a run ends in the lifecycle, and what the transport is told.
+
+    A retryable failure on the transport's last delivery still answers RETRY: the job is
+    dead either way, and SQS moves a reported message to its DLQ (which alarms)."""
+    if error is None:
+        return Event.SUCCEED, Verdict.DONE
+    if not error.retryable:
+        return Event.FAIL, Verdict.REJECT
+    return (Event.EXHAUST if last_attempt else Event.RETRY), Verdict.RETRY
+
+
+#: The metric each ending counts.
+ENDING_METRICS = {Event.SUCCEED: "JobsSucceeded", Event.RETRY: "JobsRetried", Event.FAIL: "JobsFailed", Event.EXHAUST: "JobsDead"}
+
+
 class JobRunner:
     def __init__(
         self,
@@ -47,12 +71,14 @@ class JobRunner:
         notifier: Notifier,
         bucket: str | None,
         lease_seconds: float,
+        time_limit_seconds: float = 900.0,
     ) -> None:
         self.registry = registry
         self.store = store
         self.notifier = notifier
         self.bucket = bucket
         self.lease_seconds = lease_seconds
+        self.time_limit_seconds = time_limit_seconds
 
     def run(self, body: bytes | str, *, last_attempt: bool = False) -> Outcome:
         """`last_attempt`: the transport will not deliver again (SQS's last receive)."""
@@ -67,10 +93,11 @@ class JobRunner:
             return Outcome(Verdict.REJECT, error=error)
         job = claim.job
         observability.job_context(job.job_id, job.type)
-        if claim.kind == "finished":
+        verdict = claim_verdict(claim)
+        if verdict is Verdict.DONE:
             logger.info("job already %s; acknowledged without running", job.status.value)
             return Outcome(Verdict.DONE, job.job_id, job.status)
-        if claim.kind == "busy":
+        if verdict is Verdict.RETRY:
             busy = CourierError("the job is running elsewhere", code="job_running", status=503, retry_after=claim.retry_after)
             return Outcome(Verdict.RETRY, job.job_id, job.status, busy)
 
@@ -79,7 +106,8 @@ class JobRunner:
         try:
             # The job record decides what runs, never the message: a message may lie.
             handler = self.registry.handler_for(job.type)
-            context = JobContext(job=job, input=validate_input(job.type, load_input(job.input, job.input_ref)), bucket=self.bucket)
+            spec = validate_input(job.type, load_input(job.input, job.input_ref))
+            context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds)
             result = handler(context)
         except CourierError as error:
             return self._failed(job, error, last_attempt)
@@ -93,32 +121,26 @@ class JobRunner:
             inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)
         except CourierError as error:
             return self._failed(job, error, last_attempt=False)
-        final = self.store.finish(job, JobStatus.SUCCEEDED, result=inline, result_ref=ref)
+        final = self.store.finish(job, Event.SUCCEED, result=inline, result_ref=ref)
         if final is None:
             # Our lease ran out and another delivery took the job over; it will finish it.
             logger.warning("lease lost before the result was stored; the newer run owns the job")
             return Outcome(Verdict.DONE, job.job_id)
         logger.info("job succeeded", extra={"attempt": final.attempts, "seconds": round(seconds, 3)})
-        observability.count("JobsSucceeded", type=job.type)
+        observability.count(ENDING_METRICS[Event.SUCCEED], type=job.type)
         observability.milliseconds("JobDuration", seconds * 1000, type=job.type)
         observability.count("JobAttempts", final.attempts, type=job.type)
         self.notifier.job_finished(final)
         return Outcome(Verdict.DONE, job.job_id, final.status)
 
     def _failed(self, job: Job, error: CourierError, last_attempt: bool) -> Outcome:
+        event, verdict = attempt_ending(error, last_attempt=last_attempt)
         record = JobError(error.code, error.message, error.retryable)
         logger.warning("job attempt failed", extra={"error": record.to_dict(), "lastAttempt": last_attempt})
-        if error.retryable and not last_attempt:
-            self.store.finish(job, JobStatus.RETRYING, error=record)
-            observability.count("JobsRetried", type=job.type)
-            return Outcome(Verdict.RETRY, job.job_id, JobStatus.RETRYING, error)
-        status = JobStatus.DEAD if error.retryable else JobStatus.FAILED
-        if status is JobStatus.DEAD:
+        if event is Event.EXHAUST:
             record = JobError("retries_exhausted", f"retries exhausted; last error: {error.message}", False)
-        final = self.store.finish(job, status, error=record)
-        observability.count("JobsDead" if status is JobStatus.DEAD else "JobsFailed", type=job.type)
-        if final is not None:
+        final = self.store.finish(job, event, error=record)
+        observability.count(ENDING_METRICS[event], type=job.type)
+        if final is not None and final.status.terminal:
             self.notifier.job_finished(final)
-        # Dead on its last receive: still reported, so SQS moves it to the DLQ (and alarms).
-        verdict = Verdict.REJECT if status is JobStatus.FAILED else Verdict.RETRY
-        return Outcome(verdict, job.job_id, status, error)
+        return Outcome(verdict, job.job_id, lifecycle.target(event), error)

@@ -11,7 +11,7 @@ from typing import Any
 from courier import observability
 from courier.errors import CourierError, InvalidInput, Unavailable
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
-from courier.jobs.inputs import validate_input
+from courier.jobs.catalog import upload_keys, validate_input
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.notify import Notifier
@@ -53,7 +53,8 @@ class JobService:
         back, if the request is the same one (type and input); another is a 409."""
         validated = validate_input(job_type, job_input)
         self.dispatcher.route(job_type)
-        _check_tenancy(tenant_id, validated)
+        for field, key in upload_keys(job_type, validated).items():
+            require_own_upload(key, tenant_id, field)  # checked again where read
         if callback_url:
             self._check_callback(callback_url)
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
@@ -167,12 +168,6 @@ class JobService:
 
 def _input_fingerprint(job: Job) -> str:
     return str(job.input_ref["sha256"]) if job.input_ref else fingerprint(job.input)
-
-
-def _check_tenancy(tenant_id: str, validated: Any) -> None:
-    """Inputs that name stored objects must name the caller's own (checked again where read)."""
-    for field, key in validated.upload_keys().items():
-        require_own_upload(key, tenant_id, field)
 
 
 def _error_message(body: str) -> str | None:

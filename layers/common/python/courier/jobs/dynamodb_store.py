@@ -1,0 +1,378 @@
+"""Jobs in DynamoDB. Every status change is one conditional write whose condition is built
+from the lifecycle table, so two deliveries of one job never both run it and a finished
+job is never run again.
+
+Structured fields (input, result, error) are stored as JSON text: they are never queried,
+and text keeps floats exact without DynamoDB's Decimal dance. Items go through boto3's own
+serializer, conditions through its condition builder.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from courier.errors import CourierError, InvalidInput, NotFound
+from courier.jobs import lifecycle
+from courier.jobs.lifecycle import Event, Facts, Guard
+from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.store import (
+    DEFAULT_TTL_DAYS,
+    Claim,
+    ConditionFailed,
+    check_request,
+    new_lease_token,
+    now_ms,
+    refused_claim,
+)
+from courier.jobs.table import GSI_KEYS, GSI_TENANT, GSI_TENANT_STATUS
+
+JOB_SK = "JOB"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
+#: Job field -> item attribute, for fields stored as themselves and fields stored as JSON text.
+_PLAIN_FIELDS = {
+    "job_id": "jobId", "tenant_id": "tenantId", "type": "type", "attempts": "attempts", "transport": "transport",
+    "message_id": "messageId", "callback_url": "callbackUrl", "idempotency_key": "idempotencyKey",
+    "delay_seconds": "delaySeconds", "created_at": "createdAt", "updated_at": "updatedAt",
+    "started_at": "startedAt", "finished_at": "finishedAt", "lease_until": "leaseUntil",
+    "lease_token": "leaseToken", "dispatches": "dispatches", "fallback_reason": "fallbackReason",
+}
+_JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse",
+                "callback_delivery": "callbackDelivery", "input_ref": "inputRef"}
+_ATTRIBUTE = {**_PLAIN_FIELDS, **_JSON_FIELDS}
+_STATUS_INDEX_KEY = GSI_KEYS[GSI_TENANT_STATUS][0]
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+
+
+def job_key(job_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": JOB_SK}}
+
+
+def status_index_key(tenant_id: str, status: JobStatus) -> str:
+    return f"TENANT#{tenant_id}#STATUS#{status.value}"
+
+
+def transition_condition(event: Event, facts: Facts) -> ConditionBase:
+    """The lifecycle's rows for `event` as one DynamoDB condition: any row may match."""
+    rows = [_row_condition(row, facts) for row in lifecycle.transitions(event)]
+    return Attr("pk").exists() & reduce(or_, rows)
+
+
+def _row_condition(row: lifecycle.Transition, facts: Facts) -> ConditionBase:
+    statuses = sorted(s.value for s in row.sources)
+    condition: ConditionBase = Attr("status").eq(statuses[0]) if len(statuses) == 1 else Attr("status").is_in(statuses)
+    for guard in sorted(row.guards):
+        if guard is Guard.LEASE_HELD:
+            condition &= Attr("leaseToken").eq(facts.lease_token or "")
+        elif guard is Guard.LEASE_EXPIRED:
+            condition &= Attr("leaseUntil").lt(facts.now_ms)
+        elif facts.message_id is not None:  # SAME_MESSAGE, when the writer names one
+            condition &= Attr("messageId").eq(facts.message_id)
+    return condition
+
+
+class Update:
+    """An update expression built from named changes, never from string surgery."""
+
+    def __init__(self) -> None:
+        self._sets: list[str] = []
+        self._removes: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def _name(self, attribute: str) -> str:
+        placeholder = f"#u{len(self.names)}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def _value(self, value: Any) -> str:
+        placeholder = f":u{len(self.values)}"
+        self.values[placeholder] = _serialize(value)
+        return placeholder
+
+    def set(self, attribute: str, value: Any) -> Update:
+        self._sets.append(f"{self._name(attribute)} = {self._value(value)}")
+        return self
+
+    def set_once(self, attribute: str, value: Any) -> Update:
+        name = self._name(attribute)
+        self._sets.append(f"{name} = if_not_exists({name}, {self._value(value)})")
+        return self
+
+    def increment(self, attribute: str, by: int = 1) -> Update:
+        name = self._name(attribute)
+        self._sets.append(f"{name} = {name} + {self._value(by)}")
+        return self
+
+    def remove(self, attribute: str) -> Update:
+        self._removes.append(self._name(attribute))
+        return self
+
+    @property
+    def expression(self) -> str:
+        parts = ["SET " + ", ".join(self._sets)] if self._sets else []
+        if self._removes:
+            parts.append("REMOVE " + ", ".join(self._removes))
+        return " ".join(parts)
+
+
+class DynamoJobStore:
+    def __init__(self, table_name: str, *, client: Any = None, ttl_days: int = DEFAULT_TTL_DAYS) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.ttl_days = ttl_days
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from courier.aws import client  # deferred: a cold start that never touches jobs skips boto3
+
+            self._client = client("dynamodb")
+        return self._client
+
+    # --- create and read --------------------------------------------------------------
+    def create(self, job: Job) -> tuple[Job, bool]:
+        item = _item(job)
+        item["ttl"] = _serialize(int(time.time()) + self.ttl_days * 86400)
+        new = ConditionExpressionBuilder().build_expression(Attr("pk").not_exists())
+        put_new = {"ConditionExpression": new.condition_expression, "ExpressionAttributeNames": new.attribute_name_placeholders}
+        if not job.idempotency_key:
+            self.client.put_item(TableName=self.table_name, Item=item, **put_new)
+            return job, True
+        marker = {
+            "pk": _serialize(f"IDEMPOTENCY#{job.tenant_id}#{job.idempotency_key}"),
+            "sk": _serialize(IDEMPOTENCY_SK),
+            "jobId": _serialize(job.job_id),
+            "ttl": item["ttl"],
+        }
+        try:
+            self.client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self.table_name, "Item": marker, **put_new}},
+                    {"Put": {"TableName": self.table_name, "Item": item, **put_new}},
+                ]
+            )
+            return job, True
+        except self.client.exceptions.TransactionCanceledException:
+            existing = self.client.get_item(TableName=self.table_name, Key={"pk": marker["pk"], "sk": marker["sk"]}, ConsistentRead=True)
+            found = self.get(existing["Item"]["jobId"]["S"]) if "Item" in existing else None
+            if found is None:
+                raise CourierError("could not record the job; try again", code="conflict", status=409) from None
+            return found, False
+
+    def get(self, job_id: str) -> Job | None:
+        response = self.client.get_item(TableName=self.table_name, Key=job_key(job_id), ConsistentRead=True)
+        return _job(response["Item"]) if "Item" in response else None
+
+    def get_for_tenant(self, tenant_id: str, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job is None or job.tenant_id != tenant_id:  # another tenant's job does not exist for you
+            raise NotFound(f"job {job_id} not found")
+        return job
+
+    def list(
+        self, tenant_id: str, *, status: JobStatus | None = None, job_type: str | None = None,
+        cursor: str | None = None, limit: int = 50,
+    ) -> tuple[list[Job], str | None]:
+        """A tenant's jobs, newest first, from the GSI that fits the filter."""
+        if status is not None:
+            index, value = GSI_TENANT_STATUS, status_index_key(tenant_id, status)
+        else:
+            index, value = GSI_TENANT, f"TENANT#{tenant_id}"
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": GSI_KEYS[index][0]},
+            "ExpressionAttributeValues": {":v": _serialize(value)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if job_type:
+            request["FilterExpression"] = "#t = :t"
+            request["ExpressionAttributeNames"]["#t"] = "type"
+            request["ExpressionAttributeValues"][":t"] = _serialize(job_type)
+        if cursor:
+            request["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id)
+        response = self.client.query(**request)
+        jobs = [_job(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return jobs, _encode_cursor(last, tenant_id) if last else None
+
+    # --- dispatch ---------------------------------------------------------------------
+    def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
+        update = Update().set("transport", transport).set("messageId", message_id).increment("dispatches")
+        update.set("fallbackReason", fallback_reason) if fallback_reason else update.remove("fallbackReason")
+        return self._write(job_id, update, Attr("sk").exists())
+
+    def mark_undispatched(self, job: Job, error: JobError) -> Job:
+        """Neither queue took it: failed, retryable, visible to the caller, never lost."""
+        return self._transition(job.job_id, Event.UNDISPATCHED, Facts(now_ms()), error=error, tenant_id=job.tenant_id)
+
+    def requeue(self, tenant_id: str, job_id: str) -> Job:
+        """POST /v1/jobs/{id}/retry: a failed or dead job goes back to the queue."""
+        check_request(Event.REQUEUE, self.get_for_tenant(tenant_id, job_id))
+        return self._transition(job_id, Event.REQUEUE, Facts(now_ms()), tenant_id=tenant_id)
+
+    def cancel(self, tenant_id: str, job_id: str) -> Job:
+        check_request(Event.CANCEL, self.get_for_tenant(tenant_id, job_id))
+        return self._transition(job_id, Event.CANCEL, Facts(now_ms()), tenant_id=tenant_id)
+
+    # --- running ----------------------------------------------------------------------
+    def claim(self, job_id: str, lease_seconds: float) -> Claim:
+        """Take the job for one run, or say why not. The lease lets a dead worker's job be taken again."""
+        at = now_ms()
+        update = (
+            Update().increment("attempts").set("leaseUntil", at + int(lease_seconds * 1000))
+            .set("leaseToken", new_lease_token()).set_once("startedAt", utc_now())
+        )
+        try:
+            return Claim("claimed", self._transition(job_id, Event.CLAIM, Facts(at), update=update))
+        except ConditionFailed:
+            job = self.get(job_id)
+            if job is None:
+                raise NotFound(f"job {job_id} not found") from None
+            return refused_claim(job, at)
+
+    def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
+               result_ref: dict[str, Any] | None = None, error: JobError | None = None) -> Job | None:
+        if event not in lifecycle.RUN_ENDINGS:
+            raise ValueError(f"{event.value} does not end a run")
+        update = Update()
+        for attribute, value in (("result", result), ("resultRef", result_ref)):
+            if value is not None:
+                update.set(attribute, json.dumps(value))
+        try:
+            return self._transition(job.job_id, event, Facts(now_ms(), lease_token=job.lease_token or ""),
+                                    update=update, error=error, tenant_id=job.tenant_id)
+        except ConditionFailed:
+            return None
+
+    def mark_dead(self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None, *,
+                  message_id: str | None = None) -> Job | None:
+        update = Update()
+        if last_response is not None:
+            update.set("lastResponse", json.dumps(last_response))
+        try:
+            return self._transition(job_id, Event.GIVE_UP, Facts(now_ms(), message_id=message_id), update=update, error=error)
+        except ConditionFailed:
+            return None
+
+    def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None:
+        """How the outcome callback went (Notifier's CallbackLog)."""
+        self._write(job_id, Update().set("callbackDelivery", json.dumps(delivery)), Attr("pk").exists())
+
+    # --- plumbing ---------------------------------------------------------------------
+    def _transition(self, job_id: str, event: Event, facts: Facts, *, update: Update | None = None,
+                    error: JobError | None = None, tenant_id: str | None = None) -> Job:
+        """One lifecycle transition: the status, its index key and the event's effects, on
+        the condition that the table allows it from the item as it is now."""
+        target = lifecycle.target(event)
+        update = update or Update()
+        now = utc_now()
+        # The status index key carries the tenant: known to most callers, read otherwise.
+        tenant = tenant_id or self._tenant_of(job_id)
+        update.set("status", target.value).set("updatedAt", now).set(_STATUS_INDEX_KEY, status_index_key(tenant, target))
+        if target.terminal:
+            update.set("finishedAt", now)
+        cleared = lifecycle.cleared_fields(event)
+        if error is not None:
+            update.set("error", json.dumps(error.to_dict()))
+            cleared = cleared - {"error"}
+        for field in sorted(cleared):
+            update.remove(_ATTRIBUTE[field])
+        return self._write(job_id, update, transition_condition(event, facts))
+
+    def _write(self, job_id: str, update: Update, condition: ConditionBase) -> Job:
+        built = ConditionExpressionBuilder().build_expression(condition)
+        values = {k: _serialize(v) for k, v in built.attribute_value_placeholders.items()}
+        if "updatedAt" not in update.names.values():
+            update.set("updatedAt", utc_now())
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key=job_key(job_id),
+                UpdateExpression=update.expression,
+                ConditionExpression=built.condition_expression,
+                ExpressionAttributeNames={**update.names, **built.attribute_name_placeholders},
+                ExpressionAttributeValues={**update.values, **values},
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise ConditionFailed() from None
+        return _job(response["Attributes"])
+
+    def _tenant_of(self, job_id: str) -> str:
+        job = self.get(job_id)
+        if job is None:
+            raise ConditionFailed()
+        return job.tenant_id
+
+
+def _item(job: Job) -> dict[str, Any]:
+    plain = {name: getattr(job, attr) for attr, name in _PLAIN_FIELDS.items() if getattr(job, attr) is not None}
+    encoded = {
+        name: json.dumps(value.to_dict() if isinstance(value, JobError) else value)
+        for attr, name in _JSON_FIELDS.items() if (value := getattr(job, attr)) is not None
+    }
+    sort = f"{job.created_at}#{job.job_id}"
+    (status_pk, status_sk), (tenant_pk, tenant_sk) = GSI_KEYS[GSI_TENANT_STATUS], GSI_KEYS[GSI_TENANT]
+    indexes = {
+        status_pk: status_index_key(job.tenant_id, job.status), status_sk: sort,
+        tenant_pk: f"TENANT#{job.tenant_id}", tenant_sk: sort,
+    }
+    item = {**plain, **encoded, **indexes, "status": job.status.value}
+    return {**job_key(job.job_id), **{name: _serialize(value) for name, value in item.items()}}
+
+
+def _job(item: dict[str, Any]) -> Job:
+    values: dict[str, Any] = {}
+    for attr, name in _PLAIN_FIELDS.items():
+        if name in item:
+            value = _deserialize(item[name])
+            values[attr] = value if isinstance(value, str) else int(value)
+    for attr, name in _JSON_FIELDS.items():
+        if name in item:
+            values[attr] = json.loads(_deserialize(item[name]))
+    if values.get("error"):
+        values["error"] = JobError(**values["error"])
+    values.setdefault("input", {})
+    return Job(status=JobStatus(item["status"]["S"]), **values)
+
+
+def _encode_cursor(key: dict[str, Any], tenant_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"t": tenant_id, "k": key}).encode()).decode()
+
+
+def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raise InvalidInput("invalid cursor", code="invalid_cursor") from None
+    if not isinstance(data, dict) or data.get("t") != tenant_id:  # a cursor never crosses tenants
+        raise InvalidInput("invalid cursor", code="invalid_cursor")
+    key = data.get("k")
+    if not _is_tenant_key(key, tenant_id):
+        raise InvalidInput("invalid cursor", code="invalid_cursor")
+    return key
+
+
+def _is_tenant_key(key: Any, tenant_id: str) -> bool:
+    """Exactly the table's key plus one index's, all strings, on the tenant's own partition."""
+    if not isinstance(key, dict) or not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()):
+        return False
+    for index, (partition, sort) in GSI_KEYS.items():
+        if set(key) == {"pk", "sk", partition, sort}:
+            value = key[partition]["S"]
+            if index == GSI_TENANT_STATUS:
+                return value.startswith(f"TENANT#{tenant_id}#STATUS#")
+            return value == f"TENANT#{tenant_id}"
+    return False

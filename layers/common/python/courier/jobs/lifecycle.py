@@ -1,0 +1,134 @@
+"""The job lifecycle as data: every status change a job may make, in one table.
+
+Both stores read this table: DynamoDB turns each row into a condition expression (so a
+write that the table does not allow is refused by DynamoDB itself, atomically), and the
+in-memory store checks the same rows in Python. The runner, the worker adapter and the
+dispatcher decide with pure functions over it. docs/architecture.md shows the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from courier.jobs.models import Job, JobStatus
+
+Q, RUN, RETRY = JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING
+OK, FAILED, DEAD, CANCELLED = JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED
+
+
+class Event(str, Enum):
+    """What happens to a job, named for who makes it happen."""
+
+    CLAIM = "claim"  # a delivery takes the job for one run (worker)
+    SUCCEED = "succeed"  # the run returned a result (worker)
+    RETRY = "retry"  # the run failed, retryably, and the transport will deliver again (worker)
+    FAIL = "fail"  # the run failed for good: bad input, a permanent upstream refusal (worker)
+    EXHAUST = "exhaust"  # the run failed retryably on the transport's last delivery (worker)
+    GIVE_UP = "give_up"  # QStash's failure callback: it stopped retrying the message (jobs API)
+    UNDISPATCHED = "undispatched"  # neither queue took the job (jobs API)
+    REQUEUE = "requeue"  # POST /v1/jobs/{id}/retry, or the same idempotent request again (jobs API)
+    CANCEL = "cancel"  # DELETE /v1/jobs/{id} (jobs API)
+
+
+class Guard(str, Enum):
+    """A condition on the job beyond its status."""
+
+    LEASE_HELD = "lease_held"  # the writer holds the run's lease (its token is the job's)
+    LEASE_EXPIRED = "lease_expired"  # the run that holds the lease is presumed dead
+    SAME_MESSAGE = "same_message"  # the word is about the job's current message, not an old one
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: Event
+    sources: frozenset[JobStatus]
+    target: JobStatus
+    guards: frozenset[Guard] = frozenset()
+    why: str = ""
+
+
+def _t(event: Event, sources: set[JobStatus], target: JobStatus, guards: set[Guard] | None = None, why: str = "") -> Transition:
+    return Transition(event, frozenset(sources), target, frozenset(guards or ()), why)
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t(Event.CLAIM, {Q, RETRY}, RUN, why="one delivery runs the job; others find it busy or finished"),
+    _t(Event.CLAIM, {RUN}, RUN, {Guard.LEASE_EXPIRED}, "a dead worker's job is taken again after its lease"),
+    _t(Event.SUCCEED, {RUN}, OK, {Guard.LEASE_HELD}, "a run whose lease was taken over cannot finish"),
+    _t(Event.RETRY, {RUN}, RETRY, {Guard.LEASE_HELD}),
+    _t(Event.FAIL, {RUN}, FAILED, {Guard.LEASE_HELD}),
+    _t(Event.EXHAUST, {RUN}, DEAD, {Guard.LEASE_HELD}, "SQS's last receive: the message goes to the DLQ"),
+    _t(Event.GIVE_UP, {Q, RETRY}, DEAD, {Guard.SAME_MESSAGE}, "a late word about an old dispatch kills nothing"),
+    _t(Event.GIVE_UP, {RUN}, DEAD, {Guard.SAME_MESSAGE, Guard.LEASE_EXPIRED}, "a live run decides itself"),
+    _t(Event.UNDISPATCHED, {Q}, FAILED, why="failed but retryable: the same request again requeues it"),
+    _t(Event.REQUEUE, {FAILED, DEAD}, Q),
+    _t(Event.CANCEL, {Q}, CANCELLED, why="a delivery of a cancelled job is acknowledged without running"),
+)
+
+#: The events a worker's run ends with, by how the attempt went.
+RUN_ENDINGS = frozenset({Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST})
+
+
+def transitions(event: Event) -> tuple[Transition, ...]:
+    return tuple(t for t in TRANSITIONS if t.event is event)
+
+
+def target(event: Event) -> JobStatus:
+    """Where an event leads (one status per event: the table is built that way)."""
+    (status,) = {t.target for t in transitions(event)}
+    return status
+
+
+def sources(event: Event) -> frozenset[JobStatus]:
+    return frozenset().union(*(t.sources for t in transitions(event)))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a writer knows when it asks for a transition: the guards are checked against it."""
+
+    now_ms: int
+    lease_token: str | None = None
+    message_id: str | None = None
+
+
+def guard_holds(guard: Guard, job: Job, facts: Facts) -> bool:
+    if guard is Guard.LEASE_HELD:
+        return facts.lease_token is not None and job.lease_token == facts.lease_token
+    if guard is Guard.LEASE_EXPIRED:
+        return job.lease_until is not None and job.lease_until < facts.now_ms
+    # SAME_MESSAGE: only when the writer names a message (QStash's callback always does).
+    return facts.message_id is None or job.message_id == facts.message_id
+
+
+def allowed(event: Event, job: Job, facts: Facts) -> Transition | None:
+    """The row that lets `job` take `event` now, or None. The DynamoDB store asks the same
+    question in a condition expression built from the same rows."""
+    for row in transitions(event):
+        if job.status in row.sources and all(guard_holds(g, job, facts) for g in row.guards):
+            return row
+    return None
+
+
+def cleared_fields(event: Event) -> frozenset[str]:
+    """The Job fields an event empties: a run that ends lets go of its lease; a requeued job
+    starts clean (its last error, response and message belong to the old dispatch)."""
+    rows = transitions(event)
+    fields: set[str] = set()
+    if any(RUN in t.sources and t.target is not RUN for t in rows):
+        fields |= {"lease_until", "lease_token"}
+    if target(event) is Q:
+        fields |= {"finished_at", "last_response", "message_id", "error"}
+    if target(event) is OK:
+        fields.add("error")
+    return frozenset(fields)
+
+
+def describe() -> list[tuple[str, str, str, str]]:
+    """The table as text rows (event, from, to, guard), for docs and the CLI."""
+    return [
+        (t.event.value, ", ".join(sorted(s.value for s in t.sources)), t.target.value,
+         " and ".join(sorted(g.value for g in t.guards)) or "-")
+        for t in TRANSITIONS
+    ]

@@ -1,0 +1,161 @@
+"""Jobs in memory, under one lock: the same lifecycle as DynamoDB, checked in Python.
+
+For the pure tests of the runner, the service and the adapters: the transitions are the
+ones `lifecycle.allowed` finds, the effects the ones `lifecycle.cleared_fields` names, so a
+test that passes here tests the same rules the DynamoDB store's conditions enforce (which
+its own integration tests prove against the local DynamoDB).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+from courier.errors import CourierError, InvalidInput, NotFound
+from courier.jobs import lifecycle
+from courier.jobs.lifecycle import Event, Facts
+from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.store import Claim, ConditionFailed, check_request, new_lease_token, now_ms, refused_claim
+
+
+class MemoryJobStore:
+    def __init__(self) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._idempotency: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+        #: Every transition taken, in order: (job id, event, from, to), for tests to read.
+        self.history: list[tuple[str, Event, JobStatus, JobStatus]] = []
+
+    def create(self, job: Job) -> tuple[Job, bool]:
+        with self._lock:
+            if job.idempotency_key:
+                known = self._idempotency.get((job.tenant_id, job.idempotency_key))
+                if known is not None:
+                    return replace(self._jobs[known]), False
+                self._idempotency[(job.tenant_id, job.idempotency_key)] = job.job_id
+            if job.job_id in self._jobs:
+                raise CourierError("could not record the job; try again", code="conflict", status=409)
+            self._jobs[job.job_id] = replace(job)
+            return replace(job), True
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return replace(job) if job else None
+
+    def get_for_tenant(self, tenant_id: str, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job is None or job.tenant_id != tenant_id:
+            raise NotFound(f"job {job_id} not found")
+        return job
+
+    def list(
+        self, tenant_id: str, *, status: JobStatus | None = None, job_type: str | None = None,
+        cursor: str | None = None, limit: int = 50,
+    ) -> tuple[list[Job], str | None]:
+        with self._lock:
+            jobs = [
+                replace(j) for j in self._jobs.values()
+                if j.tenant_id == tenant_id and status in (None, j.status) and job_type in (None, j.type)
+            ]
+        jobs.sort(key=lambda j: (j.created_at, j.job_id), reverse=True)
+        start = _offset(cursor, tenant_id) if cursor else 0
+        end = start + limit
+        return jobs[start:end], f"{tenant_id}:{end}" if end < len(jobs) else None
+
+    def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
+        with self._lock:
+            job = self._existing(job_id)
+            job.transport, job.message_id, job.fallback_reason = transport, message_id, fallback_reason
+            job.dispatches += 1
+            job.updated_at = utc_now()
+            return replace(job)
+
+    def mark_undispatched(self, job: Job, error: JobError) -> Job:
+        return self._transition(job.job_id, Event.UNDISPATCHED, Facts(now_ms()), error=error)
+
+    def requeue(self, tenant_id: str, job_id: str) -> Job:
+        check_request(Event.REQUEUE, self.get_for_tenant(tenant_id, job_id))
+        return self._transition(job_id, Event.REQUEUE, Facts(now_ms()))
+
+    def cancel(self, tenant_id: str, job_id: str) -> Job:
+        check_request(Event.CANCEL, self.get_for_tenant(tenant_id, job_id))
+        return self._transition(job_id, Event.CANCEL, Facts(now_ms()))
+
+    def claim(self, job_id: str, lease_seconds: float) -> Claim:
+        at = now_ms()
+
+        def take(job: Job) -> None:
+            job.attempts += 1
+            job.lease_until = at + int(lease_seconds * 1000)
+            job.lease_token = new_lease_token()
+            job.started_at = job.started_at or utc_now()
+
+        try:
+            return Claim("claimed", self._transition(job_id, Event.CLAIM, Facts(at), change=take))
+        except ConditionFailed:
+            job = self.get(job_id)
+            if job is None:
+                raise NotFound(f"job {job_id} not found") from None
+            return refused_claim(job, at)
+
+    def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
+               result_ref: dict[str, Any] | None = None, error: JobError | None = None) -> Job | None:
+        if event not in lifecycle.RUN_ENDINGS:
+            raise ValueError(f"{event.value} does not end a run")
+
+        def record(stored: Job) -> None:
+            stored.result = result if result is not None else stored.result
+            stored.result_ref = result_ref if result_ref is not None else stored.result_ref
+
+        try:
+            return self._transition(job.job_id, event, Facts(now_ms(), lease_token=job.lease_token or ""), change=record, error=error)
+        except ConditionFailed:
+            return None
+
+    def mark_dead(self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None, *,
+                  message_id: str | None = None) -> Job | None:
+        def record(stored: Job) -> None:
+            stored.last_response = last_response if last_response is not None else stored.last_response
+
+        try:
+            return self._transition(job_id, Event.GIVE_UP, Facts(now_ms(), message_id=message_id), change=record, error=error)
+        except ConditionFailed:
+            return None
+
+    def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None:
+        with self._lock:
+            self._existing(job_id).callback_delivery = dict(delivery)
+
+    def _existing(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise ConditionFailed()
+        return job
+
+    def _transition(self, job_id: str, event: Event, facts: Facts, *, change: Any = None, error: JobError | None = None) -> Job:
+        with self._lock:
+            job = self._existing(job_id)
+            row = lifecycle.allowed(event, job, facts)
+            if row is None:
+                raise ConditionFailed()
+            before, now = job.status, utc_now()
+            for name in lifecycle.cleared_fields(event) - ({"error"} if error else set()):
+                setattr(job, name, None)
+            if error is not None:
+                job.error = error
+            if change is not None:
+                change(job)
+            job.status, job.updated_at = row.target, now
+            if row.target.terminal:
+                job.finished_at = now
+            self.history.append((job_id, event, before, row.target))
+            return replace(job)
+
+
+def _offset(cursor: str, tenant_id: str) -> int:
+    tenant, _, offset = cursor.rpartition(":")
+    if tenant != tenant_id or not offset.isdigit():  # a cursor never crosses tenants
+        raise InvalidInput("invalid cursor", code="invalid_cursor")
+    return int(offset)
