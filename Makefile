@@ -3,14 +3,21 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt functions/video_processor/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+INPUTS := $(shell cat requirements.txt requirements-dev.txt functions/video_processor/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(INPUTS)
+# The functions deploy on Lambda's Python 3.13: the library's tests run on it too, from a
+# second venv (scripts/lambda_python.py finds or fetches that interpreter, cached).
+LAMBDA_VENV := .venv-lambda
+LAMBDA_PY := $(LAMBDA_VENV)/bin/python
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed-$(INPUTS)
+LAMBDA_TESTS := tests/unit tests/integration
 # CDK's Python bindings run on Node; Node 20 works but jsii warns on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 # app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
 CDK := npx --no-install cdk
 
-.PHONY: venv tools lock demo dev down test soak synth package qstash bench-qstash bench-video bench-router bench-load clean
+.PHONY: venv tools lock lint demo dev down test test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
 
@@ -28,6 +35,12 @@ $(STAMP):
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
+$(LAMBDA_STAMP):
+	$(PYTHON) scripts/lambda_python.py --venv $(LAMBDA_VENV) >/dev/null
+	$(LAMBDA_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(LAMBDA_PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(LAMBDA_VENV)/.installed-* && touch $@
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
@@ -40,8 +53,21 @@ dev: venv
 down: venv
 	$(VENV)/bin/courier dev down
 
-test: tools
-	$(PY) -m pytest $(PYTEST_ARGS)
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+# Lint and types, then the whole suite on this machine's Python and, at the same time,
+# the library's unit and integration tests on Lambda's (its report follows the first).
+test: tools lint $(LAMBDA_STAMP)
+	@$(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1 & lambda=$$!; \
+	$(PY) -m pytest $(PYTEST_ARGS); host=$$?; \
+	wait $$lambda; code=$$?; cat .test-lambda.log; \
+	exit $$(( host || code ))
+
+test-lambda: $(LAMBDA_STAMP)
+	@echo "--- the library's tests on $$($(LAMBDA_PY) -V) (Lambda's runtime) ---"
+	COURIER_LAMBDA_RUN=1 $(LAMBDA_PY) -m pytest -q -p no:cacheprovider $(LAMBDA_TESTS) $(PYTEST_ARGS)
 
 synth: tools
 	$(CDK) synth --quiet
@@ -73,4 +99,4 @@ bench-router: venv
 	$(PY) -m bench.router.run $(BENCH_ARGS)
 
 clean:
-	rm -rf cdk.out .build
+	rm -rf cdk.out .build .test-lambda.log

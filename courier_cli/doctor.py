@@ -22,9 +22,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -92,7 +93,7 @@ def _from_stack(name: str, rows: list[Row]) -> tuple[str, str, Callable[[], None
 
 
 class Doctor:
-    def __init__(self, api_url: str, key: str, *, receiver: "CallbackReceiver", callback_url: str | None, timeout: float) -> None:
+    def __init__(self, api_url: str, key: str, *, receiver: CallbackReceiver, callback_url: str | None, timeout: float) -> None:
         self.api_url = api_url
         self.http = httpx.Client(base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         self.receiver = receiver
@@ -151,7 +152,9 @@ class Doctor:
         expected = hashlib.sha256(text.encode()).hexdigest()
         return self._run_job(check, body, lambda result: result.get("digest") == expected, transport)
 
-    def _run_job(self, check: str, body: dict[str, Any], result_ok: Callable[[dict[str, Any]], bool], transport: str | None) -> tuple[Row, dict[str, Any] | None]:
+    def _run_job(
+        self, check: str, body: dict[str, Any], result_ok: Callable[[dict[str, Any]], bool], transport: str | None,
+    ) -> tuple[Row, dict[str, Any] | None]:
         started = time.monotonic()
         response = self.http.post("/v1/jobs", json=body)
         if response.status_code != 202:
@@ -235,7 +238,7 @@ def _stuck_fix(transport: str | None) -> str:
     return "check the worker's logs and its queue's event source mapping"
 
 
-def _signature_note(received: "Callback", url: str) -> str:
+def _signature_note(received: Callback, url: str) -> str:
     """Verified with the signing keys when this shell has them (QSTASH_*_SIGNING_KEY)."""
     from courier.errors import CourierError
     from courier.secrets import QStashCredentials
@@ -321,7 +324,7 @@ class CallbackReceiver:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/courier-doctor/callback"
 
-    def __enter__(self) -> "CallbackReceiver":
+    def __enter__(self) -> CallbackReceiver:
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 

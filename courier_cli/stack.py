@@ -39,7 +39,7 @@ class StackOutputs:
         return self[OUTPUT_TABLE_NAME]
 
     @classmethod
-    def read(cls, name: str) -> "StackOutputs":
+    def read(cls, name: str) -> StackOutputs:
         from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
         from courier.aws import client

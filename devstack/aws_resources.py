@@ -77,7 +77,10 @@ def create_resources(
         s3.create_bucket(Bucket=bucket_name)
         s3.put_bucket_cors(
             Bucket=bucket_name,
-            CORSConfiguration={"CORSRules": [{"AllowedMethods": ["PUT", "GET"], "AllowedOrigins": list(config.cors_origins), "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"]}]},
+            CORSConfiguration={"CORSRules": [{
+                "AllowedMethods": ["PUT", "GET"], "AllowedOrigins": list(config.cors_origins),
+                "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"],
+            }]},
         )
 
     for spec in config.workers:

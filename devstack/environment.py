@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from courier.network import LOOPBACK_SETTING
 from devstack.aws_resources import LocalResources
 from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
-from courier.network import LOOPBACK_SETTING
 from infra.config import (
     OUTPUT_API_URL,
     OUTPUT_BUCKET_NAME,
@@ -123,7 +123,7 @@ class DevSettings:
             parser.add_argument("--visibility-seconds", type=int)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> "DevSettings":
+    def from_args(cls, args: argparse.Namespace) -> DevSettings:
         return cls(
             args.dir, args.port_base, getattr(args, "backoff_scale", 1.0),
             getattr(args, "lease_seconds", None), getattr(args, "visibility_seconds", None),
@@ -176,6 +176,7 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
     workers = {w.name: w for w in config.workers}
     if name in workers:
         env.update(worker_environment(config, workers[name]))
+        env["WORKER_QUEUE_URL"] = resources.queues[name].queue_url
         if workers[name].calls_models:
             env.update(model_environment(config, f"secretsmanager:{config.model_keys_secret}"))
             env.update({k: os.environ[k] for k in MODEL_PASSTHROUGH if os.environ.get(k)})

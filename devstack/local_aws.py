@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import argparse
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -76,7 +77,7 @@ class LocalAws:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "LocalAws":
+    def start(self) -> LocalAws:
         self._thread.start()
         return self
 

@@ -107,7 +107,7 @@ class ModelServer:
         return web.json_response(answer(body, step), headers=step.headers)
 
     # In-process use: a thread with its own event loop.
-    def start(self) -> "ModelServer":
+    def start(self) -> ModelServer:
         ready = threading.Event()
 
         def run() -> None:
@@ -134,7 +134,7 @@ class ModelServer:
         if self._thread:
             self._thread.join(10)
 
-    def __enter__(self) -> "ModelServer":
+    def __enter__(self) -> ModelServer:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, IO
+from typing import IO, Any
 
 from devstack.environment import DevSettings, aws_environment, function_environment, register_stack, seed_secrets
 from devstack.runtime.http_gateway import LambdaHttpServer

@@ -7,8 +7,9 @@ name or a limit changed here changes both worlds at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 # The jobs table's layout is defined by the library that reads it, so the two can never
 # disagree; re-exported here for the stack and the local stack.
@@ -22,7 +23,7 @@ from courier.jobs.table import (  # noqa: F401
 )
 
 #: Lambda runtime for every function; the dependency layers are built for this version.
-LAMBDA_PYTHON_VERSION = "3.14"
+LAMBDA_PYTHON_VERSION = "3.13"
 #: Lambda's limit on a function's unzipped code plus all its layers.
 LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
 #: A new AWS account's concurrent executions for all its functions (no function of
@@ -197,7 +198,7 @@ class CourierConfig:
         return f"{self.prefix}/workers/{name}/url"
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> "CourierConfig":
+    def from_context(cls, get: Callable[[str], Any]) -> CourierConfig:
         """Build from CDK context (`cdk deploy -c key=value` or cdk.json)."""
         base = cls()
         stage = _str(get("stage")) or base.stage

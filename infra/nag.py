@@ -5,7 +5,6 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
-
 #: IAM actions that exist only on Resource "*" (X-Ray's PutTraceSegments, say), each with
 #: the reason Courier grants it. Empty: Courier grants nothing on "*", and the
 #: infrastructure tests fail on any statement with a "*" resource whose actions are not here.

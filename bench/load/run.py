@@ -163,7 +163,7 @@ def markdown(report: dict[str, Any]) -> str:
         f" one local stack (moto, the QStash server, one process per function); the ai_router worker's concurrency is"
         f" {report['workerConcurrency']} (QStash flow-control parallelism and the SQS event source's maximum concurrency).",
         "",
-        "| run | jobs | enqueue answers | throughput (jobs/s) | enqueue→start p50 / p99 (s) | enqueue→done p50 / p99 (s) | drain (s) | lost | duplicated runs | dead | throttled deliveries | transports |",
+        "| run | jobs | enqueue answers | throughput (jobs/s) | enqueue→start p50 / p99 (s) | enqueue→done p50 / p99 (s) | drain (s) | lost | duplicated runs | dead | throttled deliveries | transports |",  # noqa: E501 - one table header
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["runs"]:

@@ -165,7 +165,7 @@ def write(result: dict[str, object]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "qstash.json").write_text(json.dumps(result, indent=2) + "\n")
     rows = [
-        ("publish rate (SDK, %d threads)" % result["publishers"], f"{result['publish_per_second']} msg/s"),
+        (f"publish rate (SDK, {result['publishers']} threads)", f"{result['publish_per_second']} msg/s"),
         ("delivery rate, live (publish + deliver)", f"{result['live_deliveries_per_second']} msg/s"),
         ("delivery rate, backlog drain", f"{result['backlog_deliveries_per_second']} msg/s"),
         ("publish-to-delivery latency p50", f"{result['latency_ms_p50']} ms"),

@@ -16,8 +16,8 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 PROMPT = "Summarise in one line: the quick brown fox jumps over the lazy dog."
 PRIMARY, FALLBACK = "primary-model", "fallback-model"

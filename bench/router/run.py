@@ -118,7 +118,7 @@ def main() -> None:
             method: {key: statistics.median(r[key] for r in runs[scenario][method]) for key in ("p50", "p99", "throughput")}
             for method in METHODS
         }
-        for method, m in medians.items():
+        for _method, m in medians.items():
             m["addedP50"] = m["p50"] - medians["direct"]["p50"]
             m["addedP99"] = m["p99"] - medians["direct"]["p99"]
         summary[scenario] = medians

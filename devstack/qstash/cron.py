@@ -7,7 +7,7 @@ when both are restricted, a day matching either fires.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
@@ -33,9 +33,9 @@ class Cron:
     weekdays_restricted: bool
 
     @classmethod
-    def parse(cls, expression: str) -> "Cron":
+    def parse(cls, expression: str) -> Cron:
         text = expression.strip()
-        zone: timezone | ZoneInfo = timezone.utc
+        zone: timezone | ZoneInfo = UTC
         if text.upper().startswith("CRON_TZ="):
             name, _, text = text[len("CRON_TZ="):].partition(" ")
             try:
@@ -70,7 +70,7 @@ class Cron:
                 local += timedelta(minutes=1)
                 continue
             # ZoneInfo works on wall time: the offset is that of the matched local time.
-            return local.astimezone(timezone.utc)
+            return local.astimezone(UTC)
         raise ValueError(f"cron {self.expression!r} never fires")
 
     def _day_matches(self, moment: datetime) -> bool:

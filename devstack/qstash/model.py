@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 from devstack.qstash.durations import parse_duration
 from devstack.qstash.retry_delay import RetryDelay
@@ -46,7 +47,7 @@ class FlowControl:
     period: float = 1.0
 
     @classmethod
-    def parse(cls, key: str, value: str) -> "FlowControl":
+    def parse(cls, key: str, value: str) -> FlowControl:
         control = cls(key=key)
         for part in filter(None, (p.strip() for p in value.split(","))):
             name, _, raw = part.partition("=")
@@ -106,7 +107,7 @@ class Message:
         return data
 
     @classmethod
-    def from_record(cls, data: Mapping[str, Any], body: bytes) -> "Message":
+    def from_record(cls, data: Mapping[str, Any], body: bytes) -> Message:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if values.get("flow"):
@@ -180,68 +181,44 @@ class Settings:
     queue: str | None = None
 
     @classmethod
-    def from_headers(cls, items: list[tuple[str, str]]) -> "Settings":
+    def from_headers(cls, items: list[tuple[str, str]]) -> Settings:
         """Parse request headers; `items` keeps repeated headers (Upstash-Forward-* may repeat)."""
         settings = cls()
-        flow_key = flow_value = None
+        flow: dict[str, str] = {}
         for raw_name, value in items:
             name = raw_name.lower()
             try:
-                if name == "content-type":
-                    settings.headers.setdefault("Content-Type", []).append(value)
-                elif name.startswith("upstash-forward-"):
-                    settings.headers.setdefault(canonical_header(raw_name[len("upstash-forward-"):]), []).append(value)
-                elif name.startswith("upstash-failure-callback-"):
-                    _callback_header(settings.failure_callback_headers, raw_name[len("upstash-failure-callback-"):], value)
-                elif name == "upstash-failure-callback":
-                    settings.failure_callback = _url(value, "Upstash-Failure-Callback")
-                elif name.startswith("upstash-callback-"):
-                    _callback_header(settings.callback_headers, raw_name[len("upstash-callback-"):], value)
-                elif name == "upstash-callback":
-                    settings.callback = _url(value, "Upstash-Callback")
-                elif name == "upstash-method":
-                    settings.method = _method(value)
-                elif name == "upstash-retries":
-                    settings.retries = int(value)
-                    if not 0 <= settings.retries <= MAX_RETRIES:
-                        raise BadRequest(f"Upstash-Retries must be 0 to {MAX_RETRIES}")
-                elif name == "upstash-retry-delay":
-                    settings.retry_delay = RetryDelay(value).expression
-                elif name == "upstash-timeout":
-                    settings.timeout = parse_duration(value)
-                elif name == "upstash-delay":
-                    settings.delay = parse_duration(value)
-                elif name == "upstash-not-before":
-                    settings.not_before = int(value)
-                elif name == "upstash-deduplication-id":
-                    settings.deduplication_id = value
-                elif name == "upstash-content-based-deduplication":
-                    settings.content_based_deduplication = value.strip().lower() == "true"
-                elif name == "upstash-label":
-                    settings.label = value
-                elif name == "upstash-flow-control-key":
-                    flow_key = value
-                elif name == "upstash-flow-control-value":
-                    flow_value = value
-                elif name == "upstash-cron":
-                    settings.cron = value
-                elif name == "upstash-schedule-id":
-                    settings.schedule_id = value
-                elif name == "upstash-queue-name":
-                    settings.queue = value
+                if name in _FLOW_HEADERS:
+                    flow[_FLOW_HEADERS[name]] = value
+                elif name in _SETTING_HEADERS:
+                    attribute, parse = _SETTING_HEADERS[name]
+                    setattr(settings, attribute, parse(value))
+                else:
+                    settings._prefixed(raw_name, name, value)
             except BadRequest:
                 raise
             except ValueError as error:
                 raise BadRequest(f"invalid {raw_name} header: {error}") from None
-        if flow_key:
-            settings.flow = FlowControl.parse(flow_key, flow_value or "")
+        if flow.get("key"):
+            settings.flow = FlowControl.parse(flow["key"], flow.get("value", ""))
         return settings
+
+    def _prefixed(self, raw_name: str, name: str, value: str) -> None:
+        """Headers that carry a header of their own: forwarded, and the callbacks' settings."""
+        if name == "content-type":
+            self.headers.setdefault("Content-Type", []).append(value)
+        elif name.startswith("upstash-forward-"):
+            self.headers.setdefault(canonical_header(raw_name[len("upstash-forward-"):]), []).append(value)
+        elif name.startswith("upstash-failure-callback-"):
+            _callback_header(self.failure_callback_headers, raw_name[len("upstash-failure-callback-"):], value)
+        elif name.startswith("upstash-callback-"):
+            _callback_header(self.callback_headers, raw_name[len("upstash-callback-"):], value)
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_record(cls, data: Mapping[str, Any]) -> "Settings":
+    def from_record(cls, data: Mapping[str, Any]) -> Settings:
         values = dict(data)
         if values.get("flow"):
             values["flow"] = FlowControl(**values["flow"])
@@ -256,6 +233,37 @@ def _callback_header(target: Headers, name: str, value: str) -> None:
     elif lowered in _CALLBACK_SETTINGS:
         name = "Upstash-" + name  # kept as a setting, applied when the callback is made
     target.setdefault(canonical_header(name), []).append(value)
+
+
+def _retries(value: str) -> int:
+    retries = int(value)
+    if not 0 <= retries <= MAX_RETRIES:
+        raise BadRequest(f"Upstash-Retries must be 0 to {MAX_RETRIES}")
+    return retries
+
+
+def _same(value: str) -> str:
+    return value
+
+
+#: Upstash-* header -> (Settings attribute, parser).
+_SETTING_HEADERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "upstash-failure-callback": ("failure_callback", lambda v: _url(v, "Upstash-Failure-Callback")),
+    "upstash-callback": ("callback", lambda v: _url(v, "Upstash-Callback")),
+    "upstash-method": ("method", lambda v: _method(v)),
+    "upstash-retries": ("retries", _retries),
+    "upstash-retry-delay": ("retry_delay", lambda v: RetryDelay(v).expression),
+    "upstash-timeout": ("timeout", parse_duration),
+    "upstash-delay": ("delay", parse_duration),
+    "upstash-not-before": ("not_before", int),
+    "upstash-deduplication-id": ("deduplication_id", _same),
+    "upstash-content-based-deduplication": ("content_based_deduplication", lambda v: v.strip().lower() == "true"),
+    "upstash-label": ("label", _same),
+    "upstash-cron": ("cron", _same),
+    "upstash-schedule-id": ("schedule_id", _same),
+    "upstash-queue-name": ("queue", _same),
+}
+_FLOW_HEADERS = {"upstash-flow-control-key": "key", "upstash-flow-control-value": "value"}
 
 
 def _url(value: str, header: str) -> str:

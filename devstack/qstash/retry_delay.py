@@ -9,7 +9,8 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _FUNCTIONS: dict[str, Callable[..., float]] = {
     "pow": math.pow,

@@ -81,7 +81,7 @@ class QStashServer:
             store.close()
 
     # --- in-process use (tests, benchmarks) --------------------------------------------
-    def start(self) -> "QStashServer":
+    def start(self) -> QStashServer:
         """Serve on a background thread; a port of 0 picks a free one."""
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,11 +105,26 @@ class QStashServer:
         if self._loop is not None and self.engine is not None:
             self._loop.call_soon_threadsafe(self.engine.wake)
 
+    def settle(self, timeout: float = 10.0) -> None:
+        """Until the engine has looked at everything again (two passes of its loop and one
+        of its schedules, from now) and no delivery is in flight: after it, whatever was
+        due has been delivered, and whatever was not delivered was held on purpose."""
+        engine, loop = self.engine, self._loop
+        assert engine is not None and loop is not None
+
+        async def settled() -> None:
+            passes, schedules = engine.passes, engine.schedule_passes
+            while engine.passes < passes + 2 or engine.schedule_passes < schedules + 1 or engine.in_flight:
+                engine.wake()
+                await asyncio.sleep(0.01)
+
+        asyncio.run_coroutine_threadsafe(settled(), loop).result(timeout)
+
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
         self.wake()
 
-    def __enter__(self) -> "QStashServer":
+    def __enter__(self) -> QStashServer:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

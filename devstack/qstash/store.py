@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from devstack.qstash.model import Message, body_fields, new_id
 
@@ -105,7 +106,7 @@ class Store:
         self.db.close()
 
     # --- transactions ----------------------------------------------------------------
-    def transaction(self) -> "_Transaction":
+    def transaction(self) -> _Transaction:
         return _Transaction(self)
 
     # --- messages --------------------------------------------------------------------

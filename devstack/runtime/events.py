@@ -6,8 +6,9 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -10,8 +10,9 @@ import base64
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from devstack.runtime.events import function_url_event, http_api_event
 from devstack.runtime.invoke import LocalFunction, Throttled, TimedOut
@@ -67,7 +68,9 @@ class LambdaHttpServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         cors = self._cors(headers)
         if cors and method == "OPTIONS" and "access-control-request-method" in {k.lower() for k in headers}:
             # API Gateway answers a preflight itself when the API has CORS configured.
@@ -88,7 +91,9 @@ class LambdaHttpServer:
             ("Vary", "Origin"),
         ]
 
-    def _invoke(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _invoke(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, source_ip: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         routed = self._router(method, path)
         if routed is None:
             return _error(404, "Not Found")
@@ -109,7 +114,7 @@ class LambdaHttpServer:
             return _error(502, "Internal Server Error")
         return _response(result)
 
-    def start(self) -> "LambdaHttpServer":
+    def start(self) -> LambdaHttpServer:
         self._thread.start()
         return self
 

@@ -28,7 +28,7 @@ class SqsPoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
 
-    def start(self) -> "SqsPoller":
+    def start(self) -> SqsPoller:
         self._thread.start()
         return self
 

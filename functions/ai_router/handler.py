@@ -18,10 +18,9 @@ from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.inputs import AiRouteInput
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
-from courier.settings import ApiSettings, WorkerSettings
+from courier.settings import ModelWorkerSettings
 
-settings = ApiSettings.from_env()
-worker_settings = WorkerSettings.from_env()
+settings = ModelWorkerSettings.from_env()
 Tenant = tenant_dependency(ApiKeyStore(settings.table_name))
 router = shared_router()
 
@@ -68,5 +67,5 @@ def handler(event: dict, context: object) -> dict:
     if _worker is None:
         from courier.adapters.worker import WorkerRuntime
 
-        _worker = WorkerRuntime.from_env(registry, worker_settings)
+        _worker = WorkerRuntime.from_env(registry, settings)
     return _worker(event, context)

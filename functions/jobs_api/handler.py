@@ -15,26 +15,26 @@ from courier.adapters.http_auth import optional_tenant_dependency, tenant_depend
 from courier.auth.api_keys import ApiKeyStore
 from courier.errors import Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, routes_from_json
+from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.notify import Notifier
 from courier.jobs.service import JobService, failure_payload
-from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.observability import logger
 from courier.qstash_client import qstash_client
 from courier.secrets import qstash_credentials
-from courier.settings import ApiSettings
+from courier.settings import JobsApiSettings
 from courier.signatures import SignatureVerifier
 from courier.uploads import presign_upload
 
 FAILURE_HOOK_PATH = "/v1/hooks/qstash/failure"
 
-settings = ApiSettings.from_env()
+settings = JobsApiSettings.from_env()
 store = DynamoJobStore(settings.table_name)
 keys = ApiKeyStore(settings.table_name)
 service = JobService(
     store,
     Dispatcher(
         routes_from_json(settings.job_types_json),
-        mode=settings.dispatch_mode,  # type: ignore[arg-type]
+        mode=settings.dispatch_mode,
         qstash=qstash_client,
         failure_callback_url=settings.public_api_url + FAILURE_HOOK_PATH if settings.public_api_url else None,
     ),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from courier.adapters.worker import WorkerRuntime
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
+from courier.settings import ModelWorkerSettings
 
 # Handlers are imported on the first verified job: PyAV and numpy stay out of the cold start.
 registry = JobRegistry.for_worker("video_processor")
-_worker = WorkerRuntime.from_env(registry)
+_worker = WorkerRuntime.from_env(registry, ModelWorkerSettings.from_env())
 
 
 @logger.inject_lambda_context(clear_state=True)

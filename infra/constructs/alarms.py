@@ -46,9 +46,10 @@ class AlarmTopic(Construct):
         metric: cloudwatch.IMetric,
         threshold: float,
         description: str,
-        period: Duration = Duration.minutes(1),
+        period: Duration | None = None,
     ) -> cloudwatch.Alarm:
-        """An alarm at `metric >= threshold` for one period, wired to the topic both ways."""
+        """An alarm at `metric >= threshold` for one period (a minute unless given), wired to the topic both ways."""
+        period = period or Duration.minutes(1)
         alarm = cloudwatch.Alarm(
             scope,
             construct_id,

@@ -13,10 +13,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.nag import acknowledge
-
 from infra.config import CORS_HEADERS, CORS_METHODS, OUTPUT_API_URL, CourierConfig
 from infra.constructs.lambda_function import log_retention
+from infra.nag import acknowledge
 
 #: One JSON line per request; $context variables of HTTP APIs.
 ACCESS_LOG_FIELDS = {

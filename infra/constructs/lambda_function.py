@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
@@ -11,10 +11,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.assets import CODE_EXCLUDES, function_dir
+from infra.config import LAMBDA_PYTHON_VERSION
 from infra.constructs.layers import ARCHITECTURE, RUNTIME
 from infra.environment import runtime_environment
 from infra.nag import acknowledge
-
 
 
 class CourierFunction(Construct):
@@ -77,6 +77,13 @@ class CourierFunction(Construct):
             "Invoked synchronously only (API Gateway, Function URL, SQS event source): an async DLQ never "
             "receives anything; failed jobs go to the queue's DLQ and QStash's DLQ.",
         )
+        for rule in ("AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"):
+            acknowledge(
+                self.function, rule,
+                f"Python {LAMBDA_PYTHON_VERSION} on purpose: `make test` runs the library's tests on the version "
+                "that deploys, and 3.13 is the one a fresh Debian machine installs reliably (Debian 13's own "
+                "build); Lambda supports it until 2029. Moving to 3.14 is LAMBDA_PYTHON_VERSION and `make lock`.",
+            )
         acknowledge(
             self.function, "Serverless::Serverless-LambdaTracing",
             "X-Ray is off by default: it needs a Resource '*' grant and bills per trace; every log line and "

@@ -8,7 +8,7 @@ from this one construct: function, URL, queue, DLQ, mapping, alarms, permissions
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
@@ -71,6 +71,9 @@ class QueuedWorker(Construct):
             enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT),
         )
+        # A record that meets its job running elsewhere returns when the lease ends
+        # (ChangeMessageVisibility: in the event source's consume grant).
+        self.handler.add_environment("WORKER_QUEUE_URL", self.queue.queue_url)
         acknowledge(
             self.dead_letter_queue, "Serverless::Serverless-SQSRedrivePolicy",
             "This is the dead-letter queue: its messages are kept 14 days, alarmed on, and redriven by hand.",

@@ -10,8 +10,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.nag import acknowledge
-
 from infra.config import (
     GSI_KEYS,
     INPUTS_PREFIX,
@@ -24,7 +22,7 @@ from infra.config import (
     UPLOADS_PREFIX,
     CourierConfig,
 )
-
+from infra.nag import acknowledge
 
 #: What job code does with items: no scans, no table-wide deletes.
 TABLE_ACTIONS = (

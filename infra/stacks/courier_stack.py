@@ -18,15 +18,14 @@ from infra.config import (
     CourierConfig,
     pascal_name,
 )
-from infra.environment import api_environment, job_type_routes, model_environment, shared_environment
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.http_api import HttpApi
-from infra.constructs.layers import SharedLayers
 from infra.constructs.lambda_function import CourierFunction
+from infra.constructs.layers import SharedLayers
 from infra.constructs.queued_worker import QueuedWorker
 from infra.constructs.secrets import SecretReference
 from infra.constructs.storage import Storage
-
+from infra.environment import api_environment, job_type_routes, model_environment, shared_environment
 
 
 class CourierStack(Stack):

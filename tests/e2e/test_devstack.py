@@ -10,13 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from courier.jobs.dispatch import QSTASH_RETRIES
 from devstack.supervisor import ROOT, http_ok
 from tests.e2e.conftest import DevStack, logs
+from tests.support.waiting import eventually
 
 
 def dev(stack: DevStack, *args: str) -> subprocess.CompletedProcess[str]:
@@ -126,7 +126,7 @@ def test_doctor_names_a_refused_key_and_stops(devstack: DevStack) -> None:
 
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:
     os.kill(devstack.state["processes"]["qstash"], signal.SIGKILL)
-    time.sleep(0.2)
+    eventually(lambda: not http_ok(devstack.state["urls"]["qstash"] + "/v2/keys"), timeout=10, what="QStash gone")
     accepted = devstack.submit("text.hash", {"text": "no qstash"})
     assert accepted["transport"] == "sqs"
     job = devstack.finished(accepted["jobId"])

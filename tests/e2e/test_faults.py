@@ -14,8 +14,9 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from qstash import QStash
@@ -26,6 +27,7 @@ from devstack.qstash import DEV_TOKEN
 from tests.e2e.conftest import DevStack, running_stack
 from tests.support.models import DEFAULT_DEPLOYMENTS
 from tests.support.receiver import Receiver
+from tests.support.waiting import eventually
 
 #: The burst sizes and outage lengths; `make soak` sets COURIER_SOAK=1 for the long forms.
 SOAK = os.environ.get("COURIER_SOAK") == "1"
@@ -101,20 +103,37 @@ def test_local_aws_stopped_during_a_burst(stack: DevStack) -> None:
 
 
 def test_duplicate_deliveries_on_both_transports_at_once_run_the_job_once(stack: DevStack) -> None:
-    accepted = stack.submit("demo.sleep", {"seconds": 1.0, "markRuns": True})
-    body = JobMessage(jobId=accepted["jobId"], type="demo.sleep").to_json()
     qstash = QStash(DEV_TOKEN, base_url=stack.state["urls"]["qstash"])
     sqs = stack.client("sqs")
     worker_url = stack.state["urls"]["functionUrls"]["ai_router"]
     queue_url = stack.state["resources"]["queues"]["ai_router"]
+
+    def sqs_holds_nothing() -> bool:
+        counts = sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return set(counts.values()) == {"0"}
+
+    # The queue starts empty, so that "empty again" below speaks of these duplicates only.
+    eventually(sqs_holds_nothing, timeout=60, what="the worker queue drained by the tests before")
+    accepted = stack.submit("demo.sleep", {"seconds": 1.0, "markRuns": True})
+    body = JobMessage(jobId=accepted["jobId"], type="demo.sleep").to_json()
     with ThreadPoolExecutor(8) as pool:
         sends = [pool.submit(qstash.message.publish, url=worker_url, body=body, content_type="application/json") for _ in range(4)]
         sends += [pool.submit(sqs.send_message, QueueUrl=queue_url, MessageBody=body) for _ in range(4)]
-        for sent in sends:
+        published = [sent.result().message_id for sent in sends[:4]]
+        for sent in sends[4:]:
             sent.result()
     job = stack.finished(accepted["jobId"])
     assert job["status"] == "succeeded" and runs(stack, accepted["jobId"]) == 1
-    time.sleep(5.0)  # the duplicates that met a running job come back after its lease, find it done
+
+    def delivered(message_id: str) -> bool:
+        return any(e.state.value == "DELIVERED" for e in qstash.log.list(filter={"message_id": message_id}).logs)
+
+    # The duplicates that met the running job come back after its lease and find it done:
+    # QStash delivered each, and SQS deleted each (none left, none in flight).
+    eventually(lambda: all(delivered(m) for m in published) and sqs_holds_nothing(), timeout=60,
+               what="every duplicate delivery answered")
     assert runs(stack, accepted["jobId"]) == 1 and stack.job(accepted["jobId"])["attempts"] == 1
 
 

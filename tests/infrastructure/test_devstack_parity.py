@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.aws_resources import LocalResources, WorkerQueues
 from courier.network import LOOPBACK_SETTING
+from devstack.aws_resources import LocalResources, WorkerQueues
 from devstack.environment import LOCAL_AWS, DevSettings, function_environment
 from devstack.supervisor import api_router
 from infra.config import API_ROUTES, DEFAULT_ROUTE_FUNCTION, CourierConfig

@@ -82,7 +82,7 @@ def _create_secret_as_the_cli_would(argv: list[str], config: CourierConfig) -> N
     """`aws secretsmanager create-secret --name N --secret-string S`: N must be the name the
     stack references for this stage and S JSON holding what the functions read."""
     assert argv[2] == "create-secret"
-    options = dict(zip(argv[3::2], argv[4::2]))
+    options = dict(zip(argv[3::2], argv[4::2], strict=True))
     name, value = options["--name"], json.loads(options["--secret-string"])
     assert name in (config.qstash_secret, config.model_keys_secret)
     if name == config.qstash_secret:

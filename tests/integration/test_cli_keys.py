@@ -7,8 +7,8 @@ import json
 import pytest
 
 from courier.auth.api_keys import ApiKeyStore, _cache
-from courier_cli.main import main
 from courier.errors import Unauthorized
+from courier_cli.main import main
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
 

@@ -14,10 +14,12 @@ from types import ModuleType
 import boto3
 import pytest
 
-from courier.jobs.models import Job, JobStatus, utc_now
 from courier.jobs.dynamodb_store import DynamoJobStore
+from courier.jobs.models import Job, JobStatus, utc_now
 from courier.jobs.store import new_job_id
 from devstack.aws_resources import create_resources
+from devstack.runtime import events
+from devstack.runtime.events import QueuedMessage
 from infra.config import CourierConfig
 from tests.support.events import LambdaContext, function_url_event, http_api_event, sqs_event
 from tests.support.qstash_tokens import CURRENT_KEY, NEXT_KEY, sign
@@ -219,6 +221,23 @@ def test_last_sqs_receive_marks_the_job_dead(jobs: DynamoJobStore) -> None:
     assert len(response["batchItemFailures"]) == 1  # still reported: SQS moves it to the DLQ
     dead = jobs.get(job.job_id)
     assert dead.status is JobStatus.DEAD and dead.error.code == "retries_exhausted"
+
+
+def test_a_record_that_meets_its_job_running_returns_when_the_lease_ends(jobs: DynamoJobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not after the queue's visibility timeout (30 minutes here, as deployed for ai_router)."""
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="handlers-ai", Attributes={"VisibilityTimeout": "1800"})["QueueUrl"]
+    monkeypatch.setenv("WORKER_QUEUE_URL", queue_url)
+    job = queued_job(jobs, "text.hash", {"text": "x"})
+    jobs.claim(job.job_id, lease_seconds=2)  # another delivery runs it
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"jobId": job.job_id, "type": "text.hash"}))
+    [received] = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["All"])["Messages"]
+    message = QueuedMessage(received["MessageId"], received["ReceiptHandle"], received["Body"], received["Attributes"])
+    response = invoke("ai_router", events.sqs_event([message], "arn:aws:sqs:us-east-1:123456789012:handlers-ai"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": received["MessageId"]}]}
+    again = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5, AttributeNames=["All"]).get("Messages", [])
+    assert [m["MessageId"] for m in again] == [received["MessageId"]]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
 
 
 def test_worker_refuses_deployment_for_types_it_does_not_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from courier.errors import CourierError, InvalidInput, NotFound
-from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.jobs.lifecycle import Event
 from courier.jobs.memory_store import MemoryJobStore
+from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.store import JobStore, new_job_id
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
@@ -50,7 +50,7 @@ def test_claims_stay_exclusive_under_stress(store: JobStore) -> None:
         for _ in range(50):
             job, start = new_job(store), threading.Barrier(8)
 
-            def claim(_: int) -> str:
+            def claim(_: int, start: threading.Barrier = start, job: Job = job) -> str:
                 start.wait()  # all eight requests leave together
                 return store.claim(job.job_id, 60).kind
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import av
 import pytest
 
-from courier_cli.main import main
 from courier.errors import InvalidInput
 from courier.video import probe as probe_module
 from courier.video.pipeline import Options, analyze
+from courier_cli.main import main
 from tests.support.videos import Clip, make_clip
 
 
@@ -43,7 +43,7 @@ def test_cuts_are_frame_accurate_and_flashes_are_not_cuts(clips: dict[str, Clip]
     result, _ = run(clip)
     found = [c["time"] for c in result["cuts"]]
     assert len(found) == len(clip.cuts), (found, clip.cuts)
-    for got, want in zip(found, clip.cuts):
+    for got, want in zip(found, clip.cuts, strict=True):
         assert abs(got - want) <= 1 / clip.fps + 1e-3, (found, clip.cuts)  # within one frame
     assert [c["frame"] for c in result["cuts"]] == [round(t * clip.fps) for t in clip.cuts]
 
@@ -56,7 +56,7 @@ def test_fades_through_black_are_reported_and_separate_shots_without_being_cuts(
     assert [c["time"] for c in result["cuts"]] == clip.cuts == [2.0, 6.5]
     assert [f["kind"] for f in result["fades"]] == ["in", "out", "in"]
     expected = [(0.0, 0.5), (3.9, 4.5), (4.5, 5.1)]
-    for fade, (start, end) in zip(result["fades"], expected):
+    for fade, (start, end) in zip(result["fades"], expected, strict=True):
         assert abs(fade["start"] - start) <= 0.1 and abs(fade["end"] - end) <= 0.1, fade
     # Through black is a shot boundary; the opening fade-in is not.
     assert [round(s["start"], 1) for s in result["shots"]] == [0.0, 2.0, 4.5, 6.5]
@@ -84,7 +84,7 @@ def test_keyframes_are_jpegs_one_per_shot_plus_long_shot_samples(clips: dict[str
     assert [k["reason"] for k in result["keyframes"]].count("shot") == len(shots) == 3
     long_shot = [k for k in result["keyframes"] if k["shot"] == 2]  # 12 s: its representative and samples
     assert {k["reason"] for k in long_shot} == {"shot", "sample"}
-    assert all(b["time"] - a["time"] >= 2.0 for a, b in zip(long_shot, long_shot[1:]))
+    assert all(b["time"] - a["time"] >= 2.0 for a, b in zip(long_shot, long_shot[1:], strict=False))
     assert all(k["shot"] != 2 or k["reason"] == "shot" for k in run(clip, sample_every_seconds=60.0)[0]["keyframes"])
     for keyframe in result["keyframes"]:
         shot = shots[keyframe["shot"]]

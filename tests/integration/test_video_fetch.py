@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import boto3
 import pytest

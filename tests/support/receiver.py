@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Receiver:
         self.wait_for(lambda got: len([r for r in got if r.path.split("?")[0] == path]) >= count, timeout)
         return self.at(path)
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         self._thread.start()
         return self
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -30,6 +31,33 @@ class Clip:
     cuts: list[float]  # seconds: the first frame of each new shot
     flashes: list[float] = field(default_factory=list)
     duration: float = 0.0
+
+
+def _moving_gradient(a: np.ndarray, b: np.ndarray, xs: np.ndarray, ys: np.ndarray, t: float, shot: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """One frame of a shot: a drifting two-colour gradient, a moving box, sensor noise."""
+    height, width = xs.shape
+    ramp = ((xs / width + ys / height) / 2 + 0.15 * np.sin(t * 2.0)) % 1.0
+    image = a * (1 - ramp[..., None]) + b * ramp[..., None]
+    bx = int((0.1 + 0.6 * ((t * 0.3 + shot * 0.17) % 1.0)) * width)
+    by = int((0.2 + 0.5 * ((t * 0.2 + shot * 0.31) % 1.0)) * height)
+    image[by:by + height // 6, bx:bx + width // 5] = b[::-1]
+    image += rng.normal(0, 6, image.shape[:2])[..., None]
+    return image
+
+
+def _add_tone(container: Any, audio_stream: Any, *, seconds: float) -> None:
+    """A 440 Hz tone as long as the video."""
+    samples = int(44100 * seconds)
+    tone = (0.1 * np.sin(np.arange(samples) * 2 * np.pi * 440 / 44100)).astype(np.float32)[None, :]
+    for start in range(0, samples, 1024):
+        chunk = av.AudioFrame.from_ndarray(tone[:, start:start + 1024], format="fltp", layout="mono")
+        chunk.sample_rate = 44100
+        chunk.pts = start
+        for packet in audio_stream.encode(chunk):
+            container.mux(packet)
+    for packet in audio_stream.encode():
+        container.mux(packet)
 
 
 def make_clip(
@@ -58,13 +86,7 @@ def make_clip(
             cuts.append(frame_index / fps)
         a, b = (np.array(c, dtype=np.float32) for c in PALETTES[shot % len(PALETTES)])
         for i in range(round(seconds * fps)):
-            t = i / fps
-            ramp = ((xs / width + ys / height) / 2 + 0.15 * np.sin(t * 2.0)) % 1.0
-            image = a * (1 - ramp[..., None]) + b * ramp[..., None]
-            bx = int((0.1 + 0.6 * ((t * 0.3 + shot * 0.17) % 1.0)) * width)
-            by = int((0.2 + 0.5 * ((t * 0.2 + shot * 0.31) % 1.0)) * height)
-            image[by:by + height // 6, bx:bx + width // 5] = b[::-1]
-            image += rng.normal(0, 6, image.shape[:2])[..., None]
+            image = _moving_gradient(a, b, xs, ys, i / fps, shot, rng)
             if frame_index in flash_frames:
                 image = np.full_like(image, 250.0)
             if shot in fades:  # fading in from black
@@ -80,15 +102,6 @@ def make_clip(
     for packet in stream.encode():
         container.mux(packet)
     if audio_stream is not None:
-        samples = int(44100 * frame_index / fps)
-        tone = (0.1 * np.sin(np.arange(samples) * 2 * np.pi * 440 / 44100)).astype(np.float32)[None, :]
-        for start in range(0, samples, 1024):
-            chunk = av.AudioFrame.from_ndarray(tone[:, start:start + 1024], format="fltp", layout="mono")
-            chunk.sample_rate = 44100
-            chunk.pts = start
-            for packet in audio_stream.encode(chunk):
-                container.mux(packet)
-        for packet in audio_stream.encode():
-            container.mux(packet)
+        _add_tone(container, audio_stream, seconds=frame_index / fps)
     container.close()
     return Clip(path, fps, width, height, cuts, list(flashes), frame_index / fps)

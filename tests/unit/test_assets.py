@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra import assets, layer_lock
+from infra.config import LAMBDA_PYTHON_VERSION
 
 
 def locked(tmp_path: Path, text: str) -> Path:
@@ -81,13 +82,13 @@ def test_tree_size_excludes(tmp_path: Path) -> None:
 
 
 def test_build_layer_for_lambda_platform_and_reuse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real pip, real wheels for aarch64/cp3.14: pydantic-core has no pure-Python fallback."""
+    """Real pip, real wheels for aarch64 and Lambda's CPython: pydantic-core has no pure-Python fallback."""
     req = locked(tmp_path, "pydantic-core==2.50.4\n")
     monkeypatch.setitem(assets.DEPENDENCY_LAYERS, "probe", req)
     layer = assets.build_dependency_layer("probe", build_dir=tmp_path / "build")
     site = layer / "python"
     binaries = [p for p in (site / "pydantic_core").glob("_pydantic_core*.so")]
-    assert binaries and all("aarch64" in p.name and "314" in p.name for p in binaries), binaries
+    assert binaries and all("aarch64" in p.name and f"cpython-{LAMBDA_PYTHON_VERSION.replace('.', '')}" in p.name for p in binaries), binaries
     assert all(p.read_bytes()[18:20] == (183).to_bytes(2, "little") for p in binaries)  # ELF arm64
     assert not list(site.rglob("__pycache__"))
     marker = (layer / ".complete").stat().st_mtime_ns

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from courier.adapters.lambda_events import event_kind, header, json_response, raw_body
+from courier.adapters.lambda_events import event_kind, json_response, raw_body
 from tests.support.events import function_url_event, http_api_event, sqs_event
 
 
@@ -19,12 +19,6 @@ def test_base64_body_decoded() -> None:
     assert raw_body(event) == b"\x00\x01binary"
     assert raw_body(function_url_event("plain")) == b"plain"
     assert raw_body({"requestContext": {"http": {}}}) == b""
-
-
-def test_header_lookup_ignores_case() -> None:
-    event = {"headers": {"Upstash-Signature": "x"}}
-    assert header(event, "upstash-signature") == "x"
-    assert header(event, "missing") is None
 
 
 def test_json_response_shape() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -46,7 +46,7 @@ def test_retry_delay_refuses_anything_else(expression: str) -> None:
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_bad_headers(name: str, value: str) -> None:
     ],
 )
 def test_destination_retry_hints(headers: dict, seconds: float | None) -> None:
-    from devstack.qstash.engine import _retry_hint
+    from devstack.qstash.engine.delivery import _retry_hint
 
     now_ms = int(at("2026-11-22T10:00:00").timestamp() * 1000)
     assert _retry_hint(headers, now_ms) == seconds

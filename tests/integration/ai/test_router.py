@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -125,7 +125,9 @@ def test_a_wrong_key_or_missing_deployment_falls_back_without_retry(router: Rout
     [(404, "DeploymentNotFound", True), (403, None, True), (404, "invalid_image_url", False),
      (403, "invalid_request_error", False), (404, "image_not_found", False)],
 )
-def test_only_the_deployments_own_faults_cool_it_down(router: Router, upstream: ModelServer, sleeps: Sleeps, status: int, code: str | None, cools: bool) -> None:
+def test_only_the_deployments_own_faults_cool_it_down(
+    router: Router, upstream: ModelServer, sleeps: Sleeps, status: int, code: str | None, cools: bool,
+) -> None:
     """One tenant's bad request (an image URL that 404s upstream) must not take a shared
     deployment away from every tenant; a missing deployment or a bad key must."""
     upstream.script("Phi-4", Step(status, body={"error": {"code": code, "message": "nope"}}))
@@ -134,10 +136,13 @@ def test_only_the_deployments_own_faults_cool_it_down(router: Router, upstream: 
     assert (router.cooldowns.remaining("Phi-4") > 0) is cools
 
 
+AZURE_FILTERED = "The response was filtered due to the prompt triggering Azure OpenAI's content management policy."
+
+
 @pytest.mark.parametrize(
     "step, code",
     [
-        (Step(400, body={"error": {"code": "content_filter", "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy."}}), "content_filtered"),
+        (Step(400, body={"error": {"code": "content_filter", "message": AZURE_FILTERED}}), "content_filtered"),
         (Step(200, content="", finish_reason="content_filter"), "content_filtered"),
         (Step(400, body={"error": {"code": "context_length_exceeded", "message": "too long"}}), "upstream_rejected"),
         (Step(422, body={"error": {"message": "bad parameter"}}), "upstream_rejected"),

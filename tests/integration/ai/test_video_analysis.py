@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from courier.ai.catalog import load_catalog
 from courier.ai.router import Router

@@ -4,13 +4,13 @@ handlers behind local Function URLs, SQS pollers and an HTTP API, wired as CDK w
 from __future__ import annotations
 
 import importlib
-import logging
 import json
+import logging
 import sys
-import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import boto3
 import httpx
@@ -27,9 +27,10 @@ from devstack.runtime.invoke import LocalFunction
 from devstack.runtime.sqs_poller import SqsPoller
 from infra.config import CourierConfig
 from infra.environment import job_type_routes
-from tests.support.models import catalog_override
 from tests.support.jobs import wait_for_job
+from tests.support.models import catalog_override
 from tests.support.receiver import Receiver
+from tests.support.waiting import eventually  # noqa: F401 - the jobs tests import it from here
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
 
@@ -68,14 +69,6 @@ class Stack:
 
     def wait_status(self, job_id: str, *statuses: str, timeout: float = 20.0, tenant: str = "acme") -> dict[str, Any]:
         return self.wait_for(job_id, lambda job: job["status"] in statuses, timeout, tenant)
-
-
-def eventually(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
-        time.sleep(0.05)
 
 
 def load_handler(name: str) -> Any:

@@ -35,8 +35,9 @@ def test_qstash_down_goes_by_sqs_and_still_calls_back(stack: Stack) -> None:
     job = stack.wait_status(accepted["jobId"], "succeeded")
     assert job["transport"] == "sqs" and job["attempts"] == 1
     [delivery] = stack.receiver.wait_count("/cb", 1)  # QStash is down: posted directly, signed the same way
-    from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY
     from qstash import Receiver
+
+    from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY
 
     Receiver(DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY).verify(signature=delivery.headers["Upstash-Signature"], body=delivery.body.decode(), url=callback)
     assert json.loads(delivery.body)["status"] == "succeeded"

@@ -7,7 +7,6 @@ import json
 
 import httpx
 import pytest
-
 from qstash import Receiver as SignatureReceiver
 
 from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY

@@ -93,7 +93,9 @@ def test_a_failure_callback_for_the_current_message_kills_a_stuck_job(stack: Sta
 HAND_MADE_CURSORS = [
         base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {"foo": "bar"}}).encode()).decode(),
         base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {"pk": {"S": "x"}, "sk": {"N": "1"}}}).encode()).decode(),
-        base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {"pk": {"S": "JOB#1"}, "sk": {"S": "JOB"}, "gsi2pk": {"S": "TENANT#globex"}, "gsi2sk": {"S": "x"}}}).encode()).decode(),
+        base64.urlsafe_b64encode(json.dumps({"t": "acme", "k": {
+            "pk": {"S": "JOB#1"}, "sk": {"S": "JOB"}, "gsi2pk": {"S": "TENANT#globex"}, "gsi2sk": {"S": "x"},
+        }}).encode()).decode(),
         base64.urlsafe_b64encode(b"[1,2]").decode(), "not-base64!",
 ]
 

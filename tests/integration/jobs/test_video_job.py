@@ -7,8 +7,8 @@ from pathlib import Path
 import boto3
 import httpx
 
-from tests.integration.jobs.conftest import Stack
 from devstack.model_server import ModelServer
+from tests.integration.jobs.conftest import Stack
 from tests.support.videos import make_clip
 
 

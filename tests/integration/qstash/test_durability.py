@@ -14,6 +14,7 @@ from qstash import QStash
 
 from devstack.qstash import DEV_TOKEN
 from tests.support.receiver import Answer, Receiver
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -48,8 +49,7 @@ def test_kill_9_then_restart_loses_nothing(tmp_path: Path) -> None:
         # Mid-delivery: the destination holds these when the server dies.
         receiver.script("/slow", *[Answer(200, delay=2.0)] * 5)
         slow = {f"slow-{i}" for i in range(5)}
-        for body in slow:
-            client.message.publish(url=receiver.url("/slow"), body=body)
+        slow_ids = [client.message.publish(url=receiver.url("/slow"), body=body).message_id for body in slow]
         # Pending in a retry: the first attempt fails.
         receiver.script("/retry", Answer(500))
         client.message.publish(url=receiver.url("/retry"), body="retry-0", retries=3)
@@ -61,7 +61,8 @@ def test_kill_9_then_restart_loses_nothing(tmp_path: Path) -> None:
         for body in queued:
             client.message.enqueue(queue="held", url=receiver.url("/queued"), body=body)
         receiver.wait_for(lambda got: sum(1 for r in got if r.path == "/retry") >= 1)
-        time.sleep(0.3)  # the slow deliveries are in flight now
+        eventually(lambda: all(any(e.state.value == "ACTIVE" for e in client.log.list(filter={"message_id": m}).logs) for m in slow_ids),
+                   timeout=10, what="every slow delivery in flight")
         os.kill(server.pid, signal.SIGKILL)
         server.wait(10)
         assert {r.body.decode() for r in receiver.at("/slow")} == set()  # none finished

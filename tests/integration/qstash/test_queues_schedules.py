@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from qstash.errors import QStashError
 from qstash.schedule import ScheduleState
@@ -21,7 +19,7 @@ def test_queue_crud_pause_and_resume(qstash: Harness) -> None:
     queues.pause("work")
     for i in range(3):
         qstash.client.message.enqueue(queue="work", url=qstash.receiver.url("/q"), body=str(i))
-    time.sleep(0.3)
+    qstash.server.settle()
     assert qstash.receiver.at("/q") == [] and queues.get("work").lag == 3  # a paused queue holds
     queues.resume("work")
     qstash.receiver.wait_count("/q", 3)
@@ -68,7 +66,7 @@ def test_schedule_lifecycle_and_firing(qstash: Harness) -> None:
     schedules.pause(schedule_id)
     assert schedules.get(schedule_id).paused is True
     qstash.server.advance(10 * 60)
-    time.sleep(0.6)
+    qstash.server.settle()
     assert len(qstash.receiver.at("/tick")) == 1
     schedules.resume(schedule_id)
     qstash.server.advance(5 * 60)
@@ -122,7 +120,7 @@ def test_flow_control_parallelism_and_rate(qstash: Harness) -> None:
     for i in range(2):
         publish(url=qstash.receiver.url("/rate"), body=str(i), flow_control={"key": "tenant-2", "rate": 1, "period": "1h"})
     qstash.receiver.wait_count("/rate", 1)
-    time.sleep(0.4)
+    qstash.server.settle()
     assert len(qstash.receiver.at("/rate")) == 1
     qstash.server.advance(3601)
     qstash.receiver.wait_count("/rate", 2)

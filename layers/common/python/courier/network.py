@@ -17,9 +17,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from courier.errors import InvalidInput
@@ -116,12 +117,12 @@ class NetworkPolicy:
     resolver: Resolver = field(default=system_resolver, compare=False)
 
     @classmethod
-    def local(cls, resolver: Resolver = system_resolver) -> "NetworkPolicy":
+    def local(cls, resolver: Resolver = system_resolver) -> NetworkPolicy:
         """The local stack's: loopback over plain http too, nothing else private."""
         return cls(("https", "http"), lambda a: a.is_loopback or is_public(a), resolver)
 
     @classmethod
-    def from_env(cls) -> "NetworkPolicy":
+    def from_env(cls) -> NetworkPolicy:
         return cls.local() if os.environ.get(LOOPBACK_SETTING, "").lower() == "true" else cls()
 
     @property

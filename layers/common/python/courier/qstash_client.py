@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
 from courier.errors import Misconfigured
 from courier.secrets import qstash_credentials
+from courier.settings import QStashSettings
 
 #: Seconds one call to QStash may take; past it the job goes to SQS instead.
 TIMEOUT_SECONDS = 5.0
@@ -19,7 +19,7 @@ def qstash_client() -> Any:
     credentials = qstash_credentials()
     if not credentials.token:
         raise Misconfigured("no QStash token configured")
-    return _client(credentials.token, os.environ.get("QSTASH_URL") or None)
+    return _client(credentials.token, QStashSettings.from_env().qstash_url)
 
 
 @lru_cache(maxsize=4)

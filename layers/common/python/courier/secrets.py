@@ -8,7 +8,6 @@ values may come straight from the environment instead.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -69,11 +68,12 @@ def qstash_credentials() -> QStashCredentials:
 
     The secret holds `{"token", "currentSigningKey", "nextSigningKey"}`.
     """
-    env = os.environ
-    current, next_ = env.get("QSTASH_CURRENT_SIGNING_KEY"), env.get("QSTASH_NEXT_SIGNING_KEY")
-    if current and next_:
-        return QStashCredentials(env.get("QSTASH_TOKEN") or None, current, next_)
-    reference = env.get("QSTASH_SECRET_REF")
+    from courier.settings import QStashSettings
+
+    env = QStashSettings.from_env()
+    if env.current_signing_key and env.next_signing_key:
+        return QStashCredentials(env.qstash_token, env.current_signing_key, env.next_signing_key)
+    reference = env.qstash_secret_ref
     if not reference:
         raise Misconfigured("no QStash signing keys: set QSTASH_SECRET_REF or QSTASH_CURRENT/NEXT_SIGNING_KEY")
     value = load_json_secret(reference)

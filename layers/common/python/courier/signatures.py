@@ -16,7 +16,8 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jwt
 

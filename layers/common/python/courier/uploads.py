@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from courier.aws import client
 from courier.errors import CourierError, InvalidInput
@@ -77,7 +78,7 @@ def presign_upload(bucket: str, tenant_id: str, *, content_type: str, size_bytes
         "method": "PUT",
         "headers": {"Content-Type": content_type, "Content-Length": str(size_bytes)},
         "key": key,
-        "expiresAt": (datetime.now(timezone.utc) + timedelta(seconds=EXPIRES_SECONDS)).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "expiresAt": (datetime.now(UTC) + timedelta(seconds=EXPIRES_SECONDS)).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
 
 

@@ -1,10 +1,15 @@
-"""Lambda event shapes: which kind an event is, and what a Function URL request carries."""
+"""Lambda event shapes: which kind an event is, and a Function URL request's exact bytes.
+
+Headers and the method come from Powertools' LambdaFunctionUrlEvent (case-insensitive
+headers); the body is decoded here because a signature covers bytes, and Powertools'
+`decoded_body` is text."""
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 EventKind = Literal["sqs", "function_url", "http_api", "unknown"]
 
@@ -25,20 +30,6 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(body)
     return body.encode("utf-8")
-
-
-def header(event: Mapping[str, Any], name: str) -> str | None:
-    """Header lookup; payload 2.0 lower-cases names, but a hand-made event may not."""
-    headers = event.get("headers") or {}
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
-def method(event: Mapping[str, Any]) -> str:
-    return str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -9,17 +9,21 @@ Upstash-NonRetryable-Error / not reported; bad signature -> 401, job untouched.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from courier.adapters.lambda_events import event_kind, header, json_response, method, raw_body
+from courier.adapters.lambda_events import event_kind, json_response, raw_body
+from courier.aws import client
 from courier.errors import CourierError, Misconfigured, error_body
+from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.jobs.notify import Notifier
 from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome, Verdict
-from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.qstash_client import qstash_client
 from courier.secrets import load_parameter, qstash_credentials
 from courier.settings import WorkerSettings
@@ -29,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 #: QStash's status for "do not retry": the message goes straight to its DLQ.
 NON_RETRYABLE_STATUS = 489
+#: SQS's ceiling for a message's visibility timeout (12 hours).
+MAX_VISIBILITY_SECONDS = 43200
 
 
 class WorkerRuntime:
@@ -39,14 +45,16 @@ class WorkerRuntime:
         verifier: SignatureVerifier,
         public_url: Callable[[], str],
         max_receive_count: int,
+        queue_url: str | None = None,
     ) -> None:
         self.runner = runner
         self.verifier = verifier
         self._public_url = public_url
         self.max_receive_count = max_receive_count
+        self.queue_url = queue_url
 
     @classmethod
-    def from_env(cls, registry: JobRegistry, settings: WorkerSettings | None = None) -> "WorkerRuntime":
+    def from_env(cls, registry: JobRegistry, settings: WorkerSettings | None = None) -> WorkerRuntime:
         settings = settings or WorkerSettings.from_env()
         missing = set(settings.job_types) - set(registry.job_types)
         if missing:
@@ -65,6 +73,7 @@ class WorkerRuntime:
             verifier=SignatureVerifier(qstash_credentials),
             public_url=_public_url_from(settings),
             max_receive_count=settings.max_receive_count,
+            queue_url=settings.queue_url,
         )
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -77,11 +86,12 @@ class WorkerRuntime:
 
     # --- QStash, through the Function URL -------------------------------------------
     def handle_function_url(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        if method(event) != "POST":
+        request = LambdaFunctionUrlEvent(dict(event))
+        if request.http_method.upper() != "POST":
             return json_response(405, error_body("method_not_allowed", "QStash deliveries are POSTs"), {"allow": "POST"})
         body = raw_body(event)
         try:
-            self.verifier.verify(signature=header(event, "upstash-signature"), body=body, url=self._public_url())
+            self.verifier.verify(signature=request.headers.get("upstash-signature"), body=body, url=self._public_url())
         except CourierError as error:
             # A rejected signature leaves the job untouched; a missing key is our fault (5xx).
             logger.warning("delivery refused: %s", error.message)
@@ -91,14 +101,16 @@ class WorkerRuntime:
     # --- SQS, through the event source mapping --------------------------------------
     def handle_sqs(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        return process_partial_response(
+        return cast(dict[str, Any], process_partial_response(
             event=dict(event), record_handler=self._sqs_record, processor=processor, context=context
-        )
+        ))
 
     def _sqs_record(self, record: SQSRecord) -> None:
         last = int(record.attributes.approximate_receive_count) >= self.max_receive_count
         outcome = self.runner.run(record.body, last_attempt=last)
         if sqs_reports_failure(outcome):
+            if outcome.error is not None and outcome.error.retry_after:
+                self._come_back_after(record, outcome.error.retry_after)
             raise RetryLater(outcome.error.message if outcome.error else "retry")
         if outcome.verdict is Verdict.REJECT:
             # Not reported, so SQS deletes it: retrying cannot help. The job (if any) is
@@ -107,6 +119,19 @@ class WorkerRuntime:
                 "non-retryable message removed from the queue",
                 extra={"messageId": record.message_id, "body": record.body[:2000], "error": outcome.error.to_body() if outcome.error else None},
             )
+
+    def _come_back_after(self, record: SQSRecord, seconds: float) -> None:
+        """The record returns when the job's lease ends (SQS's visibility, as QStash's
+        Retry-After). If the change fails, it returns after the queue's timeout: later, not lost."""
+        if not self.queue_url:
+            return
+        try:
+            client("sqs").change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=record.receipt_handle,
+                VisibilityTimeout=min(MAX_VISIBILITY_SECONDS, max(1, math.ceil(seconds))),
+            )
+        except Exception as error:  # botocore: throttled, expired receipt handle
+            logger.warning("could not shorten the visibility of %s: %s", record.message_id, error)
 
 
 def qstash_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -99,7 +99,7 @@ class Catalog(_Model):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
 
     @model_validator(mode="after")
-    def routes_name_deployments(self) -> "Catalog":
+    def routes_name_deployments(self) -> Catalog:
         if DEFAULT_ROUTE not in self.routes:
             raise ValueError(f"routes must include {DEFAULT_ROUTE!r} (types without a route of their own use it)")
         for route, names in self.routes.items():

@@ -18,7 +18,9 @@ def key_for(deployment: Deployment) -> str | None:
         if not value:
             raise Misconfigured(f"deployment {deployment.name}: environment variable {reference[4:]} is not set")
         return value
-    secret = os.environ.get("MODEL_KEYS_SECRET_REF")
+    from courier.settings import ModelSettings
+
+    secret = ModelSettings.from_env().model_keys_secret_ref
     if not secret:
         raise Misconfigured(f"deployment {deployment.name} needs key {reference!r} but MODEL_KEYS_SECRET_REF is not set")
     from courier.secrets import load_json_secret

@@ -110,7 +110,8 @@ def upstream_error(data: bytes) -> tuple[str | None, str]:
     except (ValueError, AttributeError):
         error = None
     if isinstance(error, dict):
-        inner = error.get("innererror") if isinstance(error.get("innererror"), dict) else {}
+        nested = error.get("innererror")
+        inner: dict[str, Any] = nested if isinstance(nested, dict) else {}
         code = error.get("code") or inner.get("code")
         return (str(code) if code else None), str(error.get("message") or "")[:500]
     if isinstance(error, str):

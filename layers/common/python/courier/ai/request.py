@@ -44,7 +44,7 @@ class ChatRequest:
         max_tokens: int | None = None,
         temperature: float | None = None,
         json: bool | None = None,
-    ) -> "ChatRequest":
+    ) -> ChatRequest:
         if (prompt is None) == (messages is None):
             raise InvalidInput("give exactly one of prompt or messages")
         if prompt is not None and (not isinstance(prompt, str) or len(prompt) > MAX_PROMPT_CHARS):

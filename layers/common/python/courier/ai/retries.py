@@ -42,7 +42,7 @@ def backoff_seconds(attempt: int, base: float, cap: float, rand: Callable[[], fl
     """Attempt n waits between half and all of base·2^(n-1) ("equal jitter"): never zero,
     never in lockstep with other callers."""
     ceiling = min(cap, base * 2 ** (attempt - 1))
-    return ceiling / 2 + rand() * ceiling / 2
+    return float(ceiling / 2 + rand() * ceiling / 2)
 
 
 class Cooldowns:

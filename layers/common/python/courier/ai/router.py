@@ -29,7 +29,7 @@ from courier.ai.keys import key_for
 from courier.ai.providers import BadResponse, Completion, build_call, parse_completion, upstream_error
 from courier.ai.request import ChatRequest
 from courier.ai.retries import DEPLOYMENT_STATUSES, Cooldowns, backoff_seconds, is_retryable, retry_after_seconds
-from courier.ai.transport import Transport, TransportError
+from courier.ai.transport import Reply, Transport, TransportError
 from courier.errors import InvalidInput, Misconfigured
 
 #: API Gateway gives up at 30 s; answering by 28 s leaves room for the response.
@@ -233,20 +233,7 @@ class Router:
                     if completion is not None:
                         return completion
                     raise _NextDeployment(None)
-                code, message = upstream_error(reply.data)
-                attempt.error, attempt.message = code or f"http_{reply.status}", message or None
-                if reply.status in DEPLOYMENT_STATUSES and code not in CONTENT_FILTER_CODES:
-                    attempt.latency_ms = (self._clock() - began) * 1000
-                    deployments_fault = reply.status == 401 or code not in REQUEST_FAULT_CODES
-                    raise _NextDeployment(policy.cooldown_seconds if deployments_fault else None)
-                if not is_retryable(reply.status):
-                    attempt.latency_ms = (self._clock() - began) * 1000
-                    rejected_code = "content_filtered" if code in CONTENT_FILTER_CODES else "upstream_rejected"
-                    raise UpstreamRejected(
-                        f"{deployment.name} rejected the request ({reply.status}): {message or 'no reason given'}",
-                        code=rejected_code,
-                        attempts=[a.to_dict() for a in attempts],
-                    )
+                self._judge_refusal(deployment, reply, attempt, attempts, policy.cooldown_seconds, began)
                 retry_after = retry_after_seconds(reply.headers)
             attempt.latency_ms = (self._clock() - began) * 1000
             if number == policy.attempts_per_deployment:
@@ -260,6 +247,25 @@ class Router:
             self._sleep(wait)
             waited = wait
         raise _NextDeployment(max(policy.cooldown_seconds, retry_after or 0.0))
+
+    def _judge_refusal(self, deployment: Deployment, reply: Reply, attempt: Attempt, attempts: list[Attempt],
+                       cooldown_seconds: float, began: float) -> None:
+        """A non-2xx answer: try the next deployment (its fault, or the deployment cannot take
+        this request), give up (the request's fault), or return to retry this one."""
+        code, message = upstream_error(reply.data)
+        attempt.error, attempt.message = code or f"http_{reply.status}", message or None
+        if reply.status in DEPLOYMENT_STATUSES and code not in CONTENT_FILTER_CODES:
+            attempt.latency_ms = (self._clock() - began) * 1000
+            deployments_fault = reply.status == 401 or code not in REQUEST_FAULT_CODES
+            raise _NextDeployment(cooldown_seconds if deployments_fault else None)
+        if not is_retryable(reply.status):
+            attempt.latency_ms = (self._clock() - began) * 1000
+            rejected_code = "content_filtered" if code in CONTENT_FILTER_CODES else "upstream_rejected"
+            raise UpstreamRejected(
+                f"{deployment.name} rejected the request ({reply.status}): {message or 'no reason given'}",
+                code=rejected_code,
+                attempts=[a.to_dict() for a in attempts],
+            )
 
     def _accept(self, data: bytes, request: ChatRequest, attempt: Attempt, attempts: list[Attempt]) -> Completion | None:
         """A 2xx answer, or None when it is unusable here and the next deployment should try."""

@@ -38,7 +38,8 @@ class Transport:
 
     def post(self, url: str, headers: dict[str, str], body: bytes, timeout: float) -> Reply:
         import urllib3
-        from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError as Urllib3Timeout
+        from urllib3.exceptions import HTTPError, NewConnectionError
+        from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
         if self._pool is None:
             with self._lock:

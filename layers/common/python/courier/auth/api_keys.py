@@ -9,9 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
+from boto3.dynamodb.conditions import Attr
+
+from courier.dynamodb import expressions, from_item, serialize, to_item
 from courier.errors import NotFound, Unauthorized
 from courier.jobs.models import utc_now
 
@@ -56,12 +60,11 @@ class ApiKeyStore:
         record = ApiKey(f"key_{digest[:12]}", tenant_id, name, utc_now(), False)
         self.client.put_item(
             TableName=self.table_name,
-            Item={
-                "pk": {"S": f"APIKEY#{digest}"}, "sk": {"S": KEY_SK}, "keyId": {"S": record.key_id},
-                "tenantId": {"S": tenant_id}, "name": {"S": name}, "createdAt": {"S": record.created_at},
-                "revoked": {"BOOL": False},
-            },
-            ConditionExpression="attribute_not_exists(pk)",
+            Item=to_item({
+                **_key_of(digest), "keyId": record.key_id, "tenantId": tenant_id, "name": name,
+                "createdAt": record.created_at, "revoked": False,
+            }),
+            **expressions(condition=Attr("pk").not_exists()),
         )
         return record, secret
 
@@ -73,10 +76,11 @@ class ApiKeyStore:
         cached = _cache.get(digest)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        item = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": f"APIKEY#{digest}"}, "sk": {"S": KEY_SK}}).get("Item")
-        if item is None or item.get("revoked", {}).get("BOOL"):
+        found = self.client.get_item(TableName=self.table_name, Key=to_item(_key_of(digest))).get("Item")
+        item = from_item(found) if found else None
+        if item is None or item.get("revoked"):
             raise Unauthorized("a valid API key is required (Authorization: Bearer <key> or x-api-key)")
-        tenant = item["tenantId"]["S"]
+        tenant = str(item["tenantId"])
         _cache[digest] = (time.monotonic() + CACHE_SECONDS, tenant)
         return tenant
 
@@ -86,33 +90,34 @@ class ApiKeyStore:
         return sorted((k for k in keys if tenant_id is None or k.tenant_id == tenant_id), key=lambda k: k.created_at)
 
     def revoke(self, key_id: str) -> ApiKey:
-        items = list(self._scan("keyId = :id", {":id": {"S": key_id}}))
+        items = list(self._scan(Attr("keyId").eq(key_id)))
         if not items:
             raise NotFound(f"no key {key_id}")
         self.client.update_item(
-            TableName=self.table_name, Key={"pk": items[0]["pk"], "sk": items[0]["sk"]},
-            UpdateExpression="SET revoked = :t", ExpressionAttributeValues={":t": {"BOOL": True}},
+            TableName=self.table_name, Key=to_item({"pk": items[0]["pk"], "sk": items[0]["sk"]}),
+            UpdateExpression="SET revoked = :t", ExpressionAttributeValues={":t": serialize(True)},
         )
         _cache.clear()
         key = _key(items[0])
         return ApiKey(key.key_id, key.tenant_id, key.name, key.created_at, True)
 
-    def _scan(self, condition: str | None = None, values: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "FilterExpression": "sk = :sk" + (f" AND {condition}" if condition else ""),
-            "ExpressionAttributeValues": {":sk": {"S": KEY_SK}, **(values or {})},
-        }
+    def _scan(self, matching: Any = None) -> Iterator[dict[str, Any]]:
+        wanted = Attr("sk").eq(KEY_SK) if matching is None else Attr("sk").eq(KEY_SK) & matching
+        request: dict[str, Any] = {"TableName": self.table_name, **expressions(filter=wanted)}
         while True:
             response = self.client.scan(**request)
-            yield from response.get("Items", [])
+            yield from (from_item(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def _key_of(digest: str) -> dict[str, str]:
+    return {"pk": f"APIKEY#{digest}", "sk": KEY_SK}
+
+
 def _key(item: dict[str, Any]) -> ApiKey:
     return ApiKey(
-        item["keyId"]["S"], item["tenantId"]["S"], item.get("name", {}).get("S", ""),
-        item["createdAt"]["S"], item.get("revoked", {}).get("BOOL", False),
+        str(item["keyId"]), str(item["tenantId"]), str(item.get("name", "")),
+        str(item["createdAt"]), bool(item.get("revoked", False)),
     )

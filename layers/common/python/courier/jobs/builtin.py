@@ -12,8 +12,8 @@ import uuid
 
 from courier.aws import client
 from courier.errors import CourierError, InvalidInput, Misconfigured
-from courier.jobs.payloads import results_prefix
 from courier.jobs.inputs import DemoSleepInput, TextHashInput
+from courier.jobs.payloads import results_prefix
 from courier.jobs.registry import JobContext, JobResult
 from courier.uploads import reading_upload, require_own_upload
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from courier.aws import client
 from courier.errors import CourierError, Misconfigured, Unavailable
@@ -163,7 +164,10 @@ class Dispatcher:
 def transports(mode: DispatchMode) -> tuple[Transport, ...]:
     """The queues a job may go to, in order: QStash first unless the deployment or the
     caller says SQS; SQS is the fallback only in `auto` (`qstash` means QStash or a 503)."""
-    return {"auto": ("qstash", "sqs"), "qstash": ("qstash",), "sqs": ("sqs",)}[mode]
+    return _TRANSPORTS[mode]
+
+
+_TRANSPORTS: dict[DispatchMode, tuple[Transport, ...]] = {"auto": ("qstash", "sqs"), "qstash": ("qstash",), "sqs": ("sqs",)}
 
 
 class _TransportUnavailable(Exception):

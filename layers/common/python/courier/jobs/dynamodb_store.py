@@ -16,9 +16,9 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
+from courier.dynamodb import expressions, from_item, serialize, to_item
 from courier.errors import CourierError, InvalidInput, NotFound
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
@@ -48,12 +48,10 @@ _JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef",
                 "callback_delivery": "callbackDelivery", "input_ref": "inputRef"}
 _ATTRIBUTE = {**_PLAIN_FIELDS, **_JSON_FIELDS}
 _STATUS_INDEX_KEY = GSI_KEYS[GSI_TENANT_STATUS][0]
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
 
 
 def job_key(job_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": JOB_SK}}
+    return to_item({"pk": f"JOB#{job_id}", "sk": JOB_SK})
 
 
 def status_index_key(tenant_id: str, status: JobStatus) -> str:
@@ -95,7 +93,7 @@ class Update:
 
     def _value(self, value: Any) -> str:
         placeholder = f":u{len(self.values)}"
-        self.values[placeholder] = _serialize(value)
+        self.values[placeholder] = serialize(value)
         return placeholder
 
     def set(self, attribute: str, value: Any) -> Update:
@@ -141,16 +139,15 @@ class DynamoJobStore:
     # --- create and read --------------------------------------------------------------
     def create(self, job: Job) -> tuple[Job, bool]:
         item = _item(job)
-        item["ttl"] = _serialize(int(time.time()) + self.ttl_days * 86400)
-        new = ConditionExpressionBuilder().build_expression(Attr("pk").not_exists())
-        put_new = {"ConditionExpression": new.condition_expression, "ExpressionAttributeNames": new.attribute_name_placeholders}
+        item["ttl"] = serialize(int(time.time()) + self.ttl_days * 86400)
+        put_new = expressions(condition=Attr("pk").not_exists())
         if not job.idempotency_key:
             self.client.put_item(TableName=self.table_name, Item=item, **put_new)
             return job, True
         marker = {
-            "pk": _serialize(f"IDEMPOTENCY#{job.tenant_id}#{job.idempotency_key}"),
-            "sk": _serialize(IDEMPOTENCY_SK),
-            "jobId": _serialize(job.job_id),
+            "pk": serialize(f"IDEMPOTENCY#{job.tenant_id}#{job.idempotency_key}"),
+            "sk": serialize(IDEMPOTENCY_SK),
+            "jobId": serialize(job.job_id),
             "ttl": item["ttl"],
         }
         try:
@@ -163,7 +160,7 @@ class DynamoJobStore:
             return job, True
         except self.client.exceptions.TransactionCanceledException:
             existing = self.client.get_item(TableName=self.table_name, Key={"pk": marker["pk"], "sk": marker["sk"]}, ConsistentRead=True)
-            found = self.get(existing["Item"]["jobId"]["S"]) if "Item" in existing else None
+            found = self.get(str(from_item(existing["Item"])["jobId"])) if "Item" in existing else None
             if found is None:
                 raise CourierError("could not record the job; try again", code="conflict", status=409) from None
             return found, False
@@ -188,18 +185,9 @@ class DynamoJobStore:
         else:
             index, value = GSI_TENANT, f"TENANT#{tenant_id}"
         request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": index,
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": GSI_KEYS[index][0]},
-            "ExpressionAttributeValues": {":v": _serialize(value)},
-            "ScanIndexForward": False,
-            "Limit": limit,
+            "TableName": self.table_name, "IndexName": index, "ScanIndexForward": False, "Limit": limit,
+            **expressions(key=Key(GSI_KEYS[index][0]).eq(value), filter=Attr("type").eq(job_type) if job_type else None),
         }
-        if job_type:
-            request["FilterExpression"] = "#t = :t"
-            request["ExpressionAttributeNames"]["#t"] = "type"
-            request["ExpressionAttributeValues"][":t"] = _serialize(job_type)
         if cursor:
             request["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id)
         response = self.client.query(**request)
@@ -291,9 +279,8 @@ class DynamoJobStore:
             update.remove(_ATTRIBUTE[field])
         return self._write(job_id, update, transition_condition(event, facts))
 
-    def _write(self, job_id: str, update: Update, condition: ConditionBase) -> Job:
-        built = ConditionExpressionBuilder().build_expression(condition)
-        values = {k: _serialize(v) for k, v in built.attribute_value_placeholders.items()}
+    def _write(self, job_id: str, update: Update, only_if: ConditionBase) -> Job:
+        built = expressions(condition=only_if)
         if "updatedAt" not in update.names.values():
             update.set("updatedAt", utc_now())
         try:
@@ -301,9 +288,9 @@ class DynamoJobStore:
                 TableName=self.table_name,
                 Key=job_key(job_id),
                 UpdateExpression=update.expression,
-                ConditionExpression=built.condition_expression,
-                ExpressionAttributeNames={**update.names, **built.attribute_name_placeholders},
-                ExpressionAttributeValues={**update.values, **values},
+                ConditionExpression=built["ConditionExpression"],
+                ExpressionAttributeNames={**update.names, **built.get("ExpressionAttributeNames", {})},
+                ExpressionAttributeValues={**update.values, **built.get("ExpressionAttributeValues", {})},
                 ReturnValues="ALL_NEW",
             )
         except self.client.exceptions.ConditionalCheckFailedException:
@@ -329,23 +316,17 @@ def _item(job: Job) -> dict[str, Any]:
         status_pk: status_index_key(job.tenant_id, job.status), status_sk: sort,
         tenant_pk: f"TENANT#{job.tenant_id}", tenant_sk: sort,
     }
-    item = {**plain, **encoded, **indexes, "status": job.status.value}
-    return {**job_key(job.job_id), **{name: _serialize(value) for name, value in item.items()}}
+    return {**job_key(job.job_id), **to_item({**plain, **encoded, **indexes, "status": job.status.value})}
 
 
-def _job(item: dict[str, Any]) -> Job:
-    values: dict[str, Any] = {}
-    for attr, name in _PLAIN_FIELDS.items():
-        if name in item:
-            value = _deserialize(item[name])
-            values[attr] = value if isinstance(value, str) else int(value)
-    for attr, name in _JSON_FIELDS.items():
-        if name in item:
-            values[attr] = json.loads(_deserialize(item[name]))
+def _job(wire: dict[str, Any]) -> Job:
+    item = from_item(wire)
+    values: dict[str, Any] = {attr: item[name] for attr, name in _PLAIN_FIELDS.items() if name in item}
+    values.update({attr: json.loads(item[name]) for attr, name in _JSON_FIELDS.items() if name in item})
     if values.get("error"):
         values["error"] = JobError(**values["error"])
     values.setdefault("input", {})
-    return Job(status=JobStatus(item["status"]["S"]), **values)
+    return Job(status=JobStatus(item["status"]), **values)
 
 
 def _encode_cursor(key: dict[str, Any], tenant_id: str) -> str:
@@ -360,7 +341,7 @@ def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("t") != tenant_id:  # a cursor never crosses tenants
         raise InvalidInput("invalid cursor", code="invalid_cursor")
     key = data.get("k")
-    if not _is_tenant_key(key, tenant_id):
+    if not isinstance(key, dict) or not _is_tenant_key(key, tenant_id):
         raise InvalidInput("invalid cursor", code="invalid_cursor")
     return key
 
@@ -371,7 +352,7 @@ def _is_tenant_key(key: Any, tenant_id: str) -> bool:
         return False
     for index, (partition, sort) in GSI_KEYS.items():
         if set(key) == {"pk", "sk", partition, sort}:
-            value = key[partition]["S"]
+            value = str(key[partition]["S"])
             if index == GSI_TENANT_STATUS:
                 return value.startswith(f"TENANT#{tenant_id}#STATUS#")
             return value == f"TENANT#{tenant_id}"

@@ -9,7 +9,7 @@ dispatcher decide with pure functions over it. docs/architecture.md shows the ta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from courier.jobs.models import Job, JobStatus
 
@@ -17,7 +17,7 @@ Q, RUN, RETRY = JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING
 OK, FAILED, DEAD, CANCELLED = JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED
 
 
-class Event(str, Enum):
+class Event(StrEnum):
     """What happens to a job, named for who makes it happen."""
 
     CLAIM = "claim"  # a delivery takes the job for one run (worker)
@@ -31,7 +31,7 @@ class Event(str, Enum):
     CANCEL = "cancel"  # DELETE /v1/jobs/{id} (jobs API)
 
 
-class Guard(str, Enum):
+class Guard(StrEnum):
     """A condition on the job beyond its status."""
 
     LEASE_HELD = "lease_held"  # the writer holds the run's lease (its token is the job's)
@@ -56,13 +56,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Event.CLAIM, {Q, RETRY}, RUN, why="one delivery runs the job; others find it busy or finished"),
     _t(Event.CLAIM, {RUN}, RUN, {Guard.LEASE_EXPIRED}, "a dead worker's job is taken again after its lease"),
     _t(Event.SUCCEED, {RUN}, OK, {Guard.LEASE_HELD}, "a run whose lease was taken over cannot finish"),
-    _t(Event.RETRY, {RUN}, RETRY, {Guard.LEASE_HELD}),
-    _t(Event.FAIL, {RUN}, FAILED, {Guard.LEASE_HELD}),
+    _t(Event.RETRY, {RUN}, RETRY, {Guard.LEASE_HELD}, "the transport delivers again; that delivery claims it"),
+    _t(Event.FAIL, {RUN}, FAILED, {Guard.LEASE_HELD}, "retrying cannot help: the message is dropped (QStash: 489)"),
     _t(Event.EXHAUST, {RUN}, DEAD, {Guard.LEASE_HELD}, "SQS's last receive: the message goes to the DLQ"),
     _t(Event.GIVE_UP, {Q, RETRY}, DEAD, {Guard.SAME_MESSAGE}, "a late word about an old dispatch kills nothing"),
     _t(Event.GIVE_UP, {RUN}, DEAD, {Guard.SAME_MESSAGE, Guard.LEASE_EXPIRED}, "a live run decides itself"),
     _t(Event.UNDISPATCHED, {Q}, FAILED, why="failed but retryable: the same request again requeues it"),
-    _t(Event.REQUEUE, {FAILED, DEAD}, Q),
+    _t(Event.REQUEUE, {FAILED, DEAD}, Q, why="dispatched again, as a new message"),
     _t(Event.CANCEL, {Q}, CANCELLED, why="a delivery of a cancelled job is acknowledged without running"),
 )
 
@@ -125,10 +125,10 @@ def cleared_fields(event: Event) -> frozenset[str]:
     return frozenset(fields)
 
 
-def describe() -> list[tuple[str, str, str, str]]:
-    """The table as text rows (event, from, to, guard), for docs and the CLI."""
+def describe() -> list[tuple[str, str, str, str, str]]:
+    """The table as text rows (event, from, to, guard, why), as docs/architecture.md shows it."""
     return [
         (t.event.value, ", ".join(sorted(s.value for s in t.sources)), t.target.value,
-         " and ".join(sorted(g.value for g in t.guards)) or "-")
+         " and ".join(sorted(g.value for g in t.guards)) or "-", t.why)
         for t in TRANSITIONS
     ]

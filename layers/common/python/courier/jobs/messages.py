@@ -20,7 +20,7 @@ class JobMessage(BaseModel):
     type: str = Field(min_length=1, max_length=64)
 
     @classmethod
-    def parse(cls, body: bytes | str) -> "JobMessage":
+    def parse(cls, body: bytes | str) -> JobMessage:
         try:
             return cls.model_validate(json.loads(body))
         except (ValueError, ValidationError) as error:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from courier.errors import CourierError
 from courier.jobs.models import Job, utc_now
@@ -45,12 +46,12 @@ def outcome(job: Job) -> dict[str, Any]:
 
 def qstash_refused(error: Exception) -> bool:
     """A 4xx other than 429 from QStash: it will not take this message, now or later."""
-    from qstash.errors import QStashError, RateLimitExceededError, DailyMessageLimitExceededError
+    from qstash.errors import DailyMessageLimitExceededError, QStashError, RateLimitExceededError
 
     if not isinstance(error, QStashError) or isinstance(error, (RateLimitExceededError, DailyMessageLimitExceededError)):
         return False
     found = _STATUS.search(str(error))
-    return bool(found) and 400 <= int(found.group(1)) < 500 and found.group(1) != "429"
+    return found is not None and 400 <= int(found.group(1)) < 500 and found.group(1) != "429"
 
 
 class Notifier:

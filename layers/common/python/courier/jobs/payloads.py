@@ -88,6 +88,6 @@ def store_result(bucket: str | None, tenant_id: str, job_id: str, result: dict[s
 
 
 def result_download_url(ref: dict[str, Any], expires_in: int = 900) -> str:
-    return client("s3").generate_presigned_url(
+    return str(client("s3").generate_presigned_url(
         "get_object", Params={"Bucket": ref["bucket"], "Key": ref["key"]}, ExpiresIn=expires_in
-    )
+    ))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from courier import observability
 from courier.errors import CourierError, NotFound
@@ -19,14 +19,14 @@ from courier.jobs.lifecycle import Event
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
-from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.payloads import load_input, store_result
+from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.store import Claim, JobStore
 
 logger = observability.logger
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     DONE = "done"  # ran, or had already run: acknowledge
     RETRY = "retry"  # deliver again later
     REJECT = "reject"  # never deliver this message again

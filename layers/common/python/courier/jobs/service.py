@@ -10,8 +10,8 @@ from typing import Any
 
 from courier import observability
 from courier.errors import CourierError, InvalidInput, Unavailable
-from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
 from courier.jobs.catalog import upload_keys, validate_input
+from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.notify import Notifier

@@ -10,10 +10,11 @@ colour change no motion makes.
 from __future__ import annotations
 
 import statistics
+
 import av
 
 from courier.video.images import layout_delta, pooled
-from courier.video.scan import Scan, fast_decoder, thumbnail
+from courier.video.scan import Scan, fast_decoder, seek, thumbnail
 
 #: A layout change at least this large (0-255 scale) may be a cut...
 MIN_SCORE = 15.0
@@ -85,7 +86,7 @@ def refine(path: str, result: Scan, index: int, fps: float) -> float:
         # Every frame from the keyframe: switching skipping off at the window is not exact
         # under frame threading (frames already in flight keep the old setting).
         stream = fast_decoder(container, skip_nonref=False)
-        container.seek(int(before.time / stream.time_base), stream=stream, backward=True)
+        seek(container, stream, before.time)
         old, new = result.layouts[index - 1], result.layouts[index]
         for frame in container.decode(stream):
             if frame.time is None or frame.time <= before.time + 1e-6:

@@ -32,7 +32,8 @@ def brightness_contrast(luma: np.ndarray) -> tuple[float, float]:
 def pooled(thumb: np.ndarray, block: int = 4) -> np.ndarray:
     """Block means: fine texture (noise, chaotic patterns) averages out, scene layout stays."""
     h, w = thumb.shape[0] // block * block, thumb.shape[1] // block * block
-    return thumb[:h, :w].reshape(h // block, block, w // block, block, -1).mean(axis=(1, 3))
+    means: np.ndarray = thumb[:h, :w].reshape(h // block, block, w // block, block, -1).mean(axis=(1, 3))
+    return means
 
 
 def histogram(thumb: np.ndarray) -> np.ndarray:

@@ -9,8 +9,8 @@ from pathlib import Path
 from courier.ai.router import shared_router
 from courier.errors import CourierError, Misconfigured
 from courier.jobs.inputs import VideoAnalyzeInput
-from courier.jobs.registry import JobContext, JobResult
 from courier.jobs.payloads import results_prefix
+from courier.jobs.registry import JobContext, JobResult
 from courier.video.analysis import analyze_frames
 from courier.video.fetch import fetch_s3, fetch_url
 from courier.video.pipeline import DEFAULT_MAX_KEYFRAMES, DEFAULT_SAMPLE_EVERY, Options, analyze

@@ -10,7 +10,7 @@ import av
 import numpy as np
 
 from courier.video.images import brightness_contrast, colorfulness, sharpness, to_yuv
-from courier.video.scan import Scan
+from courier.video.scan import Scan, seek
 
 JPEG_LONG_SIDE = 720
 METRICS_WIDTH = 320
@@ -70,7 +70,7 @@ def extract(path: str, keyframes: list[Keyframe]) -> None:
         stream.thread_type = "AUTO"
         encoder = None
         for n, keyframe in enumerate(keyframes):
-            container.seek(int(keyframe.time / stream.time_base), stream=stream, backward=True)
+            seek(container, stream, keyframe.time)
             frame = next((f for f in container.decode(stream) if f.time is not None and f.time >= keyframe.time - 1e-3), None)
             if frame is None:
                 continue

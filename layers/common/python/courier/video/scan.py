@@ -10,9 +10,10 @@ restores where it matters.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -54,7 +55,7 @@ def thumbnail(frame: av.VideoFrame) -> np.ndarray:
     if frame.format.name not in ("yuv420p", "yuvj420p"):
         frame = frame.reformat(format="yuv420p")  # 10-bit, 4:2:2...: rare, converted once
     step = max(2, (frame.width // THUMB_WIDTH) & ~1)
-    planes = [np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size) for plane in frame.planes[:3]]
+    planes = [np.frombuffer(cast(Any, plane), np.uint8).reshape(-1, plane.line_size) for plane in frame.planes[:3]]  # a plane is a buffer
     luma = planes[0][: frame.height : step, : frame.width : step]
     half = step // 2
     rows, cols = luma.shape
@@ -64,6 +65,18 @@ def thumbnail(frame: av.VideoFrame) -> np.ndarray:
     thumb[..., 1] = chroma[0] - 128.0
     thumb[..., 2] = chroma[1] - 128.0
     return thumb
+
+
+def _segment_progress(report: Callable[[int, float], None], segment: int, start: float) -> Callable[[float], None]:
+    """A segment's decoder reports stream time; progress counts seconds into the segment."""
+    return lambda t: report(segment, t - start)
+
+
+def seek(container: av.container.InputContainer, stream: av.video.stream.VideoStream, seconds: float) -> None:
+    """To the keyframe at or before `seconds`, in the stream's own time base."""
+    if stream.time_base is None:
+        raise ValueError("the video stream has no time base")
+    container.seek(int(seconds / stream.time_base), stream=stream, backward=True)
 
 
 def fast_decoder(container: av.container.InputContainer, *, skip_nonref: bool = True) -> av.video.stream.VideoStream:
@@ -102,7 +115,7 @@ def scan(path: str, duration: float, progress: Callable[[float], None] | None = 
     else:
         with ThreadPoolExecutor(count) as pool:  # PyAV decodes without the GIL
             futures = [
-                pool.submit(_scan_segment, path, bounds[n], bounds[n + 1], lambda t, n=n: report(n, t - bounds[n]))
+                pool.submit(_scan_segment, path, bounds[n], bounds[n + 1], _segment_progress(report, n, bounds[n]))
                 for n in range(count)
             ]
             parts = [future.result() for future in futures]
@@ -130,7 +143,7 @@ def _scan_segment(path: str, start: float, end: float, progress: Callable[[float
     with av.open(path) as container:
         stream = fast_decoder(container)
         if start > 0:
-            container.seek(int(start / stream.time_base), stream=stream, backward=True)
+            seek(container, stream, start)
         try:
             for frame in container.decode(stream):
                 moment = frame.time

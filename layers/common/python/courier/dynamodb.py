@@ -1,0 +1,51 @@
+"""DynamoDB's wire format through boto3's own serializer and condition builder, for the
+low-level client (which, unlike boto3's Table resource, applies neither)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import ConditionBase, ConditionExpressionBuilder
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+
+
+def serialize(value: Any) -> dict[str, Any]:
+    wire: dict[str, Any] = _serializer.serialize(value)
+    return wire
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: serialize(value) for name, value in values.items()}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Numbers come back as int where they are whole (Courier stores no fractions)."""
+    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    return {k: int(v) if isinstance(v, Decimal) and v == v.to_integral_value() else v for k, v in values.items()}
+
+
+def expressions(*, condition: ConditionBase | None = None, key: ConditionBase | None = None,
+                filter: ConditionBase | None = None) -> dict[str, Any]:
+    """The request fields for a condition, key condition and filter expression, built by
+    one builder so their placeholders never collide (and no empty map is sent)."""
+    builder = ConditionExpressionBuilder()
+    fields: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for field, expression, is_key in (("ConditionExpression", condition, False), ("KeyConditionExpression", key, True),
+                                      ("FilterExpression", filter, False)):
+        if expression is None:
+            continue
+        built = builder.build_expression(expression, is_key_condition=is_key)
+        fields[field] = built.condition_expression
+        names.update(built.attribute_name_placeholders)
+        values.update({k: serialize(v) for k, v in built.attribute_value_placeholders.items()})
+    if names:
+        fields["ExpressionAttributeNames"] = names
+    if values:
+        fields["ExpressionAttributeValues"] = values
+    return fields
