@@ -67,7 +67,7 @@ test: tools lint $(LAMBDA_STAMP)
 
 test-lambda: $(LAMBDA_STAMP)
 	@echo "--- the library's tests on $$($(LAMBDA_PY) -V) (Lambda's runtime) ---"
-	COURIER_LAMBDA_RUN=1 $(LAMBDA_PY) -m pytest -q -p no:cacheprovider $(LAMBDA_TESTS) $(PYTEST_ARGS)
+	COURIER_LAMBDA_RUN=1 $(LAMBDA_PY) -m pytest -q -p no:cacheprovider $(LAMBDA_TESTS) $(LAMBDA_PYTEST_ARGS)
 
 synth: tools
 	$(CDK) synth --quiet

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from courier.errors import InvalidInput
+from courier.jobs.catalog import JOB_TYPES
 from courier.jobs.models import Job
 
 JobResult = dict[str, Any]
@@ -43,8 +44,6 @@ class JobRegistry:
     @classmethod
     def for_worker(cls, worker: str) -> JobRegistry:
         """Every catalogue type the worker runs, each handler imported on its first job."""
-        from courier.jobs.catalog import JOB_TYPES
-
         registry = cls()
         for declared in JOB_TYPES:
             if declared.worker == worker:
