@@ -39,6 +39,10 @@ CONCURRENCY = 16
 
 COLD_STARTS = {
     "bare FastAPI + Mangum": ("bench/router", "import bare_app"),
+    # Like for like: the handlers defer garbage collection while they load (courier/coldstart.py).
+    "bare, collection deferred as the handlers do": (
+        "bench/router", "import gc; gc.disable(); import bare_app; gc.freeze(); gc.enable()",
+    ),
     "ai_router handler": ("functions/ai_router:layers/common/python", "import handler"),
     "courier.ai.router + Router": (
         "layers/common/python",
@@ -170,7 +174,7 @@ def markdown(report: dict) -> str:
     bare = cold["bare FastAPI + Mangum"]
     lib = cold["litellm + Router"]
     for name, ms in cold.items():
-        base = bare if name in ("bare FastAPI + Mangum", "ai_router handler") else lib
+        base = bare if "bare" in name or name == "ai_router handler" else lib
         label = "vs bare" if base is bare else "vs LiteLLM"
         lines.append(f"| {name} | {ms:.0f} | {ms / base:.2f} × {label} |")
     primary = lat["primary"]
@@ -178,7 +182,8 @@ def markdown(report: dict) -> str:
         "",
         f"Targets: p50 added ≤ 1 ms — {primary['courier']['addedP50']:.3f} ms; ≤ ¼ of LiteLLM's — "
         f"{primary['courier']['addedP50'] / primary['litellm']['addedP50']:.3f} ×; handler cold start ≤ 1.2 × bare — "
-        f"{cold['ai_router handler'] / bare:.2f} ×.",
+        f"{cold['ai_router handler'] / bare:.2f} × (against a bare app that defers collection too: "
+        f"{cold['ai_router handler'] / cold['bare, collection deferred as the handlers do']:.2f} ×).",
         "",
     ]
     return "\n".join(lines)

@@ -7,6 +7,10 @@ event only: an HTTP cold start does not pay for what it never uses.
 
 from __future__ import annotations
 
+from courier import coldstart
+
+coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
+
 from typing import Any
 
 from courier.adapters.http_app import ErrorResponse, create_app, lambda_handler
@@ -69,3 +73,6 @@ def handler(event: dict, context: object) -> dict:
 
         _worker = WorkerRuntime.from_env(registry, settings)
     return _worker(event, context)
+
+
+coldstart.end()

@@ -3,6 +3,10 @@ in courier.jobs.service."""
 
 from __future__ import annotations
 
+from courier import coldstart
+
+coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
+
 from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query, Request
@@ -186,3 +190,6 @@ _http = lambda_handler(app)
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict, context: object) -> dict:
     return _http(event, context)
+
+
+coldstart.end()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from courier import coldstart
+
+coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
+
 from courier.adapters.worker import WorkerRuntime
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
@@ -15,3 +19,6 @@ _worker = WorkerRuntime.from_env(registry, ModelWorkerSettings.from_env())
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict, context: object) -> dict:
     return _worker(event, context)
+
+
+coldstart.end()

@@ -22,7 +22,8 @@ DispatchMode = Literal["auto", "qstash", "sqs"]
 
 
 class EnvSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Built on first use: a function validates one of these models, not all of them.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod

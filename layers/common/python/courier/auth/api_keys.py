@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
-from courier.dynamodb import expressions, from_item, serialize, to_item
+from courier.dynamodb import attr, expressions, from_item, serialize, to_item
 from courier.errors import NotFound, Unauthorized
 from courier.jobs.models import utc_now
 
@@ -64,7 +62,7 @@ class ApiKeyStore:
                 **_key_of(digest), "keyId": record.key_id, "tenantId": tenant_id, "name": name,
                 "createdAt": record.created_at, "revoked": False,
             }),
-            **expressions(condition=Attr("pk").not_exists()),
+            **expressions(condition=attr("pk").not_exists()),
         )
         return record, secret
 
@@ -90,7 +88,7 @@ class ApiKeyStore:
         return sorted((k for k in keys if tenant_id is None or k.tenant_id == tenant_id), key=lambda k: k.created_at)
 
     def revoke(self, key_id: str) -> ApiKey:
-        items = list(self._scan(Attr("keyId").eq(key_id)))
+        items = list(self._scan(attr("keyId").eq(key_id)))
         if not items:
             raise NotFound(f"no key {key_id}")
         self.client.update_item(
@@ -102,7 +100,7 @@ class ApiKeyStore:
         return ApiKey(key.key_id, key.tenant_id, key.name, key.created_at, True)
 
     def _scan(self, matching: Any = None) -> Iterator[dict[str, Any]]:
-        wanted = Attr("sk").eq(KEY_SK) if matching is None else Attr("sk").eq(KEY_SK) & matching
+        wanted = attr("sk").eq(KEY_SK) if matching is None else attr("sk").eq(KEY_SK) & matching
         request: dict[str, Any] = {"TableName": self.table_name, **expressions(filter=wanted)}
         while True:
             response = self.client.scan(**request)

@@ -14,11 +14,9 @@ import json
 import time
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-
-from courier.dynamodb import expressions, from_item, serialize, to_item
+from courier.dynamodb import attr, expressions, from_item, key, serialize, to_item
 from courier.errors import CourierError, InvalidInput, NotFound
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
@@ -33,6 +31,9 @@ from courier.jobs.store import (
     refused_claim,
 )
 from courier.jobs.table import GSI_KEYS, GSI_TENANT, GSI_TENANT_STATUS
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.conditions import ConditionBase
 
 JOB_SK = "JOB"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
@@ -61,19 +62,19 @@ def status_index_key(tenant_id: str, status: JobStatus) -> str:
 def transition_condition(event: Event, facts: Facts) -> ConditionBase:
     """The lifecycle's rows for `event` as one DynamoDB condition: any row may match."""
     rows = [_row_condition(row, facts) for row in lifecycle.transitions(event)]
-    return Attr("pk").exists() & reduce(or_, rows)
+    return attr("pk").exists() & reduce(or_, rows)
 
 
 def _row_condition(row: lifecycle.Transition, facts: Facts) -> ConditionBase:
     statuses = sorted(s.value for s in row.sources)
-    condition: ConditionBase = Attr("status").eq(statuses[0]) if len(statuses) == 1 else Attr("status").is_in(statuses)
+    condition: ConditionBase = attr("status").eq(statuses[0]) if len(statuses) == 1 else attr("status").is_in(statuses)
     for guard in sorted(row.guards):
         if guard is Guard.LEASE_HELD:
-            condition &= Attr("leaseToken").eq(facts.lease_token or "")
+            condition &= attr("leaseToken").eq(facts.lease_token or "")
         elif guard is Guard.LEASE_EXPIRED:
-            condition &= Attr("leaseUntil").lt(facts.now_ms)
+            condition &= attr("leaseUntil").lt(facts.now_ms)
         elif facts.message_id is not None:  # SAME_MESSAGE, when the writer names one
-            condition &= Attr("messageId").eq(facts.message_id)
+            condition &= attr("messageId").eq(facts.message_id)
     return condition
 
 
@@ -140,7 +141,7 @@ class DynamoJobStore:
     def create(self, job: Job) -> tuple[Job, bool]:
         item = _item(job)
         item["ttl"] = serialize(int(time.time()) + self.ttl_days * 86400)
-        put_new = expressions(condition=Attr("pk").not_exists())
+        put_new = expressions(condition=attr("pk").not_exists())
         if not job.idempotency_key:
             self.client.put_item(TableName=self.table_name, Item=item, **put_new)
             return job, True
@@ -186,7 +187,7 @@ class DynamoJobStore:
             index, value = GSI_TENANT, f"TENANT#{tenant_id}"
         request: dict[str, Any] = {
             "TableName": self.table_name, "IndexName": index, "ScanIndexForward": False, "Limit": limit,
-            **expressions(key=Key(GSI_KEYS[index][0]).eq(value), filter=Attr("type").eq(job_type) if job_type else None),
+            **expressions(key=key(GSI_KEYS[index][0]).eq(value), filter=attr("type").eq(job_type) if job_type else None),
         }
         if cursor:
             request["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id)
@@ -199,7 +200,7 @@ class DynamoJobStore:
     def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
         update = Update().set("transport", transport).set("messageId", message_id).increment("dispatches")
         update.set("fallbackReason", fallback_reason) if fallback_reason else update.remove("fallbackReason")
-        return self._write(job_id, update, Attr("sk").exists())
+        return self._write(job_id, update, attr("sk").exists())
 
     def mark_undispatched(self, job: Job, error: JobError) -> Job:
         """Neither queue took it: failed, retryable, visible to the caller, never lost."""
@@ -256,7 +257,7 @@ class DynamoJobStore:
 
     def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None:
         """How the outcome callback went (Notifier's CallbackLog)."""
-        self._write(job_id, Update().set("callbackDelivery", json.dumps(delivery)), Attr("pk").exists())
+        self._write(job_id, Update().set("callbackDelivery", json.dumps(delivery)), attr("pk").exists())
 
     # --- plumbing ---------------------------------------------------------------------
     def _transition(self, job_id: str, event: Event, facts: Facts, *, update: Update | None = None,

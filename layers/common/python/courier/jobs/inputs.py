@@ -3,12 +3,13 @@ Which type takes which model is the catalogue's (courier.jobs.catalog)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class JobInput(BaseModel):
+    # Built on first use: a worker validates its own types only, the router API one.
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def check(self) -> None:
@@ -25,7 +26,7 @@ class TextHashInput(JobInput):
     algorithm: Literal["sha256", "sha1", "md5", "blake2b"] = "sha256"
 
     @model_validator(mode="after")
-    def _one_source(self) -> TextHashInput:
+    def _one_source(self) -> Self:
         if (self.text is None) == (self.upload_key is None):
             raise ValueError("give exactly one of text or uploadKey")
         return self
@@ -54,7 +55,7 @@ class VideoAnalyzeInput(JobInput):
     options: VideoOptions = Field(default_factory=VideoOptions)
 
     @model_validator(mode="after")
-    def one_source(self) -> VideoAnalyzeInput:
+    def one_source(self) -> Self:
         if (self.video_key is None) == (self.video_url is None):
             raise ValueError("give exactly one of videoKey or videoUrl")
         if self.video_url is not None and not self.video_url.startswith("https://"):
@@ -72,7 +73,7 @@ class AiRouteInput(JobInput):
     json_output: bool | None = Field(default=None, alias="json")
 
     @model_validator(mode="after")
-    def prompt_or_messages(self) -> AiRouteInput:
+    def prompt_or_messages(self) -> Self:
         if (self.prompt is None) == (self.messages is None):
             raise ValueError("give exactly one of prompt or messages")
         return self
