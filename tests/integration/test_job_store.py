@@ -201,3 +201,19 @@ def test_every_transition_the_lifecycle_allows_and_only_those(store: JobStore) -
         if after != expected or not kept:
             wrong.append(f"{event.value} from {status.value} ({situation}): {after}, expected {expected}")
     assert len(CASES) == 79 and not wrong, wrong
+
+
+def test_progress_is_written_only_by_the_run_that_holds_the_job(store: JobStore) -> None:
+    job = new_job(store)
+    assert store.record_progress(job, {"stage": "scan", "fraction": 0.1}) is False  # queued: no run yet
+    first = store.claim(job.job_id, 0.2).job
+    assert store.record_progress(first, {"stage": "scan", "fraction": 0.2}) is True
+    time.sleep(0.3)  # the first run's lease runs out; a new delivery takes the job
+    second = store.claim(job.job_id, 60).job
+    assert store.record_progress(first, {"stage": "scan", "fraction": 0.9}) is False
+    assert store.record_progress(second, {"stage": "scan", "fraction": 0.3}) is True
+    stored = store.get(job.job_id)
+    assert stored is not None and stored.progress == {"stage": "scan", "fraction": 0.3}
+    done = store.finish(second, Event.SUCCEED, result={}, progress={"stage": "done", "fraction": 1.0})
+    assert done is not None and done.progress == {"stage": "done", "fraction": 1.0}
+    assert store.record_progress(second, {"stage": "late", "fraction": 1.0}) is False

@@ -144,3 +144,14 @@ def test_a_burst_waits_in_qstash_within_the_workers_concurrency(stack: Stack, mo
         assert stack.wait_status(job_id, "succeeded", "failed", "dead")["status"] == "succeeded"
     # Without flow control all twelve arrive at once: ten run (the local slots) and two get 429.
     assert 2 <= worker.peak <= 3 and worker.throttles == 0
+
+
+def test_a_running_job_shows_its_progress(stack: Stack) -> None:
+    accepted = stack.submit({"type": "demo.sleep", "input": {"seconds": 2.5}})
+    running = stack.wait_for(accepted["jobId"], lambda job: job["status"] == "running" and "progress" in job)
+    progress = running["progress"]
+    assert progress["stage"] == "sleeping" and 0 <= progress["fraction"] < 1 and progress["message"].endswith("s to go")
+    later = stack.wait_for(accepted["jobId"], lambda job: job.get("progress", {}).get("fraction", 0) > progress["fraction"])
+    assert later["progress"]["updatedAt"] > progress["updatedAt"]
+    done = stack.wait_status(accepted["jobId"], "succeeded")
+    assert done["progress"]["fraction"] >= later["progress"]["fraction"]  # ends on the last report

@@ -20,6 +20,7 @@ def test_video_job_from_upload_to_keyframes_and_captions(stack: Stack, models: M
     accepted = stack.submit({"type": "video.analyze", "input": {"videoKey": upload["key"], "options": {"maxKeyframes": 5, "analyze": True}}})
     job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead", timeout=60)
     assert job["status"] == "succeeded", job
+    assert job["progress"]["stage"] == "done" and job["progress"]["fraction"] == 1.0  # the worker reported its stages
     result = job["result"]
     assert [c["time"] for c in result["cuts"]] == clip.cuts
     analysis = result["analysis"]

@@ -47,5 +47,8 @@ def demo_sleep(context: JobContext) -> JobResult:
     if spec.mark_runs and context.bucket:
         key = f"{results_prefix(context.job.tenant_id, context.job.job_id)}runs/{uuid.uuid4().hex}"
         client("s3").put_object(Bucket=context.bucket, Key=key, Body=str(context.attempt).encode())
-    time.sleep(spec.seconds)
+    deadline = time.monotonic() + spec.seconds
+    while (left := deadline - time.monotonic()) > 0:  # progress as it goes, as a long job would
+        context.progress("sleeping", 1 - left / spec.seconds, f"{left:.1f} s to go")
+        time.sleep(min(left, 0.25))
     return {"slept": spec.seconds, "attempt": context.attempt}

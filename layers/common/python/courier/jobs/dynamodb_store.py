@@ -46,7 +46,7 @@ _PLAIN_FIELDS = {
     "lease_token": "leaseToken", "dispatches": "dispatches", "fallback_reason": "fallbackReason",
 }
 _JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse",
-                "callback_delivery": "callbackDelivery", "input_ref": "inputRef"}
+                "callback_delivery": "callbackDelivery", "input_ref": "inputRef", "progress": "progress"}
 _ATTRIBUTE = {**_PLAIN_FIELDS, **_JSON_FIELDS}
 _STATUS_INDEX_KEY = GSI_KEYS[GSI_TENANT_STATUS][0]
 
@@ -61,14 +61,18 @@ def status_index_key(tenant_id: str, status: JobStatus) -> str:
 
 def transition_condition(event: Event, facts: Facts) -> ConditionBase:
     """The lifecycle's rows for `event` as one DynamoDB condition: any row may match."""
-    rows = [_row_condition(row, facts) for row in lifecycle.transitions(event)]
+    rows = [_row_condition(row.sources, row.guards, facts) for row in lifecycle.transitions(event)]
     return attr("pk").exists() & reduce(or_, rows)
 
 
-def _row_condition(row: lifecycle.Transition, facts: Facts) -> ConditionBase:
-    statuses = sorted(s.value for s in row.sources)
+def during_run_condition(facts: Facts) -> ConditionBase:
+    return attr("pk").exists() & _row_condition(lifecycle.DURING_RUN_SOURCES, lifecycle.DURING_RUN_GUARDS, facts)
+
+
+def _row_condition(sources: frozenset[JobStatus], guards: frozenset[Guard], facts: Facts) -> ConditionBase:
+    statuses = sorted(s.value for s in sources)
     condition: ConditionBase = attr("status").eq(statuses[0]) if len(statuses) == 1 else attr("status").is_in(statuses)
-    for guard in sorted(row.guards):
+    for guard in sorted(guards):
         if guard is Guard.LEASE_HELD:
             condition &= attr("leaseToken").eq(facts.lease_token or "")
         elif guard is Guard.LEASE_EXPIRED:
@@ -232,11 +236,12 @@ class DynamoJobStore:
             return refused_claim(job, at)
 
     def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
-               result_ref: dict[str, Any] | None = None, error: JobError | None = None) -> Job | None:
+               result_ref: dict[str, Any] | None = None, error: JobError | None = None,
+               progress: dict[str, Any] | None = None) -> Job | None:
         if event not in lifecycle.RUN_ENDINGS:
             raise ValueError(f"{event.value} does not end a run")
         update = Update()
-        for attribute, value in (("result", result), ("resultRef", result_ref)):
+        for attribute, value in (("result", result), ("resultRef", result_ref), ("progress", progress)):
             if value is not None:
                 update.set(attribute, json.dumps(value))
         try:
@@ -244,6 +249,14 @@ class DynamoJobStore:
                                     update=update, error=error, tenant_id=job.tenant_id)
         except ConditionFailed:
             return None
+
+    def record_progress(self, job: Job, progress: dict[str, Any]) -> bool:
+        facts = Facts(now_ms(), lease_token=job.lease_token or "")
+        try:
+            self._write(job.job_id, Update().set("progress", json.dumps(progress)), during_run_condition(facts))
+        except ConditionFailed:
+            return False
+        return True
 
     def mark_dead(self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None, *,
                   message_id: str | None = None) -> Job | None:

@@ -68,6 +68,9 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 #: The events a worker's run ends with, by how the attempt went.
 RUN_ENDINGS = frozenset({Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST})
+#: DURING_RUN: what a run writes while it runs (its progress) changes no status; the job must
+#: still be running and the writer hold its lease, so a run that lost its job reports nothing.
+DURING_RUN_SOURCES, DURING_RUN_GUARDS = frozenset({RUN}), frozenset({Guard.LEASE_HELD})
 
 
 def transitions(event: Event) -> tuple[Transition, ...]:
@@ -123,6 +126,11 @@ def cleared_fields(event: Event) -> frozenset[str]:
     if target(event) is OK:
         fields.add("error")
     return frozenset(fields)
+
+
+def run_still_held(job: Job, facts: Facts) -> bool:
+    """The DURING_RUN condition, for the in-memory store."""
+    return job.status in DURING_RUN_SOURCES and all(guard_holds(g, job, facts) for g in DURING_RUN_GUARDS)
 
 
 def describe() -> list[tuple[str, str, str, str, str]]:

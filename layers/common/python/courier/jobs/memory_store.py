@@ -26,6 +26,7 @@ class MemoryJobStore:
         self._lock = threading.Lock()
         #: Every transition taken, in order: (job id, event, from, to), for tests to read.
         self.history: list[tuple[str, Event, JobStatus, JobStatus]] = []
+        self.progress_writes = 0
 
     def create(self, job: Job) -> tuple[Job, bool]:
         with self._lock:
@@ -101,18 +102,29 @@ class MemoryJobStore:
             return refused_claim(job, at)
 
     def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
-               result_ref: dict[str, Any] | None = None, error: JobError | None = None) -> Job | None:
+               result_ref: dict[str, Any] | None = None, error: JobError | None = None,
+               progress: dict[str, Any] | None = None) -> Job | None:
         if event not in lifecycle.RUN_ENDINGS:
             raise ValueError(f"{event.value} does not end a run")
 
         def record(stored: Job) -> None:
             stored.result = result if result is not None else stored.result
             stored.result_ref = result_ref if result_ref is not None else stored.result_ref
+            stored.progress = progress if progress is not None else stored.progress
 
         try:
             return self._transition(job.job_id, event, Facts(now_ms(), lease_token=job.lease_token or ""), change=record, error=error)
         except ConditionFailed:
             return None
+
+    def record_progress(self, job: Job, progress: dict[str, Any]) -> bool:
+        with self._lock:
+            stored = self._jobs.get(job.job_id)
+            if stored is None or not lifecycle.run_still_held(stored, Facts(now_ms(), lease_token=job.lease_token or "")):
+                return False
+            stored.progress = dict(progress)
+            self.progress_writes += 1
+            return True
 
     def mark_dead(self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None, *,
                   message_id: str | None = None) -> Job | None:

@@ -77,6 +77,8 @@ class Job:
     last_response: dict[str, Any] | None = field(default=None)
     #: How the outcome callback went: {"status": sent|refused|failed, "via", "error", "at"}.
     callback_delivery: dict[str, Any] | None = None
+    #: What the handler last reported: {"stage", "fraction", "message", "updatedAt"}.
+    progress: dict[str, Any] | None = None
 
     def public_view(self) -> dict[str, Any]:
         """What the API shows a tenant: the contract's fields, no internals."""
@@ -101,6 +103,7 @@ class Job:
             "lastResponse": self.last_response,
             "callbackDelivery": self.callback_delivery,
             "fallbackReason": self.fallback_reason,
+            "progress": self.progress,
             "inputRef": {"key": self.input_ref["key"], "size": self.input_ref["size"]} if self.input_ref else None,
         }
         view.update({k: v for k, v in optional.items() if v is not None})

@@ -26,10 +26,17 @@ class JobContext:
     #: Seconds the run may take (the worker function's timeout): a handler with its own
     #: deadline (ai.route) leaves itself time to store the result.
     time_limit_seconds: float = 900.0
+    #: Where progress goes (the runner's ProgressReporter); None: nowhere.
+    report: Callable[[str, float, str | None], None] | None = None
 
     @property
     def attempt(self) -> int:
         return self.job.attempts
+
+    def progress(self, stage: str, fraction: float, message: str | None = None) -> None:
+        """How far the run is (`GET /v1/jobs/{id}` shows it): cheap to call as often as you like."""
+        if self.report is not None:
+            self.report(stage, fraction, message)
 
 
 JobHandler = Callable[[JobContext], JobResult]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from courier import observability
 from courier.errors import CourierError, NotFound
@@ -20,6 +21,7 @@ from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
 from courier.jobs.payloads import load_input, store_result
+from courier.jobs.progress import ProgressReporter
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.store import Claim, JobStore
 
@@ -102,26 +104,27 @@ class JobRunner:
             return Outcome(Verdict.RETRY, job.job_id, job.status, busy)
 
         logger.info("job claimed", extra={"attempt": job.attempts})
-        started = time.monotonic()
+        started, reporter = time.monotonic(), ProgressReporter(self.store, job)
         try:
             # The job record decides what runs, never the message: a message may lie.
             handler = self.registry.handler_for(job.type)
             spec = validate_input(job.type, load_input(job.input, job.input_ref))
-            context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds)
+            context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds, report=reporter)
             result = handler(context)
         except CourierError as error:
-            return self._failed(job, error, last_attempt)
+            return self._failed(job, error, last_attempt, reporter.pending)
         except Exception as error:  # a bug or an unexpected upstream failure: retried, bounded
             logger.exception("job failed unexpectedly")
-            return self._failed(job, CourierError(f"unexpected {type(error).__name__}", code="internal_error"), last_attempt)
-        return self._succeeded(job, result, time.monotonic() - started)
+            failure = CourierError(f"unexpected {type(error).__name__}", code="internal_error")
+            return self._failed(job, failure, last_attempt, reporter.pending)
+        return self._succeeded(job, result, time.monotonic() - started, reporter.pending)
 
-    def _succeeded(self, job: Job, result: JobResult, seconds: float) -> Outcome:
+    def _succeeded(self, job: Job, result: JobResult, seconds: float, progress: dict[str, Any] | None) -> Outcome:
         try:
             inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)
         except CourierError as error:
-            return self._failed(job, error, last_attempt=False)
-        final = self.store.finish(job, Event.SUCCEED, result=inline, result_ref=ref)
+            return self._failed(job, error, False, progress)
+        final = self.store.finish(job, Event.SUCCEED, result=inline, result_ref=ref, progress=progress)
         if final is None:
             # Our lease ran out and another delivery took the job over; it will finish it.
             logger.warning("lease lost before the result was stored; the newer run owns the job")
@@ -133,13 +136,13 @@ class JobRunner:
         self.notifier.job_finished(final)
         return Outcome(Verdict.DONE, job.job_id, final.status)
 
-    def _failed(self, job: Job, error: CourierError, last_attempt: bool) -> Outcome:
+    def _failed(self, job: Job, error: CourierError, last_attempt: bool, progress: dict[str, Any] | None = None) -> Outcome:
         event, verdict = attempt_ending(error, last_attempt=last_attempt)
         record = JobError(error.code, error.message, error.retryable)
         logger.warning("job attempt failed", extra={"error": record.to_dict(), "lastAttempt": last_attempt})
         if event is Event.EXHAUST:
             record = JobError("retries_exhausted", f"retries exhausted; last error: {error.message}", False)
-        final = self.store.finish(job, event, error=record)
+        final = self.store.finish(job, event, error=record, progress=progress)
         observability.count(ENDING_METRICS[event], type=job.type)
         if final is not None and final.status.terminal:
             self.notifier.job_finished(final)

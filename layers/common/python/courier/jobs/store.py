@@ -100,8 +100,14 @@ class JobStore(Protocol):
     def claim(self, job_id: str, lease_seconds: float) -> Claim: ...
 
     def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
-               result_ref: dict[str, Any] | None = None, error: JobError | None = None) -> Job | None:
-        """End a run we hold the lease of (a RUN_ENDINGS event); None if the lease was lost."""
+               result_ref: dict[str, Any] | None = None, error: JobError | None = None,
+               progress: dict[str, Any] | None = None) -> Job | None:
+        """End a run we hold the lease of (a RUN_ENDINGS event); None if the lease was lost.
+        `progress`: the run's last report, if the throttle held it back."""
+        ...
+
+    def record_progress(self, job: Job, progress: dict[str, Any]) -> bool:
+        """While the run holds the lease (lifecycle.DURING_RUN); False if it no longer does."""
         ...
 
     def mark_dead(self, job_id: str, error: JobError, last_response: dict[str, Any] | None = None, *,

@@ -32,6 +32,7 @@ def analyze_job(context: JobContext) -> JobResult:
     )
     with tempfile.TemporaryDirectory(prefix="courier-video-", dir=SCRATCH if Path(SCRATCH).is_dir() else None) as scratch:
         path = Path(scratch) / "input"
+        context.progress("fetch", 0.0)
         if spec.video_key is not None:
             fetch_s3(context.bucket, spec.video_key, job.tenant_id, path)
         else:
@@ -41,6 +42,7 @@ def analyze_job(context: JobContext) -> JobResult:
             str(path),
             options,
             lambda name, data: _put(context.bucket, prefix + name, data),
+            progress=lambda stage, fraction: context.progress(stage, fraction),
             describe=lambda frames: analyze_frames(frames, shared_router(), requested=spec.options.analyze),
         )
     result["source"] = {"videoKey": spec.video_key} if spec.video_key else {"videoUrl": spec.video_url}

@@ -1,0 +1,84 @@
+"""Progress on the job record: throttled to a write a second, only while the run holds the
+job, the last report kept by the run's final write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from courier.jobs.memory_store import MemoryJobStore
+from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job, JobStatus, utc_now
+from courier.jobs.notify import Notifier
+from courier.jobs.progress import ProgressReporter
+from courier.jobs.registry import JobContext, JobRegistry
+from courier.jobs.runner import JobRunner
+from courier.jobs.store import new_job_id
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def claimed(store: MemoryJobStore, lease_seconds: float = 60) -> Job:
+    now = utc_now()
+    job, _ = store.create(Job(new_job_id(), "acme", "demo.sleep", JobStatus.QUEUED, {}, now, now))
+    return store.claim(job.job_id, lease_seconds).job
+
+
+def test_at_most_one_write_a_second_and_the_latest_kept() -> None:
+    store, clock = MemoryJobStore(), Clock()
+    job = claimed(store)
+    report = ProgressReporter(store, job, clock=clock)
+    for n in range(10):
+        report("scan", n / 10)
+        clock.now += 0.05
+    stored = store.get(job.job_id)
+    assert store.progress_writes == 1 and stored is not None and stored.progress and stored.progress["fraction"] == 0.0
+    assert report.pending is not None and report.pending["fraction"] == 0.9
+    clock.now += 1.0
+    report("keyframes", 0.2, "x" * 900)
+    stored = store.get(job.job_id)
+    assert store.progress_writes == 2 and stored is not None and stored.progress
+    assert stored.progress["stage"] == "keyframes" and len(stored.progress["message"]) == 500 and report.pending is None
+
+
+def test_fractions_are_clamped() -> None:
+    store, clock = MemoryJobStore(), Clock()
+    job = claimed(store)
+    ProgressReporter(store, job, clock=clock)("scan", 7)
+    stored = store.get(job.job_id)
+    assert stored is not None and stored.progress and stored.progress["fraction"] == 1.0
+
+
+def test_a_run_that_lost_its_lease_reports_nothing() -> None:
+    store = MemoryJobStore()
+    old = claimed(store, lease_seconds=-1)  # expired at once: the next delivery takes the job
+    new = store.claim(old.job_id, 60).job
+    ProgressReporter(store, old)("scan", 0.5)
+    ProgressReporter(store, new)("scan", 0.1)
+    stored = store.get(old.job_id)
+    assert store.progress_writes == 1 and stored is not None and stored.progress and stored.progress["fraction"] == 0.1
+
+
+def test_the_runner_ends_the_record_on_the_last_report() -> None:
+    def chatty(context: JobContext) -> dict[str, Any]:
+        for n in range(1, 101):
+            context.progress("work", n / 100)
+        return {"ok": True}
+
+    registry = JobRegistry()
+    registry.register("demo.sleep")(chatty)
+    store = MemoryJobStore()
+    runner = JobRunner(registry, store, notifier=Notifier(None, lambda: None, log=store),  # type: ignore[arg-type, return-value]
+                       bucket=None, lease_seconds=60)
+    now = utc_now()
+    job, _ = store.create(Job(new_job_id(), "acme", "demo.sleep", JobStatus.QUEUED, {}, now, now))
+    runner.run(JobMessage(jobId=job.job_id, type=job.type).to_json())
+    final = store.get(job.job_id)
+    assert final is not None and final.status is JobStatus.SUCCEEDED
+    assert store.progress_writes == 1 and final.progress and final.progress["fraction"] == 1.0
+    assert final.public_view()["progress"]["stage"] == "work"
