@@ -157,6 +157,8 @@ class Dispatcher:
                 QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, MAX_DELAY_SECONDS)
             )
         except Exception as error:  # botocore errors: endpoint, throttling, permissions
+            # The detail (an ARN, an account) goes to the log; the caller gets its kind.
+            logger.error("SQS could not take job %s: %s", job.job_id, error)
             raise _TransportUnavailable(type(error).__name__) from None
         return Dispatch("sqs", response["MessageId"])
 
