@@ -47,7 +47,7 @@ class Row:
     fix: str | None = None
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("doctor", help="prove a deployment works end to end, and say what to fix")
     where = parser.add_argument_group("which deployment (one of)")
     where.add_argument("--stack", help=f"a deployed stack (its outputs; a temporary API key) (default: $COURIER_STACK or {default_stack()})")
@@ -89,7 +89,10 @@ def _from_stack(name: str, rows: list[Row]) -> tuple[str, str, Callable[[], None
     store = ApiKeyStore(outputs.table_name)
     record, secret = store.create(DOCTOR_TENANT, "courier doctor (temporary)")
     rows.append(Row("stack", "pass", f"{name} in {outputs.region}: {outputs.api_url}; temporary key {record.key_id}"))
-    return outputs.api_url, secret, lambda: store.revoke(record.key_id)
+    def revoke() -> None:
+        store.revoke(record.key_id)
+
+    return outputs.api_url, secret, revoke
 
 
 class Doctor:

@@ -14,7 +14,7 @@ from courier.errors import CourierError
 from courier_cli.stack import StackNotFound, StackOutputs, default_stack
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--stack", help=f"the deployed stack whose table to use (default: $COURIER_STACK or {default_stack()})")
     where.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="the table itself (default: $TABLE_NAME, else the stack's TableName output)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from courier.errors import CourierError
 from courier.video.pipeline import Describe, Options, analyze
@@ -57,7 +58,7 @@ def _describer(requested: bool | None) -> Describe | None:
     return lambda frames: analyze_frames(frames, shared_router(), requested=requested)
 
 
-def _analysis_line(analysis: dict) -> str:
+def _analysis_line(analysis: dict[str, Any]) -> str:
     if analysis["status"] == "skipped":
         return f"analysis: skipped ({analysis['reason']})"
     summary = analysis.get("summary", {})

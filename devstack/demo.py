@@ -34,7 +34,7 @@ def sample_video(directory: Path) -> tuple[Path, list[float]]:
     cuts = [round(sum(SHOTS[:i]), 3) for i in range(1, len(SHOTS))]
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
-        render(path, SHOTS, width=720, height=1280, flashes=[5.5])
+        render(path, SHOTS, width=720, height=1280, flashes=(5.5,))
     return path, cuts
 
 
@@ -71,7 +71,7 @@ def follow(api: httpx.Client, job_id: str, *, tty: bool, timeout: float = 600) -
         if job["status"] in TERMINAL:
             if tty:
                 sys.stdout.write("\n")
-            return job
+            return dict(job)
         if time.monotonic() - began > timeout:
             raise SystemExit(f"the job did not finish within {timeout:.0f} s (still {job['status']})")
         time.sleep(0.2)

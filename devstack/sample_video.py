@@ -18,10 +18,10 @@ SOURCES = [
 
 
 def render(
-    path: Path, shots: list[float], *, width: int, height: int, fps: int = 30, flashes: list[float] = (), gop: int | None = None,
+    path: Path, shots: list[float], *, width: int, height: int, fps: int = 30, flashes: tuple[float, ...] = (), gop: int | None = None,
 ) -> list[float]:
     """Writes an H.264 MP4 of `shots` (seconds each) and returns its cut times."""
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # type: ignore[import-untyped]  # ships no types
 
     inputs, labels = [], []
     for n, length in enumerate(shots):

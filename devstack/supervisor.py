@@ -24,11 +24,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from devstack.environment import DevSettings, aws_environment, function_environment, register_stack, seed_secrets
 from devstack.runtime.http_gateway import LambdaHttpServer
+from devstack.runtime.invoke import Invocable
 from devstack.runtime.remote import RemoteFunction
 from devstack.runtime.sqs_poller import SqsPoller
 from infra.config import API_ROUTES, DEFAULT_ROUTE_FUNCTION, LAMBDA_ACCOUNT_CONCURRENCY
@@ -53,11 +55,16 @@ def port_open(port: int) -> bool:
         return False
 
 
+def _every_path_to(function: Invocable) -> Callable[[str, str], tuple[Invocable, str]]:
+    """A Function URL's router: every method and path to its one function."""
+    return lambda method, path: (function, "$default")
+
+
 def http_ok(url: str) -> bool:
     """Something answers at `url` (any status under 500: a 401 is an answer)."""
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status < 500
+            return bool(response.status < 500)
     except urllib.error.HTTPError as error:
         return error.code < 500
     except OSError:
@@ -85,7 +92,7 @@ def api_router(functions: dict[str, RemoteFunction]) -> Any:
 class Supervisor:
     def __init__(self, settings: DevSettings) -> None:
         self.settings = settings
-        self.children: dict[str, subprocess.Popen] = {}
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.commands: dict[str, tuple[list[str], dict[str, str]]] = {}
         self.restarts: dict[str, int] = {}
         self.servers: list[LambdaHttpServer] = []
@@ -149,7 +156,7 @@ class Supervisor:
         for spec in config.workers:
             function = functions[spec.name]
             self.servers.append(
-                LambdaHttpServer(lambda m, p, f=function: (f, "$default"), kind="function_url", port=settings.function_url_port(spec.name)).start()
+                LambdaHttpServer(_every_path_to(function), kind="function_url", port=settings.function_url_port(spec.name)).start()
             )
             self.pollers.append(SqsPoller(sqs, resources.queues[spec.name].queue_url, function, batch_size=spec.batch_size).start())
         self.ready = True

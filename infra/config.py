@@ -11,16 +11,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-# The jobs table's layout is defined by the library that reads it, so the two can never
-# disagree; re-exported here for the stack and the local stack.
-from courier.jobs.table import (  # noqa: F401
-    GSI_KEYS,
-    GSI_TENANT,
-    GSI_TENANT_STATUS,
-    TABLE_PARTITION_KEY,
-    TABLE_SORT_KEY,
-    TABLE_TTL_ATTRIBUTE,
-)
+# Defined by the library that reads and writes them, so the two can never disagree, and
+# re-exported here (`X as X`) for the stack and the local stack: the jobs table's layout,
+# where large inputs and results live, and the catalogue's workers.
+from courier.jobs.catalog import VISIBILITY_TIMEOUT_FACTOR as VISIBILITY_TIMEOUT_FACTOR
+from courier.jobs.catalog import WORKERS as WORKERS
+from courier.jobs.catalog import Worker
+from courier.jobs.payloads import INPUTS_PREFIX as INPUTS_PREFIX
+from courier.jobs.payloads import RESULTS_PREFIX as RESULTS_PREFIX
+from courier.jobs.table import GSI_KEYS as GSI_KEYS
+from courier.jobs.table import GSI_TENANT as GSI_TENANT
+from courier.jobs.table import GSI_TENANT_STATUS as GSI_TENANT_STATUS
+from courier.jobs.table import TABLE_PARTITION_KEY as TABLE_PARTITION_KEY
+from courier.jobs.table import TABLE_SORT_KEY as TABLE_SORT_KEY
+from courier.jobs.table import TABLE_TTL_ATTRIBUTE as TABLE_TTL_ATTRIBUTE
+
+#: A worker's sizing, as the stack reads it: the catalogue's `Worker`.
+WorkerSpec = Worker
 
 #: Lambda runtime for every function; the dependency layers are built for this version.
 LAMBDA_PYTHON_VERSION = "3.13"
@@ -37,13 +44,7 @@ DLQ_RETENTION_DAYS = 14
 #: must keep messages longer than its source queue or they expire there unseen.
 QUEUE_RETENTION_DAYS = 4
 
-# Workers and their job types are declared once, in the catalogue the functions read too.
-from courier.jobs.catalog import VISIBILITY_TIMEOUT_FACTOR, WORKERS  # noqa: E402,F401
-from courier.jobs.catalog import Worker as WorkerSpec  # noqa: E402
-
 UPLOADS_PREFIX = "uploads/"
-# Large job inputs and results: the library that writes them defines where.
-from courier.jobs.payloads import INPUTS_PREFIX, RESULTS_PREFIX  # noqa: E402,F401
 
 
 def stack_name(stage: str) -> str:

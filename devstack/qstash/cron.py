@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-_NAMES = (
+_NAMES: tuple[dict[str, int], ...] = (
     {},
     {},
     {},

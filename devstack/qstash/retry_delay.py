@@ -61,9 +61,9 @@ class RetryDelay:
             left, right = self._eval(node.left, retried), self._eval(node.right, retried)
             if isinstance(node.op, ast.Pow) and abs(right) > 64:
                 raise ValueError("exponent too large")
-            return _BINARY[type(node.op)](left, right)
+            return float(_BINARY[type(node.op)](left, right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return _UNARY[type(node.op)](self._eval(node.operand, retried))
+            return float(_UNARY[type(node.op)](self._eval(node.operand, retried)))
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)

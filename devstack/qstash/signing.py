@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 # One implementation of QStash's signature for the server and for Courier's own callbacks.
-from courier.signatures import sign  # noqa: F401
+from courier.signatures import sign as sign
 
 #: Upstash's published dev-server credentials: public values, so that apps and SDK dev
 #: modes work against this server unchanged. Override them for anything shared.

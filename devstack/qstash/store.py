@@ -142,7 +142,7 @@ class Store:
 
     def next_due_time(self) -> int | None:
         row = self.db.execute("SELECT MIN(next_at) FROM messages").fetchone()
-        return row[0]
+        return None if row[0] is None else int(row[0])
 
     def queue_heads(self, queue: str, count: int) -> list[int]:
         """Sequence numbers of the oldest `count` unfinished messages of a queue (FIFO window)."""
@@ -150,10 +150,10 @@ class Store:
         return [row[0] for row in rows]
 
     def queue_lag(self, queue: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM messages WHERE queue = ?", (queue,)).fetchone()[0]
+        return int(self.db.execute("SELECT COUNT(*) FROM messages WHERE queue = ?", (queue,)).fetchone()[0])
 
     # --- dead letters ----------------------------------------------------------------
-    def insert_dlq(self, message: Message, *, status: int, response_headers: dict, response_body: bytes, now: int) -> str:
+    def insert_dlq(self, message: Message, *, status: int, response_headers: dict[str, list[str]], response_body: bytes, now: int) -> str:
         dlq_id = new_id("dlq")
         data = {"message": message.to_record(), "responseStatus": status, "responseHeader": response_headers}
         self.db.execute(

@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devstack.runtime.events import function_url_event, http_api_event
-from devstack.runtime.invoke import LocalFunction, Throttled, TimedOut
+from devstack.runtime.invoke import Invocable, Throttled, TimedOut
 from infra.config import CORS_HEADERS, CORS_METHODS
 
 logger = logging.getLogger("devstack.runtime")
 #: Picks the function for a request (method, path); None -> 404, as an HTTP API without a route.
-Router = Callable[[str, str], "tuple[LocalFunction, str] | None"]
+Router = Callable[[str, str], "tuple[Invocable, str] | None"]
 
 
 #: A synchronous invocation's request payload limit (the event, so a little less of body).

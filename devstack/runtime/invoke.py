@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from devstack.runtime.events import LambdaContext
 
@@ -21,6 +21,15 @@ class Throttled(Exception):
 
 class TimedOut(Exception):
     """The handler ran past the function's timeout."""
+
+
+class Invocable(Protocol):
+    """What the gateways and pollers invoke: a function here (LocalFunction) or in its own
+    process (remote.RemoteFunction)."""
+
+    name: str
+
+    def invoke(self, event: dict[str, Any], *, wait_for_slot: bool = False) -> Any: ...
 
 
 @dataclass

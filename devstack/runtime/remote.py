@@ -58,7 +58,7 @@ class RemoteFunction:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_seconds + 10) as response:
                 payload = json.loads(response.read() or b"null")
-                error = response.headers.get("X-Amz-Function-Error")
+                function_error = response.headers.get("X-Amz-Function-Error")
         except urllib.error.HTTPError as error:
             if error.code == 429:
                 raise Throttled(self.name) from None
@@ -69,7 +69,7 @@ class RemoteFunction:
             raise FunctionError(f"{self.name}: the execution environment went away ({error.reason})") from None
         except (OSError, ValueError) as error:  # refused, reset, or cut off: the environment died
             raise FunctionError(f"{self.name}: the execution environment went away ({error})") from None
-        if error:
+        if function_error:
             if payload.get("errorType") == "Sandbox.Timedout":
                 raise TimedOut(payload.get("errorMessage", "timed out"))
             raise FunctionError(f"{self.name}: {payload.get('errorType')}: {payload.get('errorMessage')}")

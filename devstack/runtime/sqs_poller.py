@@ -12,13 +12,13 @@ import threading
 from typing import Any
 
 from devstack.runtime.events import QueuedMessage, sqs_event
-from devstack.runtime.invoke import LocalFunction, Throttled
+from devstack.runtime.invoke import Invocable, Throttled
 
 logger = logging.getLogger("devstack.runtime")
 
 
 class SqsPoller:
-    def __init__(self, sqs: Any, queue_url: str, function: LocalFunction, *, batch_size: int = 1, wait_seconds: int = 1) -> None:
+    def __init__(self, sqs: Any, queue_url: str, function: Invocable, *, batch_size: int = 1, wait_seconds: int = 1) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
         self.function = function

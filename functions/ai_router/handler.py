@@ -11,7 +11,10 @@ from courier import coldstart
 
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
-from typing import Any
+from typing import Annotated, Any, cast
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from fastapi import Depends
 
 from courier.adapters.http_app import ErrorResponse, create_app, lambda_handler
 from courier.adapters.http_auth import tenant_dependency
@@ -25,7 +28,7 @@ from courier.observability import logger
 from courier.settings import ModelWorkerSettings
 
 settings = ModelWorkerSettings.from_env()
-Tenant = tenant_dependency(ApiKeyStore(settings.table_name))
+Tenant = Annotated[str, Depends(tenant_dependency(ApiKeyStore(settings.table_name)))]
 router = shared_router()
 
 app = create_app(
@@ -64,7 +67,7 @@ _worker: Any = None
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     global _worker
     if event_kind(event) == "http_api":
         return _http(event, context)
@@ -72,7 +75,7 @@ def handler(event: dict, context: object) -> dict:
         from courier.adapters.worker import WorkerRuntime
 
         _worker = WorkerRuntime.from_env(registry, settings)
-    return _worker(event, context)
+    return cast(dict[str, Any], _worker(event, context))
 
 
 coldstart.end()

@@ -9,7 +9,8 @@ coldstart.begin()  # no garbage collection while the modules below load (courier
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Header, Query, Request
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,8 +65,8 @@ readiness = health.CachedReport(lambda: health.run(health.jobs_api_checks(
     qstash=qstash_client,
 )))
 
-Tenant = tenant_dependency(keys)
-MaybeTenant = optional_tenant_dependency(keys)
+Tenant = Annotated[str, Depends(tenant_dependency(keys))]
+MaybeTenant = Annotated[str | None, Depends(optional_tenant_dependency(keys))]
 
 
 class HealthCheck(BaseModel):
@@ -188,7 +189,7 @@ _http = lambda_handler(app)
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _http(event, context)
 
 

@@ -6,6 +6,10 @@ from courier import coldstart
 
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from courier.adapters.worker import WorkerRuntime
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
@@ -17,7 +21,7 @@ _worker = WorkerRuntime.from_env(registry, ModelWorkerSettings.from_env())
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict, context: object) -> dict:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _worker(event, context)
 
 

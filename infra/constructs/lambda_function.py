@@ -102,6 +102,7 @@ _RETENTION = {
 
 def log_retention(days: int) -> logs.RetentionDays:
     try:
-        return getattr(logs.RetentionDays, _RETENTION[days])
+        retention: logs.RetentionDays = getattr(logs.RetentionDays, _RETENTION[days])
+        return retention
     except KeyError:
         raise ValueError(f"logRetentionDays must be one of {sorted(_RETENTION)}, not {days}") from None

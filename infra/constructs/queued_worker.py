@@ -91,9 +91,9 @@ class QueuedWorker(Construct):
             "receives moves to the queue's own dead-letter queue (redrive policy above).",
         )
 
-        self.url: lambda_.FunctionUrl | None = None
-        if config.uses_function_urls:
-            self._add_function_url(config.worker_url_parameter(spec.name))
+        self.url: lambda_.FunctionUrl | None = (
+            self._add_function_url(config.worker_url_parameter(spec.name)) if config.uses_function_urls else None
+        )
 
         self._add_alarms(alarms)
         stack = Stack.of(self)
@@ -102,14 +102,14 @@ class QueuedWorker(Construct):
         CfnOutput(stack, worker_output(spec.name, "QueueUrl"), value=self.queue.queue_url, description=f"{spec.name} SQS queue (fallback)")
         CfnOutput(stack, worker_output(spec.name, "DeadLetterQueueUrl"), value=self.dead_letter_queue.queue_url, description=f"{spec.name} dead-letter queue")
 
-    def _add_function_url(self, parameter_name: str) -> None:
-        self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+    def _add_function_url(self, parameter_name: str) -> lambda_.FunctionUrl:
+        url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         # The function reads its own public URL from here to check a signature's `sub`.
         self.url_parameter = ssm.StringParameter(
             self,
             "PublicUrl",
             parameter_name=parameter_name,
-            string_value=self.url.url,
+            string_value=url.url,
             description=f"Public Function URL of the Courier {self.spec.name} worker",
         )
         # Granted by name, not through the parameter: the parameter depends on the URL,
@@ -122,6 +122,7 @@ class QueuedWorker(Construct):
                 ],
             )
         )
+        return url
 
     def _add_alarms(self, alarms: AlarmTopic) -> None:
         name = self.spec.name

@@ -32,10 +32,10 @@ class Scheduler(Intake):
             "callerIP": caller_ip,
             "isPaused": False,
             "lastScheduleStates": {},
-            "nextScheduleTime": self._next_fire(cron, now),
+            "nextScheduleTime": (next_at := self._next_fire(cron, now)),
         }
         with self.store.transaction():
-            self.store.save_schedule(schedule_id, data["nextScheduleTime"], False, body, data)
+            self.store.save_schedule(schedule_id, next_at, False, body, data)
         return schedule_id
 
     def _next_fire(self, cron: Cron, now_ms: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -96,6 +97,14 @@ def _describe(error: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def lambda_handler(app: FastAPI) -> Mangum:
+LambdaHttpHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def lambda_handler(app: FastAPI) -> LambdaHttpHandler:
     """Mangum adapter for API Gateway HTTP API (payload 2.0) events; no lifespan on Lambda."""
-    return Mangum(app, lifespan="off")
+    adapter = Mangum(app, lifespan="off")
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return dict(adapter(event, context))
+
+    return handle

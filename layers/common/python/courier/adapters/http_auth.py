@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Header
 
 from courier.auth.api_keys import ApiKeyStore
 
@@ -15,9 +16,10 @@ def _presented_key(authorization: str | None, x_api_key: str | None) -> str | No
     return x_api_key
 
 
-def tenant_dependency(keys: ApiKeyStore) -> Any:
-    """`Annotated[str, Depends(...)]` giving the caller's tenant from `Authorization:
-    Bearer <key>` or `x-api-key`; 401 for a missing, unknown or revoked key."""
+def tenant_dependency(keys: ApiKeyStore) -> Callable[..., str]:
+    """The dependency giving the caller's tenant from `Authorization: Bearer <key>` or
+    `x-api-key`; 401 for a missing, unknown or revoked key. A handler declares
+    `Tenant = Annotated[str, Depends(tenant_dependency(keys))]`."""
 
     def tenant(
         authorization: Annotated[str | None, Header()] = None,
@@ -25,10 +27,10 @@ def tenant_dependency(keys: ApiKeyStore) -> Any:
     ) -> str:
         return keys.authenticate(_presented_key(authorization, x_api_key))
 
-    return Annotated[str, Depends(tenant)]
+    return tenant
 
 
-def optional_tenant_dependency(keys: ApiKeyStore) -> Any:
+def optional_tenant_dependency(keys: ApiKeyStore) -> Callable[..., str | None]:
     """The caller's tenant when a valid key is presented, else None (public endpoints
     that say more to a caller they know)."""
 
@@ -44,4 +46,4 @@ def optional_tenant_dependency(keys: ApiKeyStore) -> Any:
         except Exception:  # Unauthorized, or the table itself is down: the caller is told by what it asked for
             return None
 
-    return Annotated[str | None, Depends(tenant)]
+    return tenant
