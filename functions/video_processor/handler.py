@@ -17,7 +17,8 @@ from courier.settings import ModelWorkerSettings
 
 # Handlers are imported on the first verified job: PyAV and numpy stay out of the cold start.
 registry = JobRegistry.for_worker("video_processor")
-_worker = WorkerRuntime.from_env(registry, ModelWorkerSettings.from_env())
+settings = ModelWorkerSettings.from_env()
+_worker = WorkerRuntime.from_env(registry, settings)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,13 +12,11 @@ from courier.errors import CourierError
 from courier.jobs import lifecycle
 from courier.jobs.dispatch import transports
 from courier.jobs.lifecycle import TRANSITIONS, Event
-from courier.jobs.memory_store import MemoryJobStore
-from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus, utc_now
-from courier.jobs.notify import Notifier
-from courier.jobs.registry import JobContext, JobRegistry
-from courier.jobs.runner import JobRunner, Outcome, Verdict, attempt_ending, claim_verdict
+from courier.jobs.registry import JobContext
+from courier.jobs.runner import Outcome, Verdict, attempt_ending, claim_verdict
 from courier.jobs.store import Claim, new_job_id
+from tests.support.memory_runner import deliver, memory_runner
 
 S = JobStatus
 RETRYABLE = CourierError("upstream 503", code="upstream_unavailable")
@@ -62,6 +60,7 @@ def test_how_an_attempt_ends(error: CourierError | None, last_attempt: bool, eve
 
 
 def _job(status: S = S.QUEUED) -> Job:
+    """A job not yet stored (the store's `create` takes it)."""
     now = utc_now()
     return Job(new_job_id(), "acme", "demo.sleep", status, {"seconds": 0}, now, now)
 
@@ -85,18 +84,6 @@ class _Flaky:
         return {"attempt": context.attempt}
 
 
-def _runner(handler: _Flaky) -> tuple[JobRunner, MemoryJobStore]:
-    registry = JobRegistry()
-    registry.register("demo.sleep")(handler)
-    store = MemoryJobStore()
-    notifier = Notifier(None, lambda: None, log=store)  # type: ignore[arg-type, return-value]
-    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=60), store
-
-
-def _deliver(runner: JobRunner, job: Job, *, last: bool = False) -> Outcome:
-    return runner.run(JobMessage(jobId=job.job_id, type=job.type).to_json(), last_attempt=last)
-
-
 @pytest.mark.parametrize(
     "failures, error, deliveries, statuses, verdicts",
     [
@@ -109,9 +96,9 @@ def _deliver(runner: JobRunner, job: Job, *, last: bool = False) -> Outcome:
 def test_the_runner_walks_the_lifecycle(failures: int, error: CourierError, deliveries: int,
                                         statuses: list[S], verdicts: list[Verdict]) -> None:
     handler = _Flaky(failures, error)
-    runner, store = _runner(handler)
+    runner, store = memory_runner(handler)
     job, _ = store.create(_job())
-    outcomes = [_deliver(runner, job, last=n == deliveries - 1 and failures >= deliveries) for n in range(deliveries)]
+    outcomes = [deliver(runner, job, last=n == deliveries - 1 and failures >= deliveries) for n in range(deliveries)]
     assert [o.verdict for o in outcomes] == verdicts
     assert [o.status for o in outcomes] == statuses
     final = store.get(job.job_id)
@@ -123,28 +110,28 @@ def test_the_runner_walks_the_lifecycle(failures: int, error: CourierError, deli
 
 def test_a_finished_or_cancelled_job_is_acknowledged_without_running() -> None:
     handler = _Flaky(0, RETRYABLE)
-    runner, store = _runner(handler)
+    runner, store = memory_runner(handler)
     done, _ = store.create(_job())
-    _deliver(runner, done)
+    deliver(runner, done)
     cancelled, _ = store.create(_job())
     store.cancel("acme", cancelled.job_id)
-    again = [_deliver(runner, done), _deliver(runner, cancelled)]
+    again = [deliver(runner, done), deliver(runner, cancelled)]
     assert [o.verdict for o in again] == [Verdict.DONE, Verdict.DONE] and handler.calls == 1
     assert [o.status for o in again] == [S.SUCCEEDED, S.CANCELLED]
 
 
 def test_a_job_running_elsewhere_comes_back_after_its_lease() -> None:
-    runner, store = _runner(_Flaky(0, RETRYABLE))
+    runner, store = memory_runner(_Flaky(0, RETRYABLE))
     job, _ = store.create(_job())
     store.claim(job.job_id, 60)  # another delivery holds it
-    outcome = _deliver(runner, job)
+    outcome = deliver(runner, job)
     assert outcome.verdict is Verdict.RETRY and outcome.error is not None
     assert outcome.error.code == "job_running" and outcome.error.retry_after and outcome.error.retry_after > 50
 
 
 def test_an_unknown_job_is_rejected_for_good() -> None:
-    runner, _ = _runner(_Flaky(0, RETRYABLE))
-    outcome = _deliver(runner, _job())  # never stored
+    runner, _ = memory_runner(_Flaky(0, RETRYABLE))
+    outcome = deliver(runner, _job())  # never stored
     assert outcome.verdict is Verdict.REJECT and outcome.error is not None and outcome.error.code == "job_not_found"
 
 

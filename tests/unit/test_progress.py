@@ -6,13 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from courier.jobs.memory_store import MemoryJobStore
-from courier.jobs.messages import JobMessage
-from courier.jobs.models import Job, JobStatus, utc_now
-from courier.jobs.notify import Notifier
+from courier.jobs.models import Job, JobStatus
 from courier.jobs.progress import ProgressReporter
-from courier.jobs.registry import JobContext, JobRegistry
-from courier.jobs.runner import JobRunner
-from courier.jobs.store import new_job_id
+from courier.jobs.registry import JobContext
+from tests.support.memory_runner import deliver, memory_runner, queued
 
 
 class Clock:
@@ -24,9 +21,7 @@ class Clock:
 
 
 def claimed(store: MemoryJobStore, lease_seconds: float = 60) -> Job:
-    now = utc_now()
-    job, _ = store.create(Job(new_job_id(), "acme", "demo.sleep", JobStatus.QUEUED, {}, now, now))
-    return store.claim(job.job_id, lease_seconds).job
+    return store.claim(queued(store).job_id, lease_seconds).job
 
 
 def test_at_most_one_write_a_second_and_the_latest_kept() -> None:
@@ -70,14 +65,9 @@ def test_the_runner_ends_the_record_on_the_last_report() -> None:
             context.progress("work", n / 100)
         return {"ok": True}
 
-    registry = JobRegistry()
-    registry.register("demo.sleep")(chatty)
-    store = MemoryJobStore()
-    runner = JobRunner(registry, store, notifier=Notifier(None, lambda: None, log=store),  # type: ignore[arg-type, return-value]
-                       bucket=None, lease_seconds=60)
-    now = utc_now()
-    job, _ = store.create(Job(new_job_id(), "acme", "demo.sleep", JobStatus.QUEUED, {}, now, now))
-    runner.run(JobMessage(jobId=job.job_id, type=job.type).to_json())
+    runner, store = memory_runner(chatty)
+    job = queued(store)
+    deliver(runner, job)
     final = store.get(job.job_id)
     assert final is not None and final.status is JobStatus.SUCCEEDED
     assert store.progress_writes == 1 and final.progress and final.progress["fraction"] == 1.0

@@ -16,10 +16,11 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 
 def qstash_client() -> Any:
     """A client for the token currently in the secret (rotations are picked up)."""
-    credentials = qstash_credentials()
+    env = QStashSettings.from_env()
+    credentials = qstash_credentials(env)
     if not credentials.token:
         raise Misconfigured("no QStash token configured")
-    return _client(credentials.token, QStashSettings.from_env().qstash_url)
+    return _client(credentials.token, env.qstash_url)
 
 
 @lru_cache(maxsize=4)

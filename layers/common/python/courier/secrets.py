@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from courier.errors import Misconfigured
+from courier.settings import QStashSettings
 
 CACHE_SECONDS = 300
 #: Powertools builds its provider (and a boto3 client) on the first call; threads that
@@ -63,14 +64,12 @@ class QStashCredentials:
         return "QStashCredentials(<redacted>)"
 
 
-def qstash_credentials() -> QStashCredentials:
+def qstash_credentials(env: QStashSettings | None = None) -> QStashCredentials:
     """From QSTASH_* variables if set, else from the secret at QSTASH_SECRET_REF.
 
     The secret holds `{"token", "currentSigningKey", "nextSigningKey"}`.
     """
-    from courier.settings import QStashSettings
-
-    env = QStashSettings.from_env()
+    env = env or QStashSettings.from_env()
     if env.current_signing_key and env.next_signing_key:
         return QStashCredentials(env.qstash_token, env.current_signing_key, env.next_signing_key)
     reference = env.qstash_secret_ref

@@ -120,11 +120,3 @@ class JobsApiSettings(CommonSettings, QStashSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-
-def settings_model(function: str) -> type[EnvSettings]:
-    """The model a function's handler reads its environment with (functions/<name>/)."""
-    from courier.jobs.catalog import worker
-
-    if function == "jobs_api":
-        return JobsApiSettings
-    return ModelWorkerSettings if worker(function).calls_models else WorkerSettings

@@ -7,6 +7,7 @@ import os
 
 from courier.ai.catalog import Deployment
 from courier.errors import Misconfigured
+from courier.settings import ModelSettings
 
 
 def key_for(deployment: Deployment) -> str | None:
@@ -18,8 +19,6 @@ def key_for(deployment: Deployment) -> str | None:
         if not value:
             raise Misconfigured(f"deployment {deployment.name}: environment variable {reference[4:]} is not set")
         return value
-    from courier.settings import ModelSettings
-
     secret = ModelSettings.from_env().model_keys_secret_ref
     if not secret:
         raise Misconfigured(f"deployment {deployment.name} needs key {reference!r} but MODEL_KEYS_SECRET_REF is not set")

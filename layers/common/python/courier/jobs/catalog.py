@@ -103,9 +103,6 @@ JOB_TYPES: tuple[JobType, ...] = (
 _BY_NAME = {t.name: t for t in JOB_TYPES}
 
 
-def job_type(name: str) -> JobType | None:
-    return _BY_NAME.get(name)
-
 
 def validate_input(job_type: str, data: Any) -> JobInput:
     """The input as its type's model reads it, or InvalidInput naming the first problems."""
@@ -129,12 +126,6 @@ def upload_keys(job_type: str, validated: JobInput) -> dict[str, str]:
     data = validated.model_dump(by_alias=True)
     return {name: str(data[name]) for name in declared.upload_fields if data.get(name) is not None}
 
-
-def worker(name: str) -> Worker:
-    for spec in WORKERS:
-        if spec.name == name:
-            return spec
-    raise KeyError(f"no worker named {name!r}")
 
 
 def check() -> None:

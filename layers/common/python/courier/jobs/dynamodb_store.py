@@ -17,19 +17,11 @@ from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from courier.dynamodb import attr, expressions, from_item, key, serialize, to_item
-from courier.errors import CourierError, InvalidInput, NotFound
+from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
-from courier.jobs.store import (
-    DEFAULT_TTL_DAYS,
-    Claim,
-    ConditionFailed,
-    check_request,
-    new_lease_token,
-    now_ms,
-    refused_claim,
-)
+from courier.jobs.store import DEFAULT_TTL_DAYS, Claim, ConditionFailed, StoreRules, new_lease_token, now_ms
 from courier.jobs.table import GSI_KEYS, GSI_TENANT, GSI_TENANT_STATUS
 
 if TYPE_CHECKING:
@@ -127,7 +119,7 @@ class Update:
         return " ".join(parts)
 
 
-class DynamoJobStore:
+class DynamoJobStore(StoreRules):
     def __init__(self, table_name: str, *, client: Any = None, ttl_days: int = DEFAULT_TTL_DAYS) -> None:
         self.table_name = table_name
         self._client = client
@@ -174,12 +166,6 @@ class DynamoJobStore:
         response = self.client.get_item(TableName=self.table_name, Key=job_key(job_id), ConsistentRead=True)
         return _job(response["Item"]) if "Item" in response else None
 
-    def get_for_tenant(self, tenant_id: str, job_id: str) -> Job:
-        job = self.get(job_id)
-        if job is None or job.tenant_id != tenant_id:  # another tenant's job does not exist for you
-            raise NotFound(f"job {job_id} not found")
-        return job
-
     def list(
         self, tenant_id: str, *, status: JobStatus | None = None, job_type: str | None = None,
         cursor: str | None = None, limit: int = 50,
@@ -206,19 +192,6 @@ class DynamoJobStore:
         update.set("fallbackReason", fallback_reason) if fallback_reason else update.remove("fallbackReason")
         return self._write(job_id, update, attr("sk").exists())
 
-    def mark_undispatched(self, job: Job, error: JobError) -> Job:
-        """Neither queue took it: failed, retryable, visible to the caller, never lost."""
-        return self._transition(job.job_id, Event.UNDISPATCHED, Facts(now_ms()), error=error, tenant_id=job.tenant_id)
-
-    def requeue(self, tenant_id: str, job_id: str) -> Job:
-        """POST /v1/jobs/{id}/retry: a failed or dead job goes back to the queue."""
-        check_request(Event.REQUEUE, self.get_for_tenant(tenant_id, job_id))
-        return self._transition(job_id, Event.REQUEUE, Facts(now_ms()), tenant_id=tenant_id)
-
-    def cancel(self, tenant_id: str, job_id: str) -> Job:
-        check_request(Event.CANCEL, self.get_for_tenant(tenant_id, job_id))
-        return self._transition(job_id, Event.CANCEL, Facts(now_ms()), tenant_id=tenant_id)
-
     # --- running ----------------------------------------------------------------------
     def claim(self, job_id: str, lease_seconds: float) -> Claim:
         """Take the job for one run, or say why not. The lease lets a dead worker's job be taken again."""
@@ -230,16 +203,12 @@ class DynamoJobStore:
         try:
             return Claim("claimed", self._transition(job_id, Event.CLAIM, Facts(at), update=update))
         except ConditionFailed:
-            job = self.get(job_id)
-            if job is None:
-                raise NotFound(f"job {job_id} not found") from None
-            return refused_claim(job, at)
+            return self._refused_claim(job_id, at)
 
     def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
                result_ref: dict[str, Any] | None = None, error: JobError | None = None,
                progress: dict[str, Any] | None = None) -> Job | None:
-        if event not in lifecycle.RUN_ENDINGS:
-            raise ValueError(f"{event.value} does not end a run")
+        lifecycle.require_run_ending(event)
         update = Update()
         for attribute, value in (("result", result), ("resultRef", result_ref), ("progress", progress)):
             if value is not None:

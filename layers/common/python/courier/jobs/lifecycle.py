@@ -73,6 +73,11 @@ RUN_ENDINGS = frozenset({Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST})
 DURING_RUN_SOURCES, DURING_RUN_GUARDS = frozenset({RUN}), frozenset({Guard.LEASE_HELD})
 
 
+def require_run_ending(event: Event) -> None:
+    if event not in RUN_ENDINGS:
+        raise ValueError(f"{event.value} does not end a run")
+
+
 def transitions(event: Event) -> tuple[Transition, ...]:
     return tuple(t for t in TRANSITIONS if t.event is event)
 

@@ -12,14 +12,14 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from courier.errors import CourierError, InvalidInput, NotFound
+from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
-from courier.jobs.store import Claim, ConditionFailed, check_request, new_lease_token, now_ms, refused_claim
+from courier.jobs.store import Claim, ConditionFailed, StoreRules, new_lease_token, now_ms
 
 
-class MemoryJobStore:
+class MemoryJobStore(StoreRules):
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._idempotency: dict[tuple[str, str], str] = {}
@@ -45,12 +45,6 @@ class MemoryJobStore:
             job = self._jobs.get(job_id)
             return replace(job) if job else None
 
-    def get_for_tenant(self, tenant_id: str, job_id: str) -> Job:
-        job = self.get(job_id)
-        if job is None or job.tenant_id != tenant_id:
-            raise NotFound(f"job {job_id} not found")
-        return job
-
     def list(
         self, tenant_id: str, *, status: JobStatus | None = None, job_type: str | None = None,
         cursor: str | None = None, limit: int = 50,
@@ -73,17 +67,6 @@ class MemoryJobStore:
             job.updated_at = utc_now()
             return replace(job)
 
-    def mark_undispatched(self, job: Job, error: JobError) -> Job:
-        return self._transition(job.job_id, Event.UNDISPATCHED, Facts(now_ms()), error=error)
-
-    def requeue(self, tenant_id: str, job_id: str) -> Job:
-        check_request(Event.REQUEUE, self.get_for_tenant(tenant_id, job_id))
-        return self._transition(job_id, Event.REQUEUE, Facts(now_ms()))
-
-    def cancel(self, tenant_id: str, job_id: str) -> Job:
-        check_request(Event.CANCEL, self.get_for_tenant(tenant_id, job_id))
-        return self._transition(job_id, Event.CANCEL, Facts(now_ms()))
-
     def claim(self, job_id: str, lease_seconds: float) -> Claim:
         at = now_ms()
 
@@ -96,16 +79,12 @@ class MemoryJobStore:
         try:
             return Claim("claimed", self._transition(job_id, Event.CLAIM, Facts(at), change=take))
         except ConditionFailed:
-            job = self.get(job_id)
-            if job is None:
-                raise NotFound(f"job {job_id} not found") from None
-            return refused_claim(job, at)
+            return self._refused_claim(job_id, at)
 
     def finish(self, job: Job, event: Event, *, result: dict[str, Any] | None = None,
                result_ref: dict[str, Any] | None = None, error: JobError | None = None,
                progress: dict[str, Any] | None = None) -> Job | None:
-        if event not in lifecycle.RUN_ENDINGS:
-            raise ValueError(f"{event.value} does not end a run")
+        lifecycle.require_run_ending(event)
 
         def record(stored: Job) -> None:
             stored.result = result if result is not None else stored.result
@@ -146,7 +125,8 @@ class MemoryJobStore:
             raise ConditionFailed()
         return job
 
-    def _transition(self, job_id: str, event: Event, facts: Facts, *, change: Any = None, error: JobError | None = None) -> Job:
+    def _transition(self, job_id: str, event: Event, facts: Facts, *, change: Any = None, error: JobError | None = None,
+                    tenant_id: str | None = None) -> Job:
         with self._lock:
             job = self._existing(job_id)
             row = lifecycle.allowed(event, job, facts)

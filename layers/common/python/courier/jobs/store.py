@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from courier.errors import Conflict, CourierError
+from courier.errors import Conflict, CourierError, NotFound
 from courier.jobs import lifecycle
-from courier.jobs.lifecycle import Event
+from courier.jobs.lifecycle import Event, Facts
 from courier.jobs.models import Job, JobError, JobStatus
 
 DEFAULT_TTL_DAYS = 30
@@ -43,13 +43,6 @@ class Claim:
     retry_after: float | None = None
 
 
-def refused_claim(job: Job, at_ms: int) -> Claim:
-    """Why a claim the lifecycle refused was refused: finished, or held by a live lease."""
-    if job.status.terminal:
-        return Claim("finished", job)
-    return Claim("busy", job, retry_after=max(1.0, ((job.lease_until or at_ms) - at_ms) / 1000))
-
-
 class ConditionFailed(Conflict):
     """A transition the lifecycle does not allow now (another writer got there first);
     callers that expect it catch it, others answer 409."""
@@ -58,7 +51,7 @@ class ConditionFailed(Conflict):
         super().__init__("the job changed meanwhile; read it again", code="job_changed")
 
 
-def check_request(event: Event, job: Job) -> None:
+def _check_request(event: Event, job: Job) -> None:
     """A tenant's request (retry, cancel) that the job's status cannot take: a clear 409
     before the conditional write, which still decides if the job changes meanwhile."""
     allowed = lifecycle.sources(event)
@@ -67,6 +60,46 @@ def check_request(event: Event, job: Job) -> None:
     names = " or ".join(sorted(s.value for s in allowed))
     verb, code = {Event.REQUEUE: ("retried", "not_retriable"), Event.CANCEL: ("cancelled", "not_cancellable")}[event]
     raise CourierError(f"only {names} jobs can be {verb}; this one is {job.status.value}", code=code, status=409, retryable=False)
+
+
+class StoreRules:
+    """What both stores do alike above their own writes: a tenant's reads and requests,
+    and why a refused claim was refused. Each store supplies `get` and `_transition`."""
+
+    def get(self, job_id: str) -> Job | None:
+        raise NotImplementedError
+
+    def _transition(self, job_id: str, event: Event, facts: Facts, *, error: JobError | None = None,
+                    tenant_id: str | None = None) -> Job:
+        raise NotImplementedError
+
+    def get_for_tenant(self, tenant_id: str, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job is None or job.tenant_id != tenant_id:  # another tenant's job does not exist for you
+            raise NotFound(f"job {job_id} not found")
+        return job
+
+    def mark_undispatched(self, job: Job, error: JobError) -> Job:
+        """Neither queue took it: failed, retryable, visible to the caller, never lost."""
+        return self._transition(job.job_id, Event.UNDISPATCHED, Facts(now_ms()), error=error, tenant_id=job.tenant_id)
+
+    def requeue(self, tenant_id: str, job_id: str) -> Job:
+        """POST /v1/jobs/{id}/retry: a failed or dead job goes back to the queue."""
+        _check_request(Event.REQUEUE, self.get_for_tenant(tenant_id, job_id))
+        return self._transition(job_id, Event.REQUEUE, Facts(now_ms()), tenant_id=tenant_id)
+
+    def cancel(self, tenant_id: str, job_id: str) -> Job:
+        _check_request(Event.CANCEL, self.get_for_tenant(tenant_id, job_id))
+        return self._transition(job_id, Event.CANCEL, Facts(now_ms()), tenant_id=tenant_id)
+
+    def _refused_claim(self, job_id: str, at_ms: int) -> Claim:
+        """Why the lifecycle refused a claim: the job is finished, or a live lease holds it."""
+        job = self.get(job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} not found")
+        if job.status.terminal:
+            return Claim("finished", job)
+        return Claim("busy", job, retry_after=max(1.0, ((job.lease_until or at_ms) - at_ms) / 1000))
 
 
 class JobStore(Protocol):

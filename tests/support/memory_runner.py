@@ -1,0 +1,31 @@
+"""The job runner over the in-memory store, for tests of the runner's decisions without AWS."""
+
+from __future__ import annotations
+
+from courier.jobs.memory_store import MemoryJobStore
+from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job, JobStatus, utc_now
+from courier.jobs.notify import Notifier
+from courier.jobs.registry import JobHandler, JobRegistry
+from courier.jobs.runner import JobRunner, Outcome
+from courier.jobs.store import new_job_id
+
+JOB_TYPE = "demo.sleep"
+
+
+def memory_runner(handler: JobHandler) -> tuple[JobRunner, MemoryJobStore]:
+    """A runner whose one job type runs `handler`; no callbacks (the jobs have none)."""
+    registry = JobRegistry()
+    registry.register(JOB_TYPE)(handler)
+    store = MemoryJobStore()
+    notifier = Notifier(None, lambda: None, log=store)  # type: ignore[arg-type, return-value]
+    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=60), store
+
+
+def queued(store: MemoryJobStore, status: JobStatus = JobStatus.QUEUED) -> Job:
+    now = utc_now()
+    return store.create(Job(new_job_id(), "acme", JOB_TYPE, status, {"seconds": 0}, now, now))[0]
+
+
+def deliver(runner: JobRunner, job: Job, *, last: bool = False) -> Outcome:
+    return runner.run(JobMessage(jobId=job.job_id, type=job.type).to_json(), last_attempt=last)
