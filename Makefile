@@ -3,14 +3,16 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-INPUTS := $(shell cat requirements.txt requirements-dev.txt functions/video_processor/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+# Every worker folder's own requirements.txt is installed too (the local stack runs them).
+WORKER_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
+INPUTS := $(shell cat requirements.txt requirements-dev.txt $(WORKER_REQUIREMENTS) pyproject.toml | sha256sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(INPUTS)
 # The functions deploy on Lambda's Python 3.13: the library's tests run on it too, from a
 # second venv (scripts/lambda_python.py finds or fetches that interpreter, cached).
 LAMBDA_VENV := .venv-lambda
 LAMBDA_PY := $(LAMBDA_VENV)/bin/python
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed-$(INPUTS)
-LAMBDA_TESTS := tests/unit tests/integration
+LAMBDA_TESTS := tests/unit tests/integration tests/workers
 # CDK's Python bindings run on Node; Node 20 works but jsii warns on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
@@ -31,13 +33,13 @@ lock: venv
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt $(WORKER_REQUIREMENTS:%=-r %)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(LAMBDA_STAMP):
 	$(PYTHON) scripts/lambda_python.py --venv $(LAMBDA_VENV) >/dev/null
-	$(LAMBDA_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(LAMBDA_PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt $(WORKER_REQUIREMENTS:%=-r %)
 	$(LAMBDA_PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@rm -f $(LAMBDA_VENV)/.installed-* && touch $@
 

@@ -1,4 +1,4 @@
-"""`courier`: `keys`, `doctor`, `video analyze FILE` and `dev up|down|status`.
+"""`courier`: `keys`, `doctor`, `new worker`, `video analyze FILE` and `dev up|down|status`.
 
 Runs with the caller's AWS credentials (AWS_PROFILE, AWS_REGION; AWS_ENDPOINT_URL points
 it at the local stack) and finds a deployment by its stack's outputs.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from courier_cli import doctor, keys
+from courier_cli import doctor, keys, scaffold
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     keys.add_parser(commands)
     doctor.add_parser(commands)
+    scaffold.add_parser(commands)
     commands.add_parser("dev", help="the local stack: up, down, status")
     video = commands.add_parser("video", help="video analysis on local files (no AWS)")
     video_actions = video.add_subparsers(dest="action", required=True)
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every, analyze_frames=args.analysis)
     if args.command == "doctor":
         return doctor.run(args)
+    if args.command == "new":
+        return scaffold.run(args)
     return keys.run(args)
 
 

@@ -30,6 +30,7 @@ from infra.environment import (
     model_environment,
     runtime_environment,
     shared_environment,
+    worker_dispatch_environment,
     worker_environment,
 )
 
@@ -177,22 +178,27 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
     if name in workers:
         env.update(worker_environment(config, workers[name]))
         env["WORKER_QUEUE_URL"] = resources.queues[name].queue_url
+        env.update(worker_dispatch_environment(config, public_api_url=settings.api_url))
         if workers[name].calls_models:
             env.update(model_environment(config, f"secretsmanager:{config.model_keys_secret}"))
             env.update({k: os.environ[k] for k in MODEL_PASSTHROUGH if os.environ.get(k)})
     else:
-        routes = job_type_routes(config.workers, settings.function_url, lambda w: resources.queues[w].queue_url, stage=config.stage)
-        env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(routes)))
+        env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(local_routes(settings, resources))))
     env[LOOPBACK_SETTING] = "true"  # local only: callbacks and fetches may reach 127.0.0.1
     if settings.lease_seconds is not None:
         env["JOB_LEASE_SECONDS"] = str(settings.lease_seconds)
     return {**env, **aws_environment(settings)}
 
 
-def seed_secrets(settings: DevSettings, session: Any) -> None:
+def local_routes(settings: DevSettings, resources: LocalResources) -> dict[str, dict[str, str]]:
+    config = settings.config
+    return job_type_routes(config.workers, settings.function_url, lambda w: resources.queues[w].queue_url, stage=config.stage)
+
+
+def seed_secrets(settings: DevSettings, session: Any, resources: LocalResources) -> None:
     """The secrets and parameters a deployment's operator creates, with local values:
     the QStash server's signing keys, model keys from COURIER_MODEL_KEYS (JSON, if set),
-    and each worker's public URL. Idempotent."""
+    each worker's public URL, and the job routes the workers read. Idempotent."""
     config = settings.config
     secrets = session.client("secretsmanager")
     values = {
@@ -207,6 +213,7 @@ def seed_secrets(settings: DevSettings, session: Any) -> None:
     ssm = session.client("ssm")
     for spec in config.workers:
         ssm.put_parameter(Name=config.worker_url_parameter(spec.name), Value=settings.function_url(spec.name), Type="String", Overwrite=True)
+    ssm.put_parameter(Name=config.job_routes_parameter, Value=json.dumps(local_routes(settings, resources)), Type="String", Overwrite=True)
 
 
 def stack_outputs(settings: DevSettings, resources: LocalResources) -> dict[str, str]:

@@ -122,7 +122,7 @@ class Supervisor:
 
         session = boto3.session.Session()
         resources = create_resources(config, session=session, visibility_timeout_seconds=settings.visibility_seconds)
-        seed_secrets(settings, session)
+        seed_secrets(settings, session, resources)
         self.stack_name = register_stack(settings, resources, session)
         self.resources = resources
 

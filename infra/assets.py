@@ -30,15 +30,61 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 #: Left out of every code asset (caches, and the requirements that became layers).
 CODE_EXCLUDES = ("__pycache__", "*.pyc", "*.egg-info", "requirements.txt", "requirements.lock", ".pytest_cache")
 
-#: Dependency layers by name: the requirements file each is built from.
-DEPENDENCY_LAYERS: dict[str, Path] = {
-    "deps": ROOT / "requirements.txt",
-    "video-deps": ROOT / "functions" / "video_processor" / "requirements.txt",
-}
+FUNCTIONS_DIR = ROOT / "functions"
+#: Left out of the workers layer: each worker's handler is its own function's code.
+WORKER_LAYER_EXCLUDES = ("handler.py", *CODE_EXCLUDES)
 
 
 def function_dir(name: str) -> Path:
-    return ROOT / "functions" / name
+    return FUNCTIONS_DIR / name
+
+
+def worker_folders(root: Path = FUNCTIONS_DIR) -> list[str]:
+    """The folders that declare a worker of their own (functions/<name>/worker.py), by the
+    files alone: the catalogue finds the same ones by importing them."""
+    return sorted(p.parent.name for p in root.glob("*/worker.py"))
+
+
+#: Dependency layers by name: the requirements file each is built from. A worker folder's
+#: own requirements.txt is the layer "<name>-deps".
+DEPENDENCY_LAYERS: dict[str, Path] = {
+    "deps": ROOT / "requirements.txt",
+    "video-deps": FUNCTIONS_DIR / "video_processor" / "requirements.txt",
+    **{f"{name}-deps": FUNCTIONS_DIR / name / "requirements.txt"
+       for name in worker_folders() if (FUNCTIONS_DIR / name / "requirements.txt").exists()},
+}
+
+
+def build_workers_layer(*, build_dir: Path = BUILD_DIR, root: Path = FUNCTIONS_DIR) -> Path | None:
+    """The layer that carries every worker folder as the `functions` package (less their
+    handlers), so every function's catalogue sees the same job types: the jobs API validates
+    them, each worker imports its own job code. None when there is no such folder."""
+    folders = worker_folders(root)
+    if not folders:
+        return None
+    files = sorted(
+        path for name in folders for path in (root / name).rglob("*")
+        if path.is_file() and not any(path.match(p) or any(part.match(p) for part in path.relative_to(root).parents)
+                                      for p in WORKER_LAYER_EXCLUDES)
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    target = build_dir / "layers" / f"workers-{digest.hexdigest()[:16]}"
+    if not (target / ".complete").exists():
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        package = staging / "python" / "functions"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text('"""Courier workers of their own (functions/<name>/), from the repository."""\n')
+        for path in files:
+            destination = package / path.relative_to(root)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        (target / ".complete").write_text("\n".join(folders) + "\n")
+    return target
 
 
 def layer_inputs_hash(requirements: Path) -> str:

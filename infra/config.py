@@ -102,6 +102,9 @@ API_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
         ("/v1/jobs", "ANY"),
         ("/v1/jobs/{proxy+}", "ANY"),
         ("/v1/uploads", "POST"),
+        ("/v1/schedules", "ANY"),
+        ("/v1/schedules/{proxy+}", "ANY"),
+        ("/v1/allowed-hosts", "ANY"),
         ("/v1/hooks/{proxy+}", "POST"),
         ("/healthz", "GET"),
         ("/docs", "GET"),
@@ -113,7 +116,7 @@ API_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 #: CORS of the HTTP API (when `apiCorsOrigins` is set): what a browser app may send.
-CORS_METHODS = ("GET", "POST", "DELETE")
+CORS_METHODS = ("GET", "POST", "PUT", "DELETE")
 CORS_HEADERS = ("authorization", "content-type", "x-api-key")
 #: The function behind API Gateway's `$default` route: any other method and path gets its
 #: answer in Courier's error shape (404, 405), not API Gateway's bare `{"message": "Not Found"}`.
@@ -188,6 +191,13 @@ class CourierConfig:
             if spec.name == name:
                 return spec
         raise KeyError(f"no worker named {name!r}")
+
+    @property
+    def job_routes_parameter(self) -> str:
+        """SSM parameter that holds every job type's route (the jobs API's COURIER_JOB_TYPES),
+        for the workers: they send children and continuations, and their own Function URLs
+        are in it, which their environment cannot name."""
+        return f"{self.prefix}/job-routes"
 
     def worker_url_parameter(self, name: str) -> str:
         """SSM parameter that holds a worker's public Function URL.

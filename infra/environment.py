@@ -38,6 +38,16 @@ def worker_environment(config: CourierConfig, spec: WorkerSpec) -> dict[str, str
     return env
 
 
+def worker_dispatch_environment(config: CourierConfig, *, public_api_url: str) -> dict[str, str]:
+    """What a worker needs to send jobs (a run's children, a parent's continuation) as the
+    jobs API does: the routes (by parameter), the dispatch mode, and the failure hook's API."""
+    return {
+        "DISPATCH_MODE": config.effective_dispatch_mode,
+        "COURIER_JOB_TYPES_PARAMETER": config.job_routes_parameter,
+        "PUBLIC_API_URL": public_api_url,
+    }
+
+
 def model_environment(config: CourierConfig, model_keys_ref: str) -> dict[str, str]:
     """For the workers that call models (`Worker.calls_models` in the catalogue)."""
     env = {"MODEL_KEYS_SECRET_REF": model_keys_ref}

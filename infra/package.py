@@ -13,6 +13,7 @@ from infra.assets import (
     COMMON_LAYER_DIR,
     SizeReport,
     build_dependency_layer,
+    build_workers_layer,
     function_dir,
     tree_size,
 )
@@ -23,6 +24,10 @@ MB = 1024 * 1024
 
 def size_reports(config: CourierConfig) -> list[SizeReport]:
     layer_sizes = {"common": tree_size(COMMON_LAYER_DIR, CODE_EXCLUDES)}
+    workers = build_workers_layer()
+    shared = ("common",) if workers is None else ("common", "workers")
+    if workers is not None:
+        layer_sizes["workers"] = tree_size(workers, (".complete",))
     reports = []
     for spec in config.functions:
         for name in spec.layers:
@@ -32,7 +37,7 @@ def size_reports(config: CourierConfig) -> list[SizeReport]:
             SizeReport(
                 function=spec.name,
                 code_bytes=tree_size(function_dir(spec.name), CODE_EXCLUDES),
-                layer_bytes={name: layer_sizes[name] for name in ("common", *spec.layers)},
+                layer_bytes={name: layer_sizes[name] for name in (*shared, *spec.layers)},
             )
         )
     return reports

@@ -18,37 +18,32 @@ from courier import __version__, health
 from courier.adapters.http_app import create_app, lambda_handler
 from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import ApiKeyStore
-from courier.errors import Misconfigured, error_body
-from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, routes_from_json
+from courier.errors import InvalidInput, Misconfigured, error_body
+from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
-from courier.jobs.notify import Notifier
-from courier.jobs.service import JobService, failure_payload
+from courier.jobs.service import failure_payload
+from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
 from courier.observability import logger
+from courier.outbound.allowlist import AllowedHosts
 from courier.qstash_client import qstash_client
+from courier.schedules.service import ScheduleService, firing_payload
+from courier.schedules.store import ScheduleStore
 from courier.secrets import qstash_credentials
 from courier.settings import JobsApiSettings
 from courier.signatures import SignatureVerifier
 from courier.uploads import presign_upload
 
-FAILURE_HOOK_PATH = "/v1/hooks/qstash/failure"
+SCHEDULE_HOOK_PATH = "/v1/hooks/qstash/schedule"
 
 settings = JobsApiSettings.from_env()
 store = DynamoJobStore(settings.table_name)
 keys = ApiKeyStore(settings.table_name)
-service = JobService(
-    store,
-    Dispatcher(
-        routes_from_json(settings.job_types_json),
-        mode=settings.dispatch_mode,
-        qstash=qstash_client,
-        failure_callback_url=settings.public_api_url + FAILURE_HOOK_PATH if settings.public_api_url else None,
-    ),
-    Notifier(qstash_client, qstash_credentials, log=store),
-    public_api_url=settings.public_api_url,
-    bucket=settings.bucket_name,
-    cancel_qstash_message=lambda message_id: qstash_client().message.cancel(message_id),
-)
+service = job_service(settings, settings, store)
 verifier = SignatureVerifier(qstash_credentials)
+allowed_hosts = AllowedHosts(settings.table_name)
+schedules = ScheduleService(
+    ScheduleStore(settings.table_name), service, qstash=qstash_client, hook_url=settings.public_api_url + SCHEDULE_HOOK_PATH,
+)
 
 app = create_app(
     title="Courier jobs API",
@@ -127,6 +122,22 @@ class UploadRequest(BaseModel):
     filename: str | None = Field(default=None, max_length=255)
 
 
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cron: str = Field(min_length=1, max_length=200, examples=["0 3 * * *"], description="Five fields, as QStash reads them.")
+    type: str = Field(min_length=1, max_length=64, examples=["http.request"])
+    input: dict[str, Any] = Field(default_factory=dict)
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Berlin"], description="IANA zone (default UTC).")
+    callbackUrl: str | None = Field(default=None, max_length=2048)
+
+
+class AllowedHostsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hosts: list[str] = Field(max_length=100, examples=[["app.example.com", "*.hooks.example.com"]])
+
+
 def accepted(job: Any) -> JobAccepted:
     return JobAccepted(jobId=job.job_id, status=job.status.value, transport=job.transport, statusUrl=service.status_url(job.job_id))
 
@@ -182,6 +193,64 @@ async def qstash_failure(request: Request, upstash_signature: Annotated[str | No
     raw = await request.body()
     verifier.verify(signature=upstash_signature, body=raw, url=settings.public_api_url + FAILURE_HOOK_PATH)
     job = service.qstash_gave_up(failure_payload(raw))
+    return {"jobId": job.job_id if job else None, "status": job.status.value if job else "ignored"}
+
+
+@app.post("/v1/schedules", status_code=201, tags=["schedules"], summary="Run a job type on a cron schedule")
+def create_schedule(request: ScheduleRequest, tenant_id: Tenant) -> dict[str, Any]:
+    return schedules.create(
+        tenant_id, cron=request.cron, job_type=request.type, job_input=request.input,
+        timezone=request.timezone, callback_url=request.callbackUrl,
+    ).public_view()
+
+
+@app.get("/v1/schedules", tags=["schedules"], summary="List the caller's schedules, newest first")
+def list_schedules(tenant_id: Tenant) -> dict[str, Any]:
+    return {"schedules": [s.public_view() for s in schedules.list(tenant_id)]}
+
+
+@app.get("/v1/schedules/{schedule_id}", tags=["schedules"], summary="A schedule and its last runs")
+def get_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    schedule = schedules.get(tenant_id, schedule_id)
+    return {**schedule.public_view(), "lastRuns": schedules.last_runs(schedule)}
+
+
+@app.post("/v1/schedules/{schedule_id}/pause", tags=["schedules"], summary="Stop firing until resumed")
+def pause_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    return schedules.set_paused(tenant_id, schedule_id, True).public_view()
+
+
+@app.post("/v1/schedules/{schedule_id}/resume", tags=["schedules"], summary="Fire again")
+def resume_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    return schedules.set_paused(tenant_id, schedule_id, False).public_view()
+
+
+@app.delete("/v1/schedules/{schedule_id}", tags=["schedules"], summary="Delete a schedule (its jobs stay)")
+def delete_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    schedules.delete(tenant_id, schedule_id)
+    return {"scheduleId": schedule_id, "deleted": True}
+
+
+@app.get("/v1/allowed-hosts", tags=["settings"], summary="Hosts your http.request jobs may call")
+def get_allowed_hosts(tenant_id: Tenant) -> dict[str, Any]:
+    return {"hosts": allowed_hosts.get(tenant_id)}
+
+
+@app.put("/v1/allowed-hosts", tags=["settings"], summary="Replace the hosts your http.request jobs may call")
+def put_allowed_hosts(request: AllowedHostsRequest, tenant_id: Tenant) -> dict[str, Any]:
+    return {"hosts": allowed_hosts.replace(tenant_id, request.hosts)}
+
+
+@app.post(SCHEDULE_HOOK_PATH, tags=["hooks"], summary="A schedule's firing (signed by QStash)")
+async def schedule_fired(
+    request: Request, upstash_signature: Annotated[str | None, Header()] = None,
+    upstash_message_id: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    raw = await request.body()
+    verifier.verify(signature=upstash_signature, body=raw, url=settings.public_api_url + SCHEDULE_HOOK_PATH)
+    if not upstash_message_id:
+        raise InvalidInput("a firing carries its Upstash-Message-Id", code="invalid_firing")
+    job = schedules.fire(firing_payload(raw), upstash_message_id)
     return {"jobId": job.job_id if job else None, "status": job.status.value if job else "ignored"}
 
 

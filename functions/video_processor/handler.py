@@ -6,24 +6,11 @@ from courier import coldstart
 
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from courier.adapters.worker import WorkerRuntime
-from courier.jobs.registry import JobRegistry
-from courier.observability import logger
+from courier.adapters.worker import queued_worker_handler
 from courier.settings import ModelWorkerSettings
 
-# Handlers are imported on the first verified job: PyAV and numpy stay out of the cold start.
-registry = JobRegistry.for_worker("video_processor")
+# Job code is imported on the first verified job: PyAV and numpy stay out of the cold start.
 settings = ModelWorkerSettings.from_env()
-_worker = WorkerRuntime.from_env(registry, settings)
-
-
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _worker(event, context)
-
+handler = queued_worker_handler("video_processor", settings)
 
 coldstart.end()

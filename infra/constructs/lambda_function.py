@@ -58,7 +58,7 @@ class CourierFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(function_dir(name)), exclude=list(CODE_EXCLUDES)),
+            code=lambda_.Code.from_asset(str(function_dir(name)), exclude=code_excludes(name)),
             layers=layers,
             memory_size=memory_mb,
             timeout=timeout,
@@ -92,6 +92,14 @@ class CourierFunction(Construct):
 
     def add_environment(self, key: str, value: str) -> None:
         self.function.add_environment(key, value)
+
+
+def code_excludes(name: str) -> list[str]:
+    """A worker folder of your own ships only its handler as the function's code: the rest
+    of the folder is in the workers layer, as `functions.<name>`, for every function."""
+    if (function_dir(name) / "worker.py").exists():
+        return ["*", "!handler.py"]
+    return list(CODE_EXCLUDES)
 
 
 _RETENTION = {

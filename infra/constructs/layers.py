@@ -14,6 +14,7 @@ from infra.assets import (
     COMMON_LAYER_DIR,
     DEPENDENCY_LAYERS,
     build_dependency_layer,
+    build_workers_layer,
     layer_inputs_hash,
 )
 from infra.config import LAMBDA_PYTHON_VERSION
@@ -35,10 +36,22 @@ class SharedLayers(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="Courier shared library (courier package)",
         )
+        workers = build_workers_layer()
+        self.workers: lambda_.LayerVersion | None = None
+        if workers is not None:
+            self.workers = lambda_.LayerVersion(
+                self,
+                "Workers",
+                code=lambda_.Code.from_asset(str(workers), exclude=[".complete"]),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="Courier workers of their own (functions/*/worker.py and their code)",
+            )
         self._dependencies: dict[str, lambda_.LayerVersion] = {}
 
     def for_function(self, dependency_layers: tuple[str, ...]) -> list[lambda_.ILayerVersion]:
-        return [self.common, *(self.dependency(name) for name in dependency_layers)]
+        shared: list[lambda_.ILayerVersion] = [self.common] if self.workers is None else [self.common, self.workers]
+        return [*shared, *(self.dependency(name) for name in dependency_layers)]
 
     def dependency(self, name: str) -> lambda_.LayerVersion:
         if name not in self._dependencies:

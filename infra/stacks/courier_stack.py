@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -25,7 +26,7 @@ from infra.constructs.layers import SharedLayers
 from infra.constructs.queued_worker import QueuedWorker
 from infra.constructs.secrets import SecretReference
 from infra.constructs.storage import Storage
-from infra.environment import api_environment, job_type_routes, model_environment, shared_environment
+from infra.environment import api_environment, job_type_routes, model_environment, shared_environment, worker_dispatch_environment
 
 
 class CourierStack(Stack):
@@ -52,7 +53,7 @@ class CourierStack(Stack):
 
         self.workers: dict[str, QueuedWorker] = {}
         for spec in config.workers:
-            env = dict(common_env)
+            env = {**common_env, **worker_dispatch_environment(config, public_api_url=self.api.url)}
             if spec.calls_models:
                 env.update(model_env)
             worker = QueuedWorker(
@@ -71,12 +72,27 @@ class CourierStack(Stack):
             self.storage.grant_objects(worker.handler.role, RESULTS_PREFIX, ["s3:GetObject", "s3:PutObject"])
             self.storage.grant_objects(worker.handler.role, INPUTS_PREFIX, ["s3:GetObject"])
             qstash_secret.grant_read(worker.function)
+            worker.function.add_to_role_policy(iam.PolicyStatement(
+                actions=["ssm:GetParameter"],
+                # By name: the parameter holds every worker's URL, each URL depends on its function.
+                resources=[self.format_arn(service="ssm", resource="parameter", resource_name=config.job_routes_parameter.lstrip("/"))],
+            ))
             if spec.calls_models:
                 model_keys.grant_read(worker.function)
                 if catalog_parameter is not None:
                     catalog_parameter.grant_read(worker.function)
             self.workers[spec.name] = worker
 
+        # Every worker may send jobs: a run's children, a finished child's parent continuation.
+        for sender in self.workers.values():
+            for worker in self.workers.values():
+                worker.queue.grant_send_messages(sender.function)
+
+        job_routes = job_type_routes(config.workers, self._worker_url, lambda w: self.workers[w].queue.queue_url, stage=config.stage)
+        ssm.StringParameter(
+            self, "JobRoutes", parameter_name=config.job_routes_parameter, string_value=self.to_json_string(job_routes),
+            description="Where each Courier job type runs (read by the workers)",
+        )
         jobs_spec = config.jobs_api
         self.jobs_api = CourierFunction(
             self,
@@ -92,9 +108,7 @@ class CourierStack(Stack):
                 **api_environment(
                     config,
                     public_api_url=self.api.url,
-                    job_types_json=self.to_json_string(
-                        job_type_routes(config.workers, self._worker_url, lambda w: self.workers[w].queue.queue_url, stage=config.stage)
-                    ),
+                    job_types_json=self.to_json_string(job_routes),
                 ),
             },
         )

@@ -4,6 +4,7 @@ and one process per function, on free loopback ports, torn down with `courier de
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 from courier.auth.api_keys import ApiKeyStore
 from devstack.cli import alive, down, up
 from devstack.environment import DevSettings, free_port_base
+from devstack.model_server import ModelServer
 from tests.support.jobs import FINISHED, wait_for_job
 
 #: A job lease shorter than the kill test needs to wait, longer than any job here runs.
@@ -57,6 +59,25 @@ class DevStack:
 def devstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     with running_stack(tmp_path_factory, backoff_scale=0.002) as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+def models() -> Iterator[ModelServer]:
+    """A fake OpenAI-compatible model server for the module's stack (see with_models)."""
+    with ModelServer() as server:
+        yield server
+
+
+@contextmanager
+def with_models(url: str, catalog: str) -> Iterator[None]:
+    """The model settings the local stack passes to its workers, pointed at a fake model server."""
+    saved = {k: os.environ.get(k) for k in ("AZURE_AI_FOUNDRY_ENDPOINT", "COURIER_AI_CATALOG")}
+    os.environ.update(AZURE_AI_FOUNDRY_ENDPOINT=url, COURIER_AI_CATALOG=catalog)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
 
 
 @contextmanager

@@ -1,6 +1,8 @@
 """End to end on the running local stack: the demo, a hundred jobs at once, a worker
-killed mid-job, a poison job, `courier doctor`, and QStash down. The QStash test comes
-last: it stops the QStash server for good."""
+killed mid-job, a poison job, `courier doctor`, a cron schedule, and QStash down. The
+schedule is made first and checked near the end, so its first firing (the next minute:
+the local QStash server keeps real time) comes while the other tests run. The QStash test
+comes last: it stops the QStash server for good."""
 
 from __future__ import annotations
 
@@ -24,10 +26,20 @@ def dev(stack: DevStack, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
+SCHEDULE: dict[str, str] = {}
+
+
+def test_a_cron_schedule_is_created_with_its_next_run(devstack: DevStack) -> None:
+    response = devstack.api.post("/v1/schedules", json={"cron": "* * * * *", "type": "text.hash", "input": {"text": "tick"}})
+    assert response.status_code == 201, response.text
+    SCHEDULE.update(response.json())
+    assert SCHEDULE["nextRunAt"].endswith(":00Z")
+
+
 def test_status_json_gives_every_endpoint_and_up_is_idempotent(devstack: DevStack) -> None:
     status = json.loads(dev(devstack, "status", "--json").stdout)
     urls = status["urls"]
-    assert set(urls["functionUrls"]) == {"video_processor", "ai_router"}
+    assert set(urls["functionUrls"]) == {w.name for w in devstack.settings.config.workers} >= {"video_processor", "ai_router", "web_digest"}
     for url in (urls["api"] + "/healthz", urls["docs"], urls["aws"] + "/moto-api/", urls["qstash"] + "/v2/topics"):
         assert http_ok(url), url
     assert all(status["health"].values()) and all(p["alive"] for p in status["processes"].values())
@@ -122,6 +134,18 @@ def test_doctor_proves_the_local_stack_by_its_stack_outputs(devstack: DevStack) 
 def test_doctor_names_a_refused_key_and_stops(devstack: DevStack) -> None:
     code, rows = doctor(devstack, "--url", devstack.state["urls"]["api"], "--key", "ck_not_a_real_key")
     assert code == 1 and rows["auth"]["status"] == "fail" and "job via QStash" not in rows
+
+
+def test_the_cron_schedule_fired_an_ordinary_job(devstack: DevStack) -> None:
+    path = f"/v1/schedules/{SCHEDULE['scheduleId']}"
+
+    def fired() -> bool:
+        return any(run["status"] == "succeeded" for run in devstack.api.get(path).json()["lastRuns"])
+
+    eventually(fired, timeout=90, what="a firing of the * * * * * schedule")
+    job = devstack.job(devstack.api.get(path).json()["lastRuns"][0]["jobId"])
+    assert job["scheduleId"] == SCHEDULE["scheduleId"] and job["type"] == "text.hash" and job["result"]["length"] == 4
+    assert devstack.api.delete(path).status_code == 200
 
 
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:

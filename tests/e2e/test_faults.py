@@ -24,7 +24,7 @@ from qstash import QStash
 from courier.jobs.messages import JobMessage
 from devstack.model_server import ModelServer, Step
 from devstack.qstash import DEV_TOKEN
-from tests.e2e.conftest import DevStack, running_stack
+from tests.e2e.conftest import DevStack, running_stack, with_models
 from tests.support.models import DEFAULT_DEPLOYMENTS
 from tests.support.receiver import Receiver
 from tests.support.waiting import eventually
@@ -38,23 +38,11 @@ AWS_OUTAGE_SECONDS = 5 if SOAK else 3
 
 
 @pytest.fixture(scope="module")
-def models() -> Iterator[ModelServer]:
-    with ModelServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, models: ModelServer) -> Iterator[DevStack]:
     catalog = {"deployments": [{"name": n, "keySecret": None, "timeoutSeconds": 2} for n in DEFAULT_DEPLOYMENTS],
                "retry": {"attemptsPerDeployment": 3, "baseDelaySeconds": 0.1}}
-    saved = {k: os.environ.get(k) for k in ("AZURE_AI_FOUNDRY_ENDPOINT", "COURIER_AI_CATALOG")}
-    os.environ.update(AZURE_AI_FOUNDRY_ENDPOINT=models.url, COURIER_AI_CATALOG=json.dumps(catalog))
-    try:
-        with running_stack(tmp_path_factory, backoff_scale=0.2) as devstack:
-            yield devstack
-    finally:
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+    with with_models(models.url, json.dumps(catalog)), running_stack(tmp_path_factory, backoff_scale=0.2) as devstack:
+        yield devstack
 
 
 def runs(stack: DevStack, job_id: str) -> int:

@@ -41,8 +41,11 @@ def test_each_workers_registry_runs_exactly_its_catalogue_types(worker: str) -> 
     assert set(registry.job_types) == {t.name for t in JOB_TYPES if t.worker == worker}
     for job_type in registry.job_types:
         assert callable(registry.handler_for(job_type))  # every handler target imports
+    for declared in JOB_TYPES:
+        if declared.worker == worker and declared.continuation:
+            assert callable(registry.continuation_for(declared.name))  # and every continuation
     handler = (ROOT / "functions" / worker / "handler.py").read_text()
-    assert f'JobRegistry.for_worker("{worker}")' in handler
+    assert f'JobRegistry.for_worker("{worker}")' in handler or f'queued_worker_handler("{worker}", settings)' in handler
 
 
 def test_every_function_folder_is_declared() -> None:

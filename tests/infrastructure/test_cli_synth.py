@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.assets import ROOT
+from infra.assets import DEPENDENCY_LAYERS, ROOT
 from tests.infrastructure.conftest import assert_every_finding_acknowledged
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -39,7 +39,7 @@ def test_cli_synth_bundles_layers_without_docker(tmp_path: Path) -> None:
     out = tmp_path / "cdk.out"
     template = json.loads((out / "Courier-dev.template.json").read_text())
     layers = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
-    assert len(layers) == 3
+    assert len(layers) == 2 + len(DEPENDENCY_LAYERS)  # common, workers of your own, and each dependency layer
     assets = [p for p in out.glob("asset.*") if (p / "python").is_dir()]
     # The video layer holds PyAV built for Lambda's arm64, not for this host.
     av_libs = [p for a in assets for p in (a / "python" / "av").glob("*.so")]

@@ -31,10 +31,13 @@ def ref_id(value: dict) -> str:
     return value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
 
 
+MODEL_USERS = frozenset(w.name for w in CourierConfig().workers if w.calls_models)
+
+
 # --- Lambda ----------------------------------------------------------------------------
 def test_every_function_is_python_312_or_newer_on_arm64(resources) -> None:
     functions = functions_by_service(resources)
-    assert set(functions) == {"jobs_api", "ai_router", "video_processor"}
+    assert set(functions) == {f.name for f in CourierConfig().functions}
     for name, fn in functions.items():
         family, version = fn["Runtime"][:6], fn["Runtime"][6:]
         assert family == "python" and tuple(map(int, version.split("."))) >= (3, 12), name
@@ -49,7 +52,7 @@ def test_video_processor_is_sized_for_video(resources) -> None:
     assert fn["MemorySize"] >= 2048
     assert fn["Timeout"] == 900
     assert fn["EphemeralStorage"]["Size"] >= 2048
-    assert len(fn["Layers"]) == 3, "shared library, common deps, video deps"
+    assert len(fn["Layers"]) == 4, "shared library, workers of your own, common deps, video deps"
 
 
 def test_api_functions_fit_api_gateway(resources) -> None:
@@ -100,7 +103,7 @@ def test_queued_worker_wiring(resources, worker: str) -> None:
 
 def test_queues_refuse_plain_http(resources) -> None:
     policies = of_type(resources, "AWS::SQS::QueuePolicy")
-    assert len(policies) == len(of_type(resources, "AWS::SQS::Queue")) == 4
+    assert len(policies) == len(of_type(resources, "AWS::SQS::Queue")) == 2 * len(CourierConfig().workers)
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
@@ -222,19 +225,19 @@ def test_model_settings_reach_only_the_model_users(template, tmp_path_factory) -
     for service, fn in functions_by_service(template.to_json()["Resources"]).items():
         variables = fn["Environment"]["Variables"]
         assert "AZURE_AI_FOUNDRY_ENDPOINT" not in variables and "COURIER_AI_CATALOG_PARAMETER" not in variables
-        assert ("MODEL_KEYS_SECRET_REF" in variables) == (service in ("ai_router", "video_processor"))
+        assert ("MODEL_KEYS_SECRET_REF" in variables) == (service in MODEL_USERS)
     _, configured = synth(
         tmp_path_factory, aiFoundryEndpoint="https://acme.services.ai.azure.com", aiCatalogParameter="/courier/dev/ai-catalog"
     )
     resources = configured.to_json()["Resources"]
     for service, fn in functions_by_service(resources).items():
         variables = fn["Environment"]["Variables"]
-        users = service in ("ai_router", "video_processor")
+        users = service in MODEL_USERS
         assert (variables.get("AZURE_AI_FOUNDRY_ENDPOINT") == "https://acme.services.ai.azure.com") == users
         assert (variables.get("COURIER_AI_CATALOG_PARAMETER") == "/courier/dev/ai-catalog") == users
     readers = [json.dumps(p["Properties"]["Roles"]) for p in of_type(resources, "AWS::IAM::Policy").values()
                if "parameter/courier/dev/ai-catalog" in json.dumps(p)]
-    assert len(readers) == 2 and not any("JobsApi" in r for r in readers)
+    assert len(readers) == len(MODEL_USERS) and not any("JobsApi" in r for r in readers)
 
 
 @pytest.mark.parametrize("context", [{"aiFoundryEndpoint": "http://acme.services.ai.azure.com"}, {"aiCatalogParameter": "no-slash"}])

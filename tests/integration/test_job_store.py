@@ -149,22 +149,32 @@ LIFECYCLE_SPEC: dict[tuple[Event, S, str], S | str] = {
     (Event.REQUEUE, S.FAILED, "-"): S.QUEUED,
     (Event.REQUEUE, S.DEAD, "-"): S.QUEUED,
     (Event.CANCEL, S.QUEUED, "-"): S.CANCELLED,
+    (Event.CLAIM, S.WAITING, "open"): "waiting",
+    (Event.CLAIM, S.WAITING, "done"): "waiting",
+    (Event.WAIT, S.RUNNING, "held"): S.WAITING,
+    (Event.RESUME, S.WAITING, "done"): S.QUEUED,
 }
+RUN_ENDS = (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST, Event.WAIT)
 RUN_SITUATIONS = {Event.CLAIM: ("other", "expired"), Event.GIVE_UP: ("other", "expired"),
-                  **{e: ("held", "other", "expired") for e in (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST)}}
-IDLE_SITUATIONS = {Event.GIVE_UP: ("same", "old"), **{e: ("held",) for e in (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST)}}
-CASES = [
-    (event, status, situation)
-    for event in Event for status in S
-    for situation in (RUN_SITUATIONS if status is S.RUNNING else IDLE_SITUATIONS).get(event, ("-",))
-]
+                  **{e: ("held", "other", "expired") for e in RUN_ENDS}}
+IDLE_SITUATIONS = {Event.GIVE_UP: ("same", "old"), **{e: ("held",) for e in RUN_ENDS}}
+#: A waiting job with a child still open, or with every child counted.
+WAITING_SITUATIONS = {**IDLE_SITUATIONS, **{e: ("open", "done") for e in Event if e not in IDLE_SITUATIONS}}
+
+
+def _situations(status: JobStatus) -> dict[Event, tuple[str, ...]]:
+    return RUN_SITUATIONS if status is S.RUNNING else WAITING_SITUATIONS if status is S.WAITING else IDLE_SITUATIONS
+
+
+CASES = [(event, status, situation) for event in Event for status in S for situation in _situations(status).get(event, ("-",))]
 
 
 def _job_in(store: JobStore, status: JobStatus, situation: str) -> Job:
     now, at = utc_now(), int(time.time() * 1000)
     lease = {"expired": at - 1000}.get(situation, at + 60_000) if status is S.RUNNING else None
     job = Job(new_job_id(), "acme", "text.hash", status, {"text": "x"}, now, now, message_id="msg_current",
-              lease_until=lease, lease_token="token" if status is S.RUNNING else None)
+              lease_until=lease, lease_token="token" if status is S.RUNNING else None,
+              children=["job_child"] if status is S.WAITING else None, children_open=["job_child"] if situation == "open" else None)
     return store.create(job)[0]
 
 
@@ -174,10 +184,16 @@ def _take(store: JobStore, event: Event, job: Job, situation: str) -> JobStatus 
     if event is Event.CLAIM:
         claim = store.claim(job.job_id, 60)
         return claim.job.status if claim.kind == "claimed" else claim.kind
-    if event in (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST):
+    if event in RUN_ENDS:
         writer = job if situation == "held" else Job(**{**job.__dict__, "lease_token": "not-mine"})
+        if event is Event.WAIT:
+            waiting = store.wait_for_children(writer, ["job_child"])
+            return waiting.status if waiting else None
         done = store.finish(writer, event, error=None if event is Event.SUCCEED else error)
         return done.status if done else None
+    if event is Event.RESUME:
+        resumed = store.resume(job.job_id)
+        return resumed.status if resumed else None
     if event is Event.GIVE_UP:
         dead = store.mark_dead(job.job_id, error, message_id="msg_old" if situation == "old" else "msg_current")
         return dead.status if dead else None
@@ -200,7 +216,7 @@ def test_every_transition_the_lifecycle_allows_and_only_those(store: JobStore) -
         kept = stored is not None and stored.status is (after if isinstance(after, JobStatus) else status)
         if after != expected or not kept:
             wrong.append(f"{event.value} from {status.value} ({situation}): {after}, expected {expected}")
-    assert len(CASES) == 79 and not wrong, wrong
+    assert len(CASES) == 112 and not wrong, wrong
 
 
 def test_progress_is_written_only_by_the_run_that_holds_the_job(store: JobStore) -> None:

@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert config.worker("video_processor").memory_mb >= 2048
     assert config.worker("video_processor").visibility_timeout_seconds == 6 * 900
     assert MAX_RECEIVE_COUNT == 5
-    assert [f.name for f in config.functions] == ["jobs_api", "video_processor", "ai_router"]
+    assert [f.name for f in config.functions] == ["jobs_api", "video_processor", "ai_router", "web_digest"]
 
 
 def test_stage_names_secrets_and_context_overrides() -> None:

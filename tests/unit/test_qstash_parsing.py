@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devstack.qstash.cron import Cron
+from courier.cron import Cron
 from devstack.qstash.durations import parse_duration
 from devstack.qstash.model import BadRequest, Settings, callback_settings
 from devstack.qstash.retry_delay import RetryDelay

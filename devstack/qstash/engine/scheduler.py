@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from devstack.qstash.cron import Cron
+from courier.cron import Cron
 from devstack.qstash.engine.intake import Intake
 from devstack.qstash.engine.state import NotFound
 from devstack.qstash.model import BadRequest, Message, Settings, new_id

@@ -103,6 +103,13 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     sqs = boto3.client("sqs")
     with Receiver() as receiver:
         try:
+            # The API first: the workers send jobs too (children, continuations), through it
+            # for QStash's failure hook, and by the routes parameter, written once URLs are known.
+            api_holder: dict[str, LocalFunction] = {}
+            api_server = LambdaHttpServer(lambda method, path: (api_holder["fn"], f"{method} {path}"), kind="http_api").start()
+            servers.append(api_server)
+            monkeypatch.setenv("PUBLIC_API_URL", api_server.url)
+            monkeypatch.setenv("COURIER_JOB_TYPES_PARAMETER", config.job_routes_parameter)
             for spec in config.workers:
                 holder: dict[str, LocalFunction] = {}
                 server = LambdaHttpServer(lambda method, path, h=holder: (h["fn"], "$default"), kind="function_url").start()
@@ -120,12 +127,9 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
             job_types = job_type_routes(config.workers, worker_urls.__getitem__, lambda w: resources.queues[w].queue_url, stage=config.stage)
             for route in job_types.values():
                 route["timeoutSeconds"] = "30"
-            for name in ("WORKER_NAME", "WORKER_JOB_TYPES", "WORKER_PUBLIC_URL", "WORKER_TIMEOUT_SECONDS"):
+            boto3.client("ssm").put_parameter(Name=config.job_routes_parameter, Value=json.dumps(job_types), Type="String", Overwrite=True)
+            for name in ("WORKER_NAME", "WORKER_JOB_TYPES", "WORKER_PUBLIC_URL", "WORKER_TIMEOUT_SECONDS", "COURIER_JOB_TYPES_PARAMETER"):
                 monkeypatch.delenv(name)
-            api_holder: dict[str, LocalFunction] = {}
-            api_server = LambdaHttpServer(lambda method, path: (api_holder["fn"], f"{method} {path}"), kind="http_api").start()
-            servers.append(api_server)
-            monkeypatch.setenv("PUBLIC_API_URL", api_server.url)
             monkeypatch.setenv("COURIER_JOB_TYPES", json.dumps(job_types))
             api_holder["fn"] = functions["jobs_api"] = LocalFunction("jobs_api", load_handler("jobs_api"), timeout_seconds=29)
             key_store = ApiKeyStore(resources.table_name)

@@ -77,3 +77,20 @@ def expressions(*, condition: ConditionBase | None = None, key: ConditionBase | 
     if values:
         fields["ExpressionAttributeValues"] = values
     return fields
+
+
+class Table:
+    """A store over one DynamoDB table, with boto3 loaded on its first request (a cold start
+    that never touches the table skips it); tests hand in their own client."""
+
+    def __init__(self, table_name: str, *, client: Any = None) -> None:
+        self.table_name = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from courier.aws import client
+
+            self._client = client("dynamodb")
+        return self._client

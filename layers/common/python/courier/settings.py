@@ -73,7 +73,29 @@ class ModelSettings(EnvSettings):
     ai_catalog_parameter: str | None = Field(None, alias="COURIER_AI_CATALOG_PARAMETER")
 
 
-class WorkerSettings(CommonSettings, QStashSettings):
+class DispatchSettings(EnvSettings):
+    """Where each job type runs, for the functions that send jobs: the jobs API, and every
+    worker (a run may start children; a child's end may send its parent's continuation)."""
+
+    dispatch_mode: DispatchMode = Field("auto", alias="DISPATCH_MODE")
+    #: Job type -> route (infra.environment.job_type_routes), as JSON...
+    job_types_json: str = Field("{}", alias="COURIER_JOB_TYPES")
+    #: ...or the SSM parameter holding it (workers: their own URLs are in it, and a function
+    #: cannot name its own URL in its environment without a dependency cycle).
+    job_types_parameter: str | None = Field(None, alias="COURIER_JOB_TYPES_PARAMETER")
+    public_api_url: str = Field("", alias="PUBLIC_API_URL")
+
+    @field_validator("public_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def sends_jobs(self) -> bool:
+        return self.job_types_json not in ("", "{}") or bool(self.job_types_parameter)
+
+
+class WorkerSettings(CommonSettings, QStashSettings, DispatchSettings):
     """A queued worker (the runtime in courier.adapters.worker)."""
 
     name: str = Field("worker", alias="WORKER_NAME")
@@ -107,16 +129,6 @@ class ModelWorkerSettings(WorkerSettings, ModelSettings):
     routing API, with API keys in the table)."""
 
 
-class JobsApiSettings(CommonSettings, QStashSettings):
+class JobsApiSettings(CommonSettings, QStashSettings, DispatchSettings):
     """functions/jobs_api."""
-
-    dispatch_mode: DispatchMode = Field("auto", alias="DISPATCH_MODE")
-    #: Job type -> route (infra.environment.job_type_routes), as JSON.
-    job_types_json: str = Field("{}", alias="COURIER_JOB_TYPES")
-    public_api_url: str = Field("", alias="PUBLIC_API_URL")
-
-    @field_validator("public_api_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 

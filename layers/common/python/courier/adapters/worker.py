@@ -16,15 +16,15 @@ from typing import Any, cast
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from courier.adapters.lambda_events import event_kind, json_response, raw_body
 from courier.aws import client
 from courier.errors import CourierError, Misconfigured, error_body
 from courier.jobs.dynamodb_store import DynamoJobStore
-from courier.jobs.notify import Notifier
 from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome, Verdict
-from courier.qstash_client import qstash_client
+from courier.jobs.wiring import job_service
 from courier.secrets import load_parameter, qstash_credentials
 from courier.settings import WorkerSettings
 from courier.signatures import SignatureVerifier
@@ -60,13 +60,15 @@ class WorkerRuntime:
         if missing:
             raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")
         store = DynamoJobStore(settings.table_name)
+        jobs = job_service(settings, settings, store)
         runner = JobRunner(
             registry,
             store,
-            notifier=Notifier(qstash_client, qstash_credentials, log=store),
+            notifier=jobs.notifier,
             bucket=settings.bucket_name,
             lease_seconds=settings.lease_seconds,
             time_limit_seconds=settings.timeout_seconds,
+            fan_in=jobs.fan_in if settings.sends_jobs else None,
         )
         return cls(
             runner,
@@ -156,6 +158,21 @@ def sqs_reports_failure(outcome: Outcome) -> bool:
 
 class RetryLater(Exception):
     """Raised for a record SQS should deliver again."""
+
+
+def queued_worker_handler(worker: str, settings: WorkerSettings) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The whole Lambda handler of a queued worker (functions/<name>/handler.py): the
+    runtime over the worker's catalogue types, in Powertools' logger context. Each job
+    type's code is imported on its first verified job, not here."""
+    from courier.observability import logger as function_logger
+
+    runtime = WorkerRuntime.from_env(JobRegistry.for_worker(worker), settings)
+
+    @function_logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return runtime(event, context)
+
+    return handler
 
 
 def _public_url_from(settings: WorkerSettings) -> Callable[[], str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from courier.dynamodb import attr, expressions, from_item, serialize, to_item
+from courier.dynamodb import Table, attr, expressions, from_item, serialize, to_item
 from courier.errors import NotFound, Unauthorized
 from courier.jobs.models import utc_now
 
@@ -36,19 +36,7 @@ class ApiKey:
     revoked: bool
 
 
-class ApiKeyStore:
-    def __init__(self, table_name: str, *, client: Any = None) -> None:
-        self.table_name = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from courier.aws import client
-
-            self._client = client("dynamodb")
-        return self._client
-
+class ApiKeyStore(Table):
     def create(self, tenant_id: str, name: str = "") -> tuple[ApiKey, str]:
         """A new key for a tenant: (its record, the key itself, shown this once)."""
         if not tenant_id or not tenant_id.replace("-", "").replace("_", "").isalnum() or len(tenant_id) > 64:

@@ -1,7 +1,8 @@
 """Built-in job types: small, real, and cheap, for tests, demos and load.
 
 text.hash hashes text; demo.sleep waits and can fail its first attempts on purpose,
-which is how the retry, lease and dead-letter paths are exercised end to end.
+which is how the retry, lease and dead-letter paths are exercised end to end; batch.run
+runs jobs in parallel as its children and gathers their outcomes (fan-out, fan-in).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import uuid
 
 from courier.aws import client
 from courier.errors import CourierError, InvalidInput, Misconfigured
-from courier.jobs.inputs import DemoSleepInput, TextHashInput
+from courier.jobs.fanout import FanOut
+from courier.jobs.inputs import BatchRunInput, DemoSleepInput, TextHashInput
 from courier.jobs.payloads import results_prefix
 from courier.jobs.registry import JobContext, JobResult
 from courier.uploads import reading_upload, require_own_upload
@@ -52,3 +54,16 @@ def demo_sleep(context: JobContext) -> JobResult:
         context.progress("sleeping", 1 - left / spec.seconds, f"{left:.1f} s to go")
         time.sleep(min(left, 0.25))
     return {"slept": spec.seconds, "attempt": context.attempt}
+
+
+def batch_run(context: JobContext) -> FanOut:
+    spec = context.input
+    assert isinstance(spec, BatchRunInput)
+    return context.fan_out([(child.type, child.input) for child in spec.jobs])
+
+
+def batch_gather(context: JobContext) -> JobResult:
+    """The continuation: every child's outcome, in the order given."""
+    outcomes = [child.to_dict() for child in context.children]
+    succeeded = sum(1 for child in context.children if child.succeeded)
+    return {"jobs": outcomes, "succeeded": succeeded, "failed": len(outcomes) - succeeded}

@@ -7,81 +7,38 @@ model keys to the workers that call models; the local stack does the same offlin
 Adding a job type is one `JobType` here and its handler; adding a worker is one `Worker`
 here and its folder under functions/ (docs/architecture.md, "Adding a worker").
 
+A team's own worker lives in one folder, `functions/<name>/`, whose `worker.py` declares
+its `WORKER` and `JOB_TYPES` (`courier new worker` writes it); the catalogue gathers every
+such folder (the `functions` package: the repository locally, the workers layer on Lambda).
+
 This module imports no CDK and no handler code: the handlers are named `module:function`
 and imported on a worker's first job of the type (PyAV stays out of the cold start).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+import importlib.util
+import pkgutil
 from typing import Any
 
 from pydantic import ValidationError
 
 from courier.errors import InvalidInput
-from courier.jobs.inputs import AiRouteInput, DemoSleepInput, JobInput, TextHashInput, VideoAnalyzeInput
+from courier.jobs.entries import VISIBILITY_TIMEOUT_FACTOR as VISIBILITY_TIMEOUT_FACTOR
+from courier.jobs.entries import JobType as JobType
+from courier.jobs.entries import Worker as Worker
+from courier.jobs.inputs import (
+    AiRouteInput,
+    BatchRunInput,
+    DemoSleepInput,
+    HttpRequestInput,
+    JobInput,
+    TextHashInput,
+    VideoAnalyzeInput,
+)
 
-#: AWS guidance: a queue's visibility timeout is at least six times its function's timeout.
-VISIBILITY_TIMEOUT_FACTOR = 6
-
-
-@dataclass(frozen=True)
-class JobType:
-    name: str
-    #: The worker (a `Worker.name`) whose function runs it.
-    worker: str
-    #: What it accepts, with its limits (checked at enqueue and again at run).
-    input: type[JobInput]
-    #: `module:function` taking a JobContext and returning the result (a JSON object).
-    handler: str
-    #: Tenancy: input fields (by their JSON names) that name stored objects, which must be
-    #: the caller's own uploads (`uploads/{tenant}/...`); checked at enqueue and where read.
-    upload_fields: tuple[str, ...] = ()
-    summary: str = ""
-
-
-@dataclass(frozen=True)
-class Worker:
-    """A queued worker: one Lambda reachable by Function URL (QStash) and by SQS."""
-
-    name: str
-    memory_mb: int
-    timeout_seconds: int
-    ephemeral_storage_mb: int = 512
-    batch_size: int = 1
-    #: The most invocations at once, by either queue: QStash's flow-control parallelism and
-    #: the SQS event source's maximum concurrency.
-    max_concurrency: int = 10
-    #: Optional cap on deliveries started per second (QStash flow-control rate).
-    rate_per_second: int | None = None
-    #: Lambda reserved concurrency: the Function URL is public, so without a reservation
-    #: a flood of unsigned requests could take the whole account's concurrency from the
-    #: API. None reserves room for both queues at full parallelism (2 x `max_concurrency`:
-    #: QStash's flow control and the SQS event source each take up to `max_concurrency`,
-    #: and a throttled SQS receive counts toward the DLQ); 0 reserves nothing.
-    reserved_concurrency: int | None = None
-    #: Dependency layers (names in infra.assets.DEPENDENCY_LAYERS) besides the shared library.
-    layers: tuple[str, ...] = ("deps",)
-    #: Its jobs call AI models: it gets the model keys and the model catalog.
-    calls_models: bool = False
-
-    @property
-    def job_types(self) -> tuple[str, ...]:
-        return tuple(t.name for t in JOB_TYPES if t.worker == self.name)
-
-    @property
-    def visibility_timeout_seconds(self) -> int:
-        return self.timeout_seconds * VISIBILITY_TIMEOUT_FACTOR
-
-    @property
-    def reserved(self) -> int | None:
-        """The reservation CDK sets (None: none)."""
-        if self.reserved_concurrency == 0:
-            return None
-        return self.reserved_concurrency or 2 * self.max_concurrency
-
-
-WORKERS: tuple[Worker, ...] = (
+BUILTIN_WORKERS: tuple[Worker, ...] = (
     Worker(
         name="video_processor", memory_mb=3008, timeout_seconds=900, ephemeral_storage_mb=4096,
         layers=("deps", "video-deps"), calls_models=True,
@@ -89,7 +46,7 @@ WORKERS: tuple[Worker, ...] = (
     Worker(name="ai_router", memory_mb=512, timeout_seconds=300, max_concurrency=20, calls_models=True),
 )
 
-JOB_TYPES: tuple[JobType, ...] = (
+BUILTIN_JOB_TYPES: tuple[JobType, ...] = (
     JobType("video.analyze", "video_processor", VideoAnalyzeInput, "courier.video.job:analyze_job",
             upload_fields=("videoKey",), summary="shot cuts, keyframes, frame metrics, optional captions"),
     JobType("ai.route", "ai_router", AiRouteInput, "courier.ai.jobs:route_job",
@@ -98,8 +55,42 @@ JOB_TYPES: tuple[JobType, ...] = (
             upload_fields=("uploadKey",), summary="a digest of text or of an upload (tests, doctor)"),
     JobType("demo.sleep", "ai_router", DemoSleepInput, "courier.jobs.builtin:demo_sleep",
             summary="waits and fails on purpose (retries, leases, DLQ)"),
+    JobType("http.request", "ai_router", HttpRequestInput, "courier.outbound.request_job:http_request",
+            admit="courier.outbound.request_job:admit",
+            summary="a request to your own app, on a host you allowed, retried on 429/5xx"),
+    JobType("batch.run", "ai_router", BatchRunInput, "courier.jobs.builtin:batch_run", continuation="courier.jobs.builtin:batch_gather",
+            summary="jobs run in parallel as children; the result gathers their outcomes (fan-out, fan-in)"),
 )
 
+#: The package whose subpackages with a `worker` module are workers of their own.
+WORKER_PACKAGE = "functions"
+
+
+def worker_folders() -> list[str]:
+    """The folders under functions/ that declare a worker (have a worker.py)."""
+    try:
+        package = importlib.import_module(WORKER_PACKAGE)
+    except ImportError:  # a function without the workers layer: built-ins only
+        return []
+    return sorted(
+        info.name for info in pkgutil.iter_modules(package.__path__)
+        if info.ispkg and importlib.util.find_spec(f"{WORKER_PACKAGE}.{info.name}.worker") is not None
+    )
+
+
+def _gather() -> tuple[tuple[Worker, ...], tuple[JobType, ...]]:
+    workers, types = list(BUILTIN_WORKERS), list(BUILTIN_JOB_TYPES)
+    for folder in worker_folders():
+        module = importlib.import_module(f"{WORKER_PACKAGE}.{folder}.worker")
+        declared: Worker = module.WORKER
+        if declared.name != folder:
+            raise ValueError(f"functions/{folder}/worker.py declares a worker named {declared.name!r}; name it {folder!r}")
+        workers.append(declared)
+        types.extend(module.JOB_TYPES)
+    return tuple(workers), tuple(types)
+
+
+WORKERS, JOB_TYPES = _gather()
 _BY_NAME = {t.name: t for t in JOB_TYPES}
 
 
@@ -118,6 +109,14 @@ def validate_input(job_type: str, data: Any) -> JobInput:
         raise InvalidInput(f"invalid input for {job_type}: {details}", code="invalid_input") from None
     validated.check()
     return validated
+
+
+def admit(job_type: str, tenant_id: str, validated: JobInput) -> None:
+    """The type's tenant rule (`JobType.admit`), if it has one."""
+    target = _BY_NAME[job_type].admit
+    if target:
+        module, _, function = target.partition(":")
+        getattr(importlib.import_module(module), function)(tenant_id, validated)
 
 
 def upload_keys(job_type: str, validated: JobInput) -> dict[str, str]:

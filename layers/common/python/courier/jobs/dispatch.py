@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -72,6 +72,34 @@ def routes_from_json(text: str) -> dict[str, Route]:
         )
         for job_type, v in data.items()
     }
+
+
+class ParameterRoutes(Mapping[str, Route]):
+    """The routes from an SSM parameter, read on the first dispatch (a worker that never
+    starts a child or resumes a parent never reads it)."""
+
+    def __init__(self, name: str, load: Callable[[str], str] | None = None) -> None:
+        self.name = name
+        self._load = load
+        self._routes: dict[str, Route] | None = None
+
+    def _all(self) -> dict[str, Route]:
+        if self._routes is None:
+            if self._load is None:
+                from courier.secrets import load_parameter
+
+                self._load = load_parameter
+            self._routes = routes_from_json(self._load(self.name))
+        return self._routes
+
+    def __getitem__(self, job_type: str) -> Route:
+        return self._all()[job_type]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class Dispatcher:

@@ -10,13 +10,14 @@ serializer, conditions through its condition builder.
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import time
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from courier.dynamodb import attr, expressions, from_item, key, serialize, to_item
+from courier.dynamodb import Table, attr, expressions, from_item, key, serialize, to_item
 from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
@@ -36,9 +37,14 @@ _PLAIN_FIELDS = {
     "delay_seconds": "delaySeconds", "created_at": "createdAt", "updated_at": "updatedAt",
     "started_at": "startedAt", "finished_at": "finishedAt", "lease_until": "leaseUntil",
     "lease_token": "leaseToken", "dispatches": "dispatches", "fallback_reason": "fallbackReason",
+    "schedule_id": "scheduleId", "parent_id": "parentId",
 }
 _JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse",
-                "callback_delivery": "callbackDelivery", "input_ref": "inputRef", "progress": "progress"}
+                "callback_delivery": "callbackDelivery", "input_ref": "inputRef", "progress": "progress",
+                "children": "children"}
+#: A parent's open children: a string set, so that counting a child's end is one atomic
+#: DELETE on the condition that the child is in it (DynamoDB drops the set when it empties).
+OPEN_CHILDREN = "childrenOpen"
 _ATTRIBUTE = {**_PLAIN_FIELDS, **_JSON_FIELDS}
 _STATUS_INDEX_KEY = GSI_KEYS[GSI_TENANT_STATUS][0]
 
@@ -69,6 +75,8 @@ def _row_condition(sources: frozenset[JobStatus], guards: frozenset[Guard], fact
             condition &= attr("leaseToken").eq(facts.lease_token or "")
         elif guard is Guard.LEASE_EXPIRED:
             condition &= attr("leaseUntil").lt(facts.now_ms)
+        elif guard is Guard.CHILDREN_DONE:
+            condition &= attr(OPEN_CHILDREN).not_exists()
         elif facts.message_id is not None:  # SAME_MESSAGE, when the writer names one
             condition &= attr("messageId").eq(facts.message_id)
     return condition
@@ -80,6 +88,7 @@ class Update:
     def __init__(self) -> None:
         self._sets: list[str] = []
         self._removes: list[str] = []
+        self._deletes: list[str] = []
         self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
 
@@ -107,6 +116,10 @@ class Update:
         self._sets.append(f"{name} = {name} + {self._value(by)}")
         return self
 
+    def delete_from_set(self, attribute: str, members: builtins.set[str]) -> Update:
+        self._deletes.append(f"{self._name(attribute)} {self._value(members)}")
+        return self
+
     def remove(self, attribute: str) -> Update:
         self._removes.append(self._name(attribute))
         return self
@@ -116,22 +129,15 @@ class Update:
         parts = ["SET " + ", ".join(self._sets)] if self._sets else []
         if self._removes:
             parts.append("REMOVE " + ", ".join(self._removes))
+        if self._deletes:
+            parts.append("DELETE " + ", ".join(self._deletes))
         return " ".join(parts)
 
 
-class DynamoJobStore(StoreRules):
+class DynamoJobStore(Table, StoreRules):
     def __init__(self, table_name: str, *, client: Any = None, ttl_days: int = DEFAULT_TTL_DAYS) -> None:
-        self.table_name = table_name
-        self._client = client
+        super().__init__(table_name, client=client)
         self.ttl_days = ttl_days
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from courier.aws import client  # deferred: a cold start that never touches jobs skips boto3
-
-            self._client = client("dynamodb")
-        return self._client
 
     # --- create and read --------------------------------------------------------------
     def create(self, job: Job) -> tuple[Job, bool]:
@@ -241,6 +247,40 @@ class DynamoJobStore(StoreRules):
         """How the outcome callback went (Notifier's CallbackLog)."""
         self._write(job_id, Update().set("callbackDelivery", json.dumps(delivery)), attr("pk").exists())
 
+    # --- fan-out ----------------------------------------------------------------------
+    def get_many(self, job_ids: builtins.list[str]) -> builtins.list[Job]:
+        found: dict[str, Job] = {}
+        for start in range(0, len(job_ids), 100):  # BatchGetItem takes 100 keys
+            pending: dict[str, Any] = {self.table_name: {"Keys": [job_key(i) for i in job_ids[start:start + 100]], "ConsistentRead": True}}
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    job = _job(item)
+                    found[job.job_id] = job
+                pending = response.get("UnprocessedKeys") or {}
+        return [found[i] for i in job_ids if i in found]
+
+    def wait_for_children(self, job: Job, child_ids: builtins.list[str]) -> Job | None:
+        update = Update().set("children", json.dumps(child_ids)).set(OPEN_CHILDREN, set(child_ids))
+        try:
+            return self._transition(job.job_id, Event.WAIT, Facts(now_ms(), lease_token=job.lease_token or ""),
+                                    update=update, tenant_id=job.tenant_id)
+        except ConditionFailed:
+            return None
+
+    def child_settled(self, parent_id: str, child_id: str) -> Job | None:
+        update = Update().delete_from_set(OPEN_CHILDREN, {child_id})
+        try:
+            return self._write(parent_id, update, attr(OPEN_CHILDREN).contains(child_id))
+        except ConditionFailed:
+            return None
+
+    def resume(self, parent_id: str) -> Job | None:
+        try:
+            return self._transition(parent_id, Event.RESUME, Facts(now_ms()))
+        except ConditionFailed:
+            return None
+
     # --- plumbing ---------------------------------------------------------------------
     def _transition(self, job_id: str, event: Event, facts: Facts, *, update: Update | None = None,
                     error: JobError | None = None, tenant_id: str | None = None) -> Job:
@@ -289,10 +329,12 @@ class DynamoJobStore(StoreRules):
 
 def _item(job: Job) -> dict[str, Any]:
     plain = {name: getattr(job, attr) for attr, name in _PLAIN_FIELDS.items() if getattr(job, attr) is not None}
-    encoded = {
+    encoded: dict[str, Any] = {
         name: json.dumps(value.to_dict() if isinstance(value, JobError) else value)
         for attr, name in _JSON_FIELDS.items() if (value := getattr(job, attr)) is not None
     }
+    if job.children_open:
+        encoded[OPEN_CHILDREN] = set(job.children_open)
     sort = f"{job.created_at}#{job.job_id}"
     (status_pk, status_sk), (tenant_pk, tenant_sk) = GSI_KEYS[GSI_TENANT_STATUS], GSI_KEYS[GSI_TENANT]
     indexes = {
@@ -309,6 +351,8 @@ def _job(wire: dict[str, Any]) -> Job:
     if values.get("error"):
         values["error"] = JobError(**values["error"])
     values.setdefault("input", {})
+    if OPEN_CHILDREN in item:
+        values["children_open"] = sorted(item[OPEN_CHILDREN])
     return Job(status=JobStatus(item["status"]), **values)
 
 

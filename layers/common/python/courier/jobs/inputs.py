@@ -87,3 +87,58 @@ class AiRouteInput(JobInput):
             self.type, prompt=self.prompt, messages=self.messages, images=self.images,
             max_tokens=self.max_tokens, temperature=self.temperature, json=self.json_output,
         )
+
+
+#: Headers a caller may not set: the connection's own, and what the network policy sets.
+FORBIDDEN_REQUEST_HEADERS = frozenset({
+    "host", "connection", "content-length", "transfer-encoding", "te", "trailer", "upgrade", "keep-alive",
+    "proxy-authorization", "proxy-connection",
+})
+
+
+class HttpRequestInput(JobInput):
+    """http.request: one request to the tenant's own app, on a host it allowed."""
+
+    url: str = Field(max_length=4096)
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict, max_length=30)
+    #: A text body, or `json` for a JSON one (sent with Content-Type: application/json).
+    body: str | None = Field(default=None, max_length=256 * 1024)
+    json_body: Any = Field(default=None, alias="json")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=900, alias="timeoutSeconds")
+    #: Tries within one run for 429, 408 and 5xx answers (Retry-After honoured) before the
+    #: run fails retryably and the queue delivers the job again.
+    retries: int = Field(default=2, ge=0, le=5)
+    #: Bytes of the response body kept in the result.
+    max_response_bytes: int = Field(default=64 * 1024, ge=0, le=256 * 1024, alias="maxResponseBytes")
+
+    @model_validator(mode="after")
+    def _one_body(self) -> Self:
+        if self.body is not None and self.json_body is not None:
+            raise ValueError("give body or json, not both")
+        bad = sorted(h for h in self.headers if h.lower() in FORBIDDEN_REQUEST_HEADERS or not h.strip())
+        if bad:
+            raise ValueError(f"these headers cannot be set: {bad}")
+        return self
+
+    def check(self) -> None:
+        from courier.network import NetworkPolicy
+
+        NetworkPolicy.from_env().check_static(self.url, "url")
+
+
+class BatchChild(JobInput):
+    type: str = Field(min_length=1, max_length=64)
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchRunInput(JobInput):
+    """batch.run: jobs run in parallel as children; the result gathers their outcomes."""
+
+    jobs: list[BatchChild] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _flat(self) -> Self:
+        if any(child.type == "batch.run" for child in self.jobs):
+            raise ValueError("a batch cannot contain batches")
+        return self

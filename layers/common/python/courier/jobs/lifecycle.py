@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from courier.jobs.models import Job, JobStatus
 
-Q, RUN, RETRY = JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING
+Q, RUN, RETRY, WAIT = JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRYING, JobStatus.WAITING
 OK, FAILED, DEAD, CANCELLED = JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.DEAD, JobStatus.CANCELLED
 
 
@@ -29,6 +29,8 @@ class Event(StrEnum):
     UNDISPATCHED = "undispatched"  # neither queue took the job (jobs API)
     REQUEUE = "requeue"  # POST /v1/jobs/{id}/retry, or the same idempotent request again (jobs API)
     CANCEL = "cancel"  # DELETE /v1/jobs/{id} (jobs API)
+    WAIT = "wait"  # the run started child jobs and ends without a result (worker)
+    RESUME = "resume"  # the last child finished: the continuation is due (whoever finished it)
 
 
 class Guard(StrEnum):
@@ -37,6 +39,7 @@ class Guard(StrEnum):
     LEASE_HELD = "lease_held"  # the writer holds the run's lease (its token is the job's)
     LEASE_EXPIRED = "lease_expired"  # the run that holds the lease is presumed dead
     SAME_MESSAGE = "same_message"  # the word is about the job's current message, not an old one
+    CHILDREN_DONE = "children_done"  # no child of the job is still open
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Event.UNDISPATCHED, {Q}, FAILED, why="failed but retryable: the same request again requeues it"),
     _t(Event.REQUEUE, {FAILED, DEAD}, Q, why="dispatched again, as a new message"),
     _t(Event.CANCEL, {Q}, CANCELLED, why="a delivery of a cancelled job is acknowledged without running"),
+    _t(Event.WAIT, {RUN}, WAIT, {Guard.LEASE_HELD}, "children are recorded before any is sent, so none can finish uncounted"),
+    _t(Event.RESUME, {WAIT}, Q, {Guard.CHILDREN_DONE}, "however many children finish at once, one write resumes the parent"),
 )
 
 #: The events a worker's run ends with, by how the attempt went.
@@ -106,6 +111,8 @@ def guard_holds(guard: Guard, job: Job, facts: Facts) -> bool:
         return facts.lease_token is not None and job.lease_token == facts.lease_token
     if guard is Guard.LEASE_EXPIRED:
         return job.lease_until is not None and job.lease_until < facts.now_ms
+    if guard is Guard.CHILDREN_DONE:
+        return not job.children_open
     # SAME_MESSAGE: only when the writer names a message (QStash's callback always does).
     return facts.message_id is None or job.message_id == facts.message_id
 

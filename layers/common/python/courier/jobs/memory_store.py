@@ -8,6 +8,7 @@ its own integration tests prove against the local DynamoDB).
 
 from __future__ import annotations
 
+import builtins
 import threading
 from dataclasses import replace
 from typing import Any
@@ -118,6 +119,34 @@ class MemoryJobStore(StoreRules):
     def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None:
         with self._lock:
             self._existing(job_id).callback_delivery = dict(delivery)
+
+    def get_many(self, job_ids: builtins.list[str]) -> builtins.list[Job]:
+        with self._lock:
+            return [replace(self._jobs[i]) for i in job_ids if i in self._jobs]
+
+    def wait_for_children(self, job: Job, child_ids: builtins.list[str]) -> Job | None:
+        def record(stored: Job) -> None:
+            stored.children, stored.children_open = list(child_ids), list(child_ids)
+
+        try:
+            return self._transition(job.job_id, Event.WAIT, Facts(now_ms(), lease_token=job.lease_token or ""), change=record)
+        except ConditionFailed:
+            return None
+
+    def child_settled(self, parent_id: str, child_id: str) -> Job | None:
+        with self._lock:
+            parent = self._jobs.get(parent_id)
+            if parent is None or child_id not in (parent.children_open or ()):
+                return None
+            parent.children_open = [c for c in parent.children_open or () if c != child_id] or None
+            parent.updated_at = utc_now()
+            return replace(parent)
+
+    def resume(self, parent_id: str) -> Job | None:
+        try:
+            return self._transition(parent_id, Event.RESUME, Facts(now_ms()))
+        except ConditionFailed:
+            return None
 
     def _existing(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)

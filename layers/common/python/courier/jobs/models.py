@@ -12,6 +12,7 @@ class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     RETRYING = "retrying"
+    WAITING = "waiting"  # its run started child jobs; the continuation runs when they end
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # non-retryable: bad input, or could not be dispatched
     DEAD = "dead"  # retries exhausted
@@ -79,6 +80,13 @@ class Job:
     callback_delivery: dict[str, Any] | None = None
     #: What the handler last reported: {"stage", "fraction", "message", "updatedAt"}.
     progress: dict[str, Any] | None = None
+    #: The schedule whose firing created the job.
+    schedule_id: str | None = None
+    #: Fan-out: the job that started this one, and a parent's children (ids, in order) and
+    #: those not finished yet; when the last one finishes, the parent's continuation runs.
+    parent_id: str | None = None
+    children: list[str] | None = None
+    children_open: list[str] | None = None
 
     def public_view(self) -> dict[str, Any]:
         """What the API shows a tenant: the contract's fields, no internals."""
@@ -104,6 +112,9 @@ class Job:
             "callbackDelivery": self.callback_delivery,
             "fallbackReason": self.fallback_reason,
             "progress": self.progress,
+            "scheduleId": self.schedule_id,
+            "parentId": self.parent_id,
+            "childrenPending": len(self.children_open or ()) if self.children else None,
             "inputRef": {"key": self.input_ref["key"], "size": self.input_ref["size"]} if self.input_ref else None,
         }
         view.update({k: v for k, v in optional.items() if v is not None})

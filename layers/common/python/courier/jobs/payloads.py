@@ -56,8 +56,15 @@ def place_input(bucket: str | None, tenant_id: str, job_id: str, data: dict[str,
 
 
 def load_input(inline: dict[str, Any], ref: dict[str, Any] | None) -> dict[str, Any]:
-    if ref is None:
-        return inline
+    return inline if ref is None else _load_object(ref, "input")
+
+
+def load_result(ref: dict[str, Any]) -> dict[str, Any]:
+    """A result stored in S3 (a fan-out parent reads its children's)."""
+    return _load_object(ref, "result")
+
+
+def _load_object(ref: dict[str, Any], what: str) -> dict[str, Any]:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -65,13 +72,13 @@ def load_input(inline: dict[str, Any], ref: dict[str, Any] | None) -> dict[str, 
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in ("404", "NoSuchKey"):
-            raise CourierError("the job's stored input is gone", code="input_missing", retryable=False) from None
+            raise CourierError(f"the job's stored {what} is gone", code=f"{what}_missing", retryable=False) from None
         raise CourierError(f"S3 failed ({code}); will retry", code="s3_unavailable", status=503) from None
     except BotoCoreError as error:
         raise CourierError(f"S3 unreachable: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
     data = json.loads(body)
     if not isinstance(data, dict):
-        raise CourierError("the job's stored input is not an object", code="input_missing", retryable=False)
+        raise CourierError(f"the job's stored {what} is not an object", code=f"{what}_missing", retryable=False)
     return data
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from courier.errors import InvalidInput
 from courier.jobs.catalog import JOB_TYPES
+from courier.jobs.fanout import Child, ChildOutcome, FanOut
 from courier.jobs.models import Job
+
+if TYPE_CHECKING:
+    from courier.ai.client import RouterClient
 
 JobResult = dict[str, Any]
 
@@ -28,10 +35,44 @@ class JobContext:
     time_limit_seconds: float = 900.0
     #: Where progress goes (the runner's ProgressReporter); None: nowhere.
     report: Callable[[str, float, str | None], None] | None = None
+    #: In a continuation: every child's outcome, in the order they were started.
+    children: tuple[ChildOutcome, ...] = ()
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def job_id(self) -> str:
+        return self.job.job_id
 
     @property
     def attempt(self) -> int:
         return self.job.attempts
+
+    @property
+    def deadline(self) -> float:
+        """When the function stops (`time.monotonic()` clock)."""
+        return self.started + self.time_limit_seconds
+
+    def remaining_seconds(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The function's structured logger: every line carries the job id and type."""
+        from courier.observability import logger
+
+        return logger  # type: ignore[return-value]
+
+    @cached_property
+    def router(self) -> RouterClient:
+        """The AI router, in process, within this run's deadline (workers that `calls_models`)."""
+        from courier.ai.client import RouterClient
+
+        return RouterClient(self.remaining_seconds)
+
+    def fan_out(self, children: Sequence[Child | tuple[str, dict[str, Any]]]) -> FanOut:
+        """Return this from the handler to start child jobs; the job type's continuation runs
+        when they have all ended. Each child is a `Child(type, input)` or a (type, input) pair."""
+        return FanOut(tuple(c if isinstance(c, Child) else Child(c[0], c[1]) for c in children))
 
     def progress(self, stage: str, fraction: float, message: str | None = None) -> None:
         """How far the run is (`GET /v1/jobs/{id}` shows it): cheap to call as often as you like."""
@@ -39,13 +80,14 @@ class JobContext:
             self.report(stage, fraction, message)
 
 
-JobHandler = Callable[[JobContext], JobResult]
+JobHandler = Callable[[JobContext], JobResult | FanOut]
 
 
 class JobRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, JobHandler] = {}
         self._lazy: dict[str, str] = {}
+        self._continuations: dict[str, str] = {}
         self._importing = threading.Lock()
 
     @classmethod
@@ -55,7 +97,15 @@ class JobRegistry:
         for declared in JOB_TYPES:
             if declared.worker == worker:
                 registry.register_lazily(declared.name, declared.handler)
+                if declared.continuation:
+                    registry._continuations[declared.name] = declared.continuation
         return registry
+
+    def continuation_for(self, job_type: str) -> JobHandler:
+        target = self._continuations.get(job_type)
+        if target is None:
+            raise InvalidInput(f"{job_type} started children but declares no continuation", code="no_continuation")
+        return _imported(target)
 
     def register_lazily(self, job_type: str, target: str) -> None:
         """`target` is `module:function`, imported on the first job of this type: a worker's
@@ -82,14 +132,19 @@ class JobRegistry:
         if job_type in self._lazy:
             with self._importing:  # concurrent first jobs (the local host runs them in threads)
                 if job_type in self._lazy:
-                    import importlib
-
-                    module, _, attribute = self._lazy[job_type].partition(":")
-                    self._handlers[job_type] = getattr(importlib.import_module(module), attribute)
-                    del self._lazy[job_type]
+                    self._handlers[job_type] = _imported(self._lazy.pop(job_type))
         try:
             return self._handlers[job_type]
         except KeyError:
             raise InvalidInput(
                 f"this worker does not run jobs of type {job_type!r}", code="unknown_job_type"
             ) from None
+
+
+def _imported(target: str) -> JobHandler:
+    """`module:function`, imported (once: Python caches modules)."""
+    import importlib
+
+    module, _, attribute = target.partition(":")
+    handler: JobHandler = getattr(importlib.import_module(module), attribute)
+    return handler

@@ -13,9 +13,10 @@ from enum import StrEnum
 from typing import Any
 
 from courier import observability
-from courier.errors import CourierError, NotFound
+from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound
 from courier.jobs import lifecycle
 from courier.jobs.catalog import validate_input
+from courier.jobs.fanout import FanIn, FanOut
 from courier.jobs.lifecycle import Event
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
@@ -43,9 +44,9 @@ class Outcome:
 
 
 def claim_verdict(claim: Claim) -> Verdict | None:
-    """A delivery that did not get the job: a finished one is acknowledged, a busy one comes
-    back later. None: claimed, run it."""
-    return {"claimed": None, "finished": Verdict.DONE, "busy": Verdict.RETRY}[claim.kind]
+    """A delivery that did not get the job: a finished one (or one waiting for its children)
+    is acknowledged, a busy one comes back later. None: claimed, run it."""
+    return {"claimed": None, "finished": Verdict.DONE, "waiting": Verdict.DONE, "busy": Verdict.RETRY}[claim.kind]
 
 
 def attempt_ending(error: CourierError | None, *, last_attempt: bool) -> tuple[Event, Verdict]:
@@ -74,10 +75,13 @@ class JobRunner:
         bucket: str | None,
         lease_seconds: float,
         time_limit_seconds: float = 900.0,
+        fan_in: FanIn | None = None,
     ) -> None:
         self.registry = registry
         self.store = store
         self.notifier = notifier
+        #: Children and continuations (None: this runner starts no children; tests).
+        self.fan_in = fan_in
         self.bucket = bucket
         self.lease_seconds = lease_seconds
         self.time_limit_seconds = time_limit_seconds
@@ -98,6 +102,7 @@ class JobRunner:
         verdict = claim_verdict(claim)
         if verdict is Verdict.DONE:
             logger.info("job already %s; acknowledged without running", job.status.value)
+            self._repeat_what_follows(claim)
             return Outcome(Verdict.DONE, job.job_id, job.status)
         if verdict is Verdict.RETRY:
             busy = CourierError("the job is running elsewhere", code="job_running", status=503, retry_after=claim.retry_after)
@@ -107,10 +112,17 @@ class JobRunner:
         started, reporter = time.monotonic(), ProgressReporter(self.store, job)
         try:
             # The job record decides what runs, never the message: a message may lie.
-            handler = self.registry.handler_for(job.type)
+            continuing = bool(job.children)
+            handler = self.registry.continuation_for(job.type) if continuing else self.registry.handler_for(job.type)
             spec = validate_input(job.type, load_input(job.input, job.input_ref))
-            context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds, report=reporter)
+            children = tuple(self._fan_in().outcomes(job)) if continuing else ()
+            context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds,
+                                 report=reporter, children=children, started=started)
             result = handler(context)
+            if isinstance(result, FanOut):
+                if continuing:
+                    raise InvalidInput("a continuation cannot start more children", code="fan_out_again")
+                return self._wait_for_children(job, result)
         except CourierError as error:
             return self._failed(job, error, last_attempt, reporter.pending)
         except Exception as error:  # a bug or an unexpected upstream failure: retried, bounded
@@ -118,6 +130,41 @@ class JobRunner:
             failure = CourierError(f"unexpected {type(error).__name__}", code="internal_error")
             return self._failed(job, failure, last_attempt, reporter.pending)
         return self._succeeded(job, result, time.monotonic() - started, reporter.pending)
+
+    def _fan_in(self) -> FanIn:
+        if self.fan_in is None:
+            raise Misconfigured("this worker cannot start child jobs: it has no job routes (COURIER_JOB_TYPES_PARAMETER)")
+        return self.fan_in
+
+    def _wait_for_children(self, job: Job, request: FanOut) -> Outcome:
+        waiting = self._fan_in().start(job, request)
+        if waiting is None:
+            logger.warning("lease lost before the children were recorded; the newer run starts them")
+            return Outcome(Verdict.DONE, job.job_id)
+        logger.info("job waits for its children", extra={"children": len(request.children)})
+        observability.count("JobsFannedOut", type=job.type)
+        observability.count("ChildJobs", len(request.children), type=job.type)
+        return Outcome(Verdict.DONE, job.job_id, waiting.status)
+
+    def _finished(self, job: Job) -> None:
+        """Its callback, and its parent's count. Should the count fail (DynamoDB throttled),
+        the error reaches the transport, whose redelivery finds the job finished and counts again."""
+        self.notifier.job_finished(job)
+        if job.parent_id:
+            if self.fan_in is None:
+                logger.error("job %s has a parent but this runner cannot count it", job.job_id)
+            else:
+                self.fan_in.child_finished(job)
+
+    def _repeat_what_follows(self, claim: Claim) -> None:
+        """A redelivery of a job that ended, or waits, repeats what its run did after its
+        last write (all of it safe to repeat), in case that run died before doing it."""
+        if self.fan_in is None:
+            return
+        if claim.kind == "finished":
+            self.fan_in.child_finished(claim.job)
+        elif claim.kind == "waiting":
+            self.fan_in.release(claim.job)
 
     def _succeeded(self, job: Job, result: JobResult, seconds: float, progress: dict[str, Any] | None) -> Outcome:
         try:
@@ -133,7 +180,7 @@ class JobRunner:
         observability.count(ENDING_METRICS[Event.SUCCEED], type=job.type)
         observability.milliseconds("JobDuration", seconds * 1000, type=job.type)
         observability.count("JobAttempts", final.attempts, type=job.type)
-        self.notifier.job_finished(final)
+        self._finished(final)
         return Outcome(Verdict.DONE, job.job_id, final.status)
 
     def _failed(self, job: Job, error: CourierError, last_attempt: bool, progress: dict[str, Any] | None = None) -> Outcome:
@@ -145,5 +192,5 @@ class JobRunner:
         final = self.store.finish(job, event, error=record, progress=progress)
         observability.count(ENDING_METRICS[event], type=job.type)
         if final is not None and final.status.terminal:
-            self.notifier.job_finished(final)
+            self._finished(final)
         return Outcome(verdict, job.job_id, lifecycle.target(event), error)

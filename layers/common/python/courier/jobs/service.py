@@ -10,8 +10,9 @@ from typing import Any
 
 from courier import observability
 from courier.errors import CourierError, InvalidInput, Unavailable
-from courier.jobs.catalog import upload_keys, validate_input
+from courier.jobs.catalog import admit, upload_keys, validate_input
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
+from courier.jobs.fanout import FanIn
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.notify import Notifier
@@ -43,31 +44,31 @@ class JobService:
         self.bucket = bucket
         self.policy = policy or NetworkPolicy.from_env()
         self._cancel_qstash_message = cancel_qstash_message
+        self.fan_in = FanIn(self)
 
     # --- submit -----------------------------------------------------------------------
     def submit(
         self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None,
         idempotency_key: str | None = None, delay_seconds: int = 0, transport: DispatchMode | None = None,
+        schedule_id: str | None = None, parent_id: str | None = None, hold: bool = False,
     ) -> tuple[Job, bool]:
         """Record and dispatch a job; (job, created). A known idempotency key gives its job
-        back, if the request is the same one (type and input); another is a 409."""
-        validated = validate_input(job_type, job_input)
-        self.dispatcher.route(job_type)
-        for field, key in upload_keys(job_type, validated).items():
-            require_own_upload(key, tenant_id, field)  # checked again where read
-        if callback_url:
-            self._check_callback(callback_url)
+        back, if the request is the same one (type and input); another is a 409. `hold`:
+        record only (a fan-out sends its children after the parent waits for them)."""
+        data = self.check_request(tenant_id, job_type, job_input, callback_url=callback_url)
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise InvalidInput(f"delaySeconds is 0 to {MAX_DELAY_SECONDS}", code="invalid_delay")
         now, job_id = utc_now(), new_job_id()
-        data = validated.model_dump(by_alias=True, exclude_none=True)
         inline, input_ref = place_input(self.bucket, tenant_id, job_id, data)
         job = Job(
             job_id=job_id, tenant_id=tenant_id, type=job_type, status=JobStatus.QUEUED,
             input=inline, input_ref=input_ref, created_at=now, updated_at=now,
-            callback_url=callback_url, idempotency_key=idempotency_key, delay_seconds=delay_seconds,
+            callback_url=callback_url, idempotency_key=idempotency_key, delay_seconds=delay_seconds, schedule_id=schedule_id,
+            parent_id=parent_id,
         )
         job, created = self.store.create(job)
+        if hold:
+            return job, created
         if created:
             return self._dispatch(job, transport), True
         if job.type != job_type or _input_fingerprint(job) != fingerprint(data):
@@ -80,12 +81,34 @@ class JobService:
             return self._dispatch(self.store.requeue(tenant_id, job.job_id), transport), False
         return job, False
 
+    def check_request(self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None) -> dict[str, Any]:
+        """A job request as it would be accepted (the input as its model dumps it), or the
+        error it would get: for jobs, and for schedules when they are created."""
+        validated = validate_input(job_type, job_input)
+        self.dispatcher.route(job_type)
+        for field, key in upload_keys(job_type, validated).items():
+            require_own_upload(key, tenant_id, field)  # checked again where read
+        admit(job_type, tenant_id, validated)
+        if callback_url:
+            self._check_callback(callback_url)
+        return validated.model_dump(by_alias=True, exclude_none=True)
+
+    def release(self, job: Job) -> Job:
+        """Dispatch a job recorded with `hold` (or resumed for its continuation)."""
+        return self._dispatch(job)
+
+    def finished(self, job: Job) -> None:
+        """What follows a job's end, wherever it ended: its callback, and its parent's count."""
+        self.notifier.job_finished(job)
+        self.fan_in.child_finished(job)
+
     def _dispatch(self, job: Job, transport: DispatchMode | None = None) -> Job:
         try:
             sent = self.dispatcher.dispatch(job, mode=transport)
         except Unavailable as error:
-            self.store.mark_undispatched(job, JobError(UNDISPATCHED, error.message, True))
+            failed = self.store.mark_undispatched(job, JobError(UNDISPATCHED, error.message, True))
             observability.count("JobsUndispatched", type=job.type)
+            self.fan_in.child_finished(failed)
             raise Unavailable(f"{error.message} (job {job.job_id})", code="queues_unavailable", retry_after=5) from None
         observability.count("JobsEnqueued", transport=sent.transport)
         if sent.fallback_reason:
@@ -102,6 +125,8 @@ class JobService:
         view["statusUrl"] = self.status_url(job.job_id)
         if job.result_ref:
             view["resultUrl"] = result_download_url(job.result_ref)
+        if job.children:
+            view["children"] = self.fan_in.summary(job)
         return view
 
     def status_url(self, job_id: str) -> str:
@@ -129,6 +154,7 @@ class JobService:
             except Exception as error:  # delivered anyway, the worker finds it cancelled and skips it
                 logger.warning("could not cancel QStash message %s: %s", job.message_id, error)
         observability.count("JobsCancelled", type=job.type)
+        self.fan_in.child_finished(job)
         return job
 
     def qstash_gave_up(self, payload: dict[str, Any]) -> Job | None:
@@ -156,7 +182,7 @@ class JobService:
             logger.info("failure callback for %s ignored: the job is finished, running, or dispatched again", message.job_id)
             return None
         observability.count("JobsDead", type=job.type)
-        self.notifier.job_finished(job)
+        self.finished(job)
         return job
 
     def _check_callback(self, url: str) -> None:

@@ -7,6 +7,7 @@ status changes in `lifecycle.TRANSITIONS`, each one atomic.
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import time
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ def new_lease_token() -> str:
 class Claim:
     """What a delivery found: the job to run now, a job already finished, or one running elsewhere."""
 
-    kind: Literal["claimed", "finished", "busy"]
+    kind: Literal["claimed", "finished", "busy", "waiting"]
     job: Job
     retry_after: float | None = None
 
@@ -99,6 +100,8 @@ class StoreRules:
             raise NotFound(f"job {job_id} not found")
         if job.status.terminal:
             return Claim("finished", job)
+        if job.status is JobStatus.WAITING:
+            return Claim("waiting", job)
         return Claim("busy", job, retry_after=max(1.0, ((job.lease_until or at_ms) - at_ms) / 1000))
 
 
@@ -149,3 +152,21 @@ class JobStore(Protocol):
         ...
 
     def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None: ...
+
+    def get_many(self, job_ids: builtins.list[str]) -> builtins.list[Job]:
+        """The jobs that exist, in the order asked (a parent's children)."""
+        ...
+
+    def wait_for_children(self, job: Job, child_ids: builtins.list[str]) -> Job | None:
+        """End a run we hold the lease of by waiting for its children (WAIT); None if the lease was lost."""
+        ...
+
+    def child_settled(self, parent_id: str, child_id: str) -> Job | None:
+        """Count a child's end on its parent, once: the parent after, or None if this child was
+        counted already (a redelivery, a second word about the same end)."""
+        ...
+
+    def resume(self, parent_id: str) -> Job | None:
+        """RESUME: the parent goes back to the queue for its continuation; None if it is not
+        waiting with every child done (another finisher resumed it, or children are open)."""
+        ...

@@ -1,4 +1,7 @@
-"""Five-field cron (minute hour day-of-month month day-of-week) with an optional CRON_TZ=.
+"""Five-field cron (minute hour day-of-month month day-of-week) with an optional CRON_TZ=, as QStash reads it.
+
+One parser for both sides: the jobs API validates a schedule and says when it fires next with
+it, and the local QStash server fires schedules with it.
 
 QStash schedules resolve to the minute. Day-of-month and day-of-week follow Vixie cron:
 when both are restricted, a day matching either fires.

@@ -1,0 +1,139 @@
+"""What the schedules API does, without HTTP: create, read, list, pause, resume, delete,
+and a firing (QStash's signed delivery) turned into one ordinary job."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from courier.cron import Cron
+from courier.errors import CourierError, InvalidInput, Unavailable
+from courier.jobs.models import Job, utc_now
+from courier.jobs.service import JobService
+from courier.schedules.models import Schedule
+from courier.schedules.store import ScheduleStore
+
+logger = logging.getLogger(__name__)
+
+#: QStash retries a firing this often before it gives up on it (each retry is the same
+#: message, so it can only find the firing's job, never make a second one).
+FIRING_RETRIES = 3
+
+
+def new_schedule_id() -> str:
+    return f"sched_{time.time_ns():016x}{secrets.token_hex(4)}"
+
+
+class ScheduleService:
+    def __init__(self, store: ScheduleStore, jobs: JobService, *, qstash: Callable[[], Any] | None, hook_url: str) -> None:
+        self.store = store
+        self.jobs = jobs
+        self._qstash = qstash
+        self.hook_url = hook_url
+
+    def create(
+        self, tenant_id: str, *, cron: str, job_type: str, job_input: dict[str, Any],
+        timezone: str | None = None, callback_url: str | None = None,
+    ) -> Schedule:
+        """Checked like a job request now, so a bad schedule is a 400 here and not a dead job
+        at every firing; then recorded, then given to QStash (undone if QStash refuses)."""
+        data = self.jobs.check_request(tenant_id, job_type, job_input, callback_url=callback_url)
+        now = utc_now()
+        schedule = Schedule(new_schedule_id(), tenant_id, cron.strip(), job_type, data, now, now, timezone=timezone or None,
+                            callback_url=callback_url)
+        if timezone and schedule.cron.upper().startswith("CRON_TZ="):
+            raise InvalidInput("give the time zone once: in timezone or as CRON_TZ= in cron", code="invalid_cron", status=400)
+        try:
+            Cron.parse(schedule.expression)
+        except ValueError as error:
+            raise InvalidInput(f"invalid cron {schedule.expression!r}: {error}", code="invalid_cron", status=400) from None
+        client = self._client()
+        self.store.create(schedule)
+        try:
+            client.schedule.create(
+                destination=self.hook_url, cron=schedule.expression, schedule_id=schedule.schedule_id,
+                body=json.dumps({"scheduleId": schedule.schedule_id}), content_type="application/json",
+                retries=FIRING_RETRIES, label=f"schedule:{job_type}",
+            )
+        except Exception as error:  # qstash.errors, httpx: nothing is left half made
+            self.store.delete(schedule.schedule_id)
+            logger.error("QStash refused schedule %s: %s", schedule.schedule_id, error)
+            raise Unavailable(f"QStash could not take the schedule ({type(error).__name__}); try again",
+                              code="schedules_unavailable", retry_after=5) from None
+        return schedule
+
+    def get(self, tenant_id: str, schedule_id: str) -> Schedule:
+        return self.store.get_for_tenant(tenant_id, schedule_id)
+
+    def list(self, tenant_id: str) -> list[Schedule]:
+        return self.store.list(tenant_id)
+
+    def last_runs(self, schedule: Schedule) -> builtins.list[dict[str, Any]]:
+        """The newest firings with their jobs' statuses now."""
+        runs = []
+        for run in schedule.last_runs:
+            job = self.jobs.store.get(run["jobId"])
+            runs.append({**run, "status": job.status.value if job else "expired"})
+        return runs
+
+    def set_paused(self, tenant_id: str, schedule_id: str, paused: bool) -> Schedule:
+        schedule = self.store.get_for_tenant(tenant_id, schedule_id)
+        client = self._client()
+        try:
+            (client.schedule.pause if paused else client.schedule.resume)(schedule_id)
+        except Exception as error:
+            raise Unavailable(f"QStash could not {'pause' if paused else 'resume'} the schedule ({type(error).__name__}); try again",
+                              code="schedules_unavailable", retry_after=5) from None
+        return self.store.set_paused(schedule, paused)
+
+    def delete(self, tenant_id: str, schedule_id: str) -> None:
+        self.store.get_for_tenant(tenant_id, schedule_id)
+        try:
+            self._client().schedule.delete(schedule_id)
+        except CourierError:
+            raise
+        except Exception as error:  # gone from QStash already is gone
+            if "not found" not in str(error).lower():
+                raise Unavailable(f"QStash could not delete the schedule ({type(error).__name__}); try again",
+                                  code="schedules_unavailable", retry_after=5) from None
+        self.store.delete(schedule_id)
+
+    def fire(self, schedule_id: str, message_id: str) -> Job | None:
+        """One firing: one job, whatever QStash redelivers. None: the schedule is paused or
+        gone (QStash fired as it was being changed), and nothing runs."""
+        schedule = self.store.get(schedule_id)
+        if schedule is None or schedule.paused:
+            logger.info("firing of %s ignored: the schedule is %s", schedule_id, "paused" if schedule else "deleted")
+            return None
+        job, _ = self.jobs.submit(
+            schedule.tenant_id, schedule.type, schedule.input, callback_url=schedule.callback_url,
+            idempotency_key=f"schedule:{schedule_id}:{message_id}", schedule_id=schedule_id,
+        )
+        self.store.record_run(schedule_id, {"jobId": job.job_id, "firedAt": job.created_at, "messageId": message_id})
+        return job
+
+    def _client(self) -> Any:
+        if self._qstash is None:
+            raise Unavailable("schedules need QStash, and no QStash token is configured", code="schedules_unavailable")
+        try:
+            return self._qstash()
+        except CourierError as error:
+            raise Unavailable(f"schedules need QStash: {error.message}", code="schedules_unavailable") from None
+
+
+def firing_payload(raw: bytes) -> str:
+    """The schedule id a firing's (signed) body names."""
+    try:
+        schedule_id = json.loads(raw)["scheduleId"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("not a Courier schedule firing", code="invalid_firing") from None
+    if not isinstance(schedule_id, str):
+        raise InvalidInput("not a Courier schedule firing", code="invalid_firing")
+    return schedule_id
+
+
