@@ -26,7 +26,7 @@ from courier.jobs.store import JobStore, new_job_id
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
 
-CHILDREN, TRIALS = 8, 20
+CHILDREN, TRIALS = 8, 12
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
