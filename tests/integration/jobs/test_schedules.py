@@ -36,7 +36,6 @@ def test_a_schedule_fires_one_ordinary_job_a_minute_and_shows_its_runs(stack: St
     created = create(stack, {"cron": "* * * * *", **HASH})
     schedule_id = str(created["scheduleId"])
     assert created["nextRunAt"] and created["paused"] is False
-    assert stack.qstash.engine is not None
     fire_minutes(stack, 3)
     eventually(lambda: len(jobs_of(stack, schedule_id)) == 3, what="three firings, three jobs")
     for job in jobs_of(stack, schedule_id):
@@ -120,3 +119,17 @@ def test_an_unsigned_firing_is_refused_and_creates_nothing(stack: Stack) -> None
     response = httpx.post(stack.api_url + HOOK, json={"scheduleId": schedule_id}, headers={"Upstash-Message-Id": "m"})
     assert response.status_code == 401 and response.json()["error"]["code"]
     assert jobs_of(stack, schedule_id) == []
+
+
+def test_a_firing_the_tenant_may_no_longer_make_is_acknowledged_and_shown(stack: Stack) -> None:
+    assert stack.api.put("/v1/allowed-hosts", json={"hosts": ["127.0.0.1"]}, headers=stack.headers()).status_code == 200
+    body = {"cron": "* * * * *", "type": "http.request", "input": {"url": stack.receiver.url("/nightly")}}
+    schedule_id = str(create(stack, body)["scheduleId"])
+    stack.api.put("/v1/allowed-hosts", json={"hosts": []}, headers=stack.headers())  # taken back
+    fire_minutes(stack, 1)
+    shown = stack.api.get(f"/v1/schedules/{schedule_id}", headers=stack.headers()).json()
+    (run,) = shown["lastRuns"]
+    assert run["status"] == "refused" and run["jobId"] is None and run["error"]["code"] == "host_not_allowed"
+    assert stack.receiver.at("/nightly") == []
+    with httpx.Client(base_url=stack.qstash.url, headers={"Authorization": f"Bearer {DEV_TOKEN}"}) as q:
+        assert q.get("/v2/dlq").json()["messages"] == []  # acknowledged: QStash does not retry it into its DLQ

@@ -4,12 +4,12 @@ Everything that must agree about a job type reads it from here: the jobs API val
 inputs with its model and checks its tenancy rule; each worker registers the handlers of
 its own types; CDK deploys each worker with its sizing, routes the types to it, and grants
 model keys to the workers that call models; the local stack does the same offline.
-Adding a job type is one `JobType` here and its handler; adding a worker is one `Worker`
-here and its folder under functions/ (docs/architecture.md, "Adding a worker").
 
-A team's own worker lives in one folder, `functions/<name>/`, whose `worker.py` declares
-its `WORKER` and `JOB_TYPES` (`courier new worker` writes it); the catalogue gathers every
-such folder (the `functions` package: the repository locally, the workers layer on Lambda).
+Courier's own workers and types are declared here. A team's own worker lives in one
+folder, `functions/<name>/`, whose `worker.py` declares its `WORKER` and `JOB_TYPES`
+(`courier new worker` writes it); the catalogue gathers every such folder (the `functions`
+package: the repository locally, the workers layer on Lambda). docs/architecture.md,
+"Adding a job type, or a worker".
 
 This module imports no CDK and no handler code: the handlers are named `module:function`
 and imported on a worker's first job of the type (PyAV stays out of the cold start).

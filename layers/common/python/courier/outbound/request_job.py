@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from courier.ai.retries import backoff_seconds, is_retryable, retry_after_seconds
 from courier.errors import CourierError, InvalidInput
@@ -40,18 +41,18 @@ def admit(tenant_id: str, spec: JobInput) -> None:
     _allowlist().require(tenant_id, spec.url)
 
 
-def http_request(context: JobContext, *, policy: NetworkPolicy | None = None, sleep: Any = time.sleep) -> JobResult:
+def http_request(context: JobContext) -> JobResult:
     spec = context.input
     assert isinstance(spec, HttpRequestInput)
     _allowlist().require(context.job.tenant_id, spec.url)
-    policy = policy or NetworkPolicy.from_env()
+    policy, where = NetworkPolicy.from_env(), _without_query(spec.url)
     headers = dict(spec.headers)
     content = spec.body.encode() if spec.body is not None else None
     if spec.json_body is not None:
         content = json.dumps(spec.json_body).encode()
         headers.setdefault("Content-Type", "application/json")
     headers.setdefault("X-Courier-Job-Id", context.job.job_id)
-    deadline = time.monotonic() + context.time_limit_seconds - RESERVE_SECONDS
+    deadline = context.deadline - RESERVE_SECONDS
     tries = 0
     while True:
         tries += 1
@@ -70,13 +71,19 @@ def http_request(context: JobContext, *, policy: NetworkPolicy | None = None, sl
         if failure is None and 200 <= status < 300:
             return _result(status, response_headers, body, spec.max_response_bytes, tries)
         if failure is None and not is_retryable(status):
-            raise CourierError(f"{spec.url} answered {status}: {_text(body)[:500]}", code="http_status", status=502, retryable=False)
+            raise CourierError(f"{where} answered {status}: {_text(body)[:500]}", code="http_status", status=502, retryable=False)
         wait = retry_after_seconds({k.lower(): v for k, v in response_headers.items()})
-        reason = failure or f"{spec.url} answered {status}"
+        reason = failure or f"{where} answered {status}"
         pause = wait if wait is not None else backoff_seconds(tries, 1.0, 8.0)
         if tries > spec.retries or pause > MAX_IN_RUN_WAIT or time.monotonic() + pause + 1 > deadline:
             raise CourierError(f"{reason} after {tries} tries", code="http_unavailable", status=503, retry_after=wait)
-        sleep(pause)
+        time.sleep(pause)
+
+
+def _without_query(url: str) -> str:
+    """The URL as errors and logs name it: a query string may carry the app's secrets."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def _text(body: bytes) -> str:

@@ -75,11 +75,11 @@ class ScheduleService:
 
     def last_runs(self, schedule: Schedule) -> builtins.list[dict[str, Any]]:
         """The newest firings with their jobs' statuses now."""
-        runs = []
-        for run in schedule.last_runs:
-            job = self.jobs.store.get(run["jobId"])
-            runs.append({**run, "status": job.status.value if job else "expired"})
-        return runs
+        jobs = {j.job_id: j for j in self.jobs.store.get_many([r["jobId"] for r in schedule.last_runs if r.get("jobId")])}
+        return [
+            {**run, "status": jobs[run["jobId"]].status.value if run.get("jobId") in jobs else "refused" if run.get("error") else "expired"}
+            for run in schedule.last_runs
+        ]
 
     def set_paused(self, tenant_id: str, schedule_id: str, paused: bool) -> Schedule:
         schedule = self.store.get_for_tenant(tenant_id, schedule_id)
@@ -105,15 +105,26 @@ class ScheduleService:
 
     def fire(self, schedule_id: str, message_id: str) -> Job | None:
         """One firing: one job, whatever QStash redelivers. None: the schedule is paused or
-        gone (QStash fired as it was being changed), and nothing runs."""
+        gone (QStash fired as it was being changed), or the job request is refused now; and
+        nothing runs."""
         schedule = self.store.get(schedule_id)
         if schedule is None or schedule.paused:
             logger.info("firing of %s ignored: the schedule is %s", schedule_id, "paused" if schedule else "deleted")
             return None
-        job, _ = self.jobs.submit(
-            schedule.tenant_id, schedule.type, schedule.input, callback_url=schedule.callback_url,
-            idempotency_key=f"schedule:{schedule_id}:{message_id}", schedule_id=schedule_id,
-        )
+        try:
+            job, _ = self.jobs.submit(
+                schedule.tenant_id, schedule.type, schedule.input, callback_url=schedule.callback_url,
+                idempotency_key=f"schedule:{schedule_id}:{message_id}", schedule_id=schedule_id,
+            )
+        except CourierError as error:
+            if error.retryable:
+                raise  # 5xx: QStash delivers the firing again
+            # The request is no longer one the tenant may make (a host taken off its allowlist,
+            # say): retrying cannot help, so the firing is acknowledged and the run says why.
+            logger.warning("firing of %s refused: %s", schedule_id, error.message)
+            self.store.record_run(schedule_id, {"jobId": None, "firedAt": utc_now(), "messageId": message_id,
+                                                "error": {"code": error.code, "message": error.message}})
+            return None
         self.store.record_run(schedule_id, {"jobId": job.job_id, "firedAt": job.created_at, "messageId": message_id})
         return job
 

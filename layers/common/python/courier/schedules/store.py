@@ -69,7 +69,7 @@ class ScheduleStore(Table):
         Read and written back on the condition that no other firing came between."""
         for _ in range(_RECORD_ATTEMPTS):
             schedule = self.get(schedule_id)
-            if schedule is None or any(r["jobId"] == run["jobId"] for r in schedule.last_runs):
+            if schedule is None or any(r.get("messageId") == run["messageId"] for r in schedule.last_runs):
                 return
             seen = schedule.runs
             schedule.runs += 1
