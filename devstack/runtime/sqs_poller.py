@@ -18,12 +18,16 @@ logger = logging.getLogger("devstack.runtime")
 
 
 class SqsPoller:
-    def __init__(self, sqs: Any, queue_url: str, function: Invocable, *, batch_size: int = 1, wait_seconds: int = 1) -> None:
+    def __init__(self, sqs: Any, queue_url: str, function: Invocable, *, batch_size: int = 1, wait_seconds: int = 1,
+                 idle_seconds: float = 0.0) -> None:
+        """`wait_seconds`: each receive's long poll (SQS's WaitTimeSeconds). Tests short-poll
+        (0) with `idle_seconds` between empty receives instead, so that stopping is immediate."""
         self.sqs = sqs
         self.queue_url = queue_url
         self.function = function
         self.batch_size = batch_size
         self.wait_seconds = wait_seconds
+        self.idle_seconds = idle_seconds
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
@@ -43,7 +47,8 @@ class SqsPoller:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                if self.poll_once() == 0 and self.idle_seconds:
+                    self._stop.wait(self.idle_seconds)
             except Exception:  # the endpoint went away, or a bug: keep polling, as AWS does
                 logger.exception("polling %s failed", self.queue_url)
                 self._stop.wait(1)
