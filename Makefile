@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
 CDK := npx --no-install cdk
 
-.PHONY: venv tools lock lint demo dev down test test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
+.PHONY: venv tools lock lint client client-types test-client demo dev down test test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
 
@@ -46,6 +46,25 @@ $(LAMBDA_STAMP):
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
+# The TypeScript client (clients/typescript): its types are generated from the two APIs'
+# OpenAPI documents; `client` fails when the committed documents or types are stale, then
+# builds the package; `test-client` runs its tests against a local stack of their own.
+CLIENT := clients/typescript
+$(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+
+client: venv $(CLIENT)/node_modules/.package-lock.json
+	$(PY) scripts/openapi.py --check
+	cd $(CLIENT) && npm run --silent check-types && npm run --silent build
+
+# After an API change: the OpenAPI documents and the client's types, written anew.
+client-types: venv $(CLIENT)/node_modules/.package-lock.json
+	$(PY) scripts/openapi.py
+	cd $(CLIENT) && npm run --silent generate
+
+test-client: client
+	cd $(CLIENT) && COURIER_PYTHON=$(abspath $(PY)) npm test --silent
+
 demo: venv
 	$(PY) -m devstack.demo
 
@@ -61,11 +80,12 @@ lint: venv
 
 # Lint and types, then the whole suite on this machine's Python and, at the same time,
 # the library's unit and integration tests on Lambda's (its report follows the first).
-test: tools lint $(LAMBDA_STAMP)
+test: tools lint client $(LAMBDA_STAMP)
 	@$(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1 & lambda=$$!; \
 	$(PY) -m pytest $(PYTEST_ARGS); host=$$?; \
+	$(MAKE) --no-print-directory test-client; client=$$?; \
 	wait $$lambda; code=$$?; cat .test-lambda.log; \
-	exit $$(( host || code ))
+	exit $$(( host || client || code ))
 
 test-lambda: $(LAMBDA_STAMP)
 	@echo "--- the library's tests on $$($(LAMBDA_PY) -V) (Lambda's runtime) ---"

@@ -22,6 +22,7 @@ from courier.errors import InvalidInput, Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.service import failure_payload
+from courier.jobs.views import AllowedHostsView, JobList, JobView, ScheduleList, ScheduleView, UploadTicket
 from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
 from courier.observability import logger
 from courier.outbound.allowlist import AllowedHosts
@@ -152,7 +153,7 @@ def enqueue_job(request: JobRequest, tenant_id: Tenant) -> JobAccepted:
     return accepted(job)
 
 
-@app.get("/v1/jobs", tags=["jobs"], summary="List the caller's jobs, newest first")
+@app.get("/v1/jobs", tags=["jobs"], summary="List the caller's jobs, newest first", response_model=JobList, response_model_exclude_unset=True)
 def list_jobs(
     tenant_id: Tenant,
     status: str | None = None,
@@ -164,7 +165,7 @@ def list_jobs(
     return {"jobs": [service.view(job) for job in jobs], "cursor": next_cursor}
 
 
-@app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="A job's status and result")
+@app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="A job's status and result", response_model=JobView, response_model_exclude_unset=True)
 def get_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return service.view(service.get(tenant_id, job_id))
 
@@ -174,12 +175,12 @@ def retry_job(job_id: str, tenant_id: Tenant) -> JobAccepted:
     return accepted(service.retry(tenant_id, job_id))
 
 
-@app.delete("/v1/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued job")
+@app.delete("/v1/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued job", response_model=JobView, response_model_exclude_unset=True)
 def cancel_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return service.view(service.cancel(tenant_id, job_id))
 
 
-@app.post("/v1/uploads", tags=["uploads"], summary="A presigned URL to upload a job's input")
+@app.post("/v1/uploads", tags=["uploads"], summary="A presigned URL to upload a job's input", response_model=UploadTicket)
 def create_upload(request: UploadRequest, tenant_id: Tenant) -> dict[str, Any]:
     if not settings.bucket_name:
         raise Misconfigured("no bucket configured for uploads")
@@ -196,7 +197,8 @@ async def qstash_failure(request: Request, upstash_signature: Annotated[str | No
     return {"jobId": job.job_id if job else None, "status": job.status.value if job else "ignored"}
 
 
-@app.post("/v1/schedules", status_code=201, tags=["schedules"], summary="Run a job type on a cron schedule")
+@app.post("/v1/schedules", status_code=201, tags=["schedules"], summary="Run a job type on a cron schedule",
+          response_model=ScheduleView, response_model_exclude_unset=True)
 def create_schedule(request: ScheduleRequest, tenant_id: Tenant) -> dict[str, Any]:
     return schedules.create(
         tenant_id, cron=request.cron, job_type=request.type, job_input=request.input,
@@ -204,23 +206,26 @@ def create_schedule(request: ScheduleRequest, tenant_id: Tenant) -> dict[str, An
     ).public_view()
 
 
-@app.get("/v1/schedules", tags=["schedules"], summary="List the caller's schedules, newest first")
+@app.get("/v1/schedules", tags=["schedules"], summary="List the caller's schedules, newest first",
+          response_model=ScheduleList, response_model_exclude_unset=True)
 def list_schedules(tenant_id: Tenant) -> dict[str, Any]:
     return {"schedules": [s.public_view() for s in schedules.list(tenant_id)]}
 
 
-@app.get("/v1/schedules/{schedule_id}", tags=["schedules"], summary="A schedule and its last runs")
+@app.get("/v1/schedules/{schedule_id}", tags=["schedules"], summary="A schedule and its last runs",
+          response_model=ScheduleView, response_model_exclude_unset=True)
 def get_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
     schedule = schedules.get(tenant_id, schedule_id)
     return {**schedule.public_view(), "lastRuns": schedules.last_runs(schedule)}
 
 
-@app.post("/v1/schedules/{schedule_id}/pause", tags=["schedules"], summary="Stop firing until resumed")
+@app.post("/v1/schedules/{schedule_id}/pause", tags=["schedules"], summary="Stop firing until resumed",
+          response_model=ScheduleView, response_model_exclude_unset=True)
 def pause_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return schedules.set_paused(tenant_id, schedule_id, True).public_view()
 
 
-@app.post("/v1/schedules/{schedule_id}/resume", tags=["schedules"], summary="Fire again")
+@app.post("/v1/schedules/{schedule_id}/resume", tags=["schedules"], summary="Fire again", response_model=ScheduleView, response_model_exclude_unset=True)
 def resume_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return schedules.set_paused(tenant_id, schedule_id, False).public_view()
 
@@ -231,12 +236,12 @@ def delete_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return {"scheduleId": schedule_id, "deleted": True}
 
 
-@app.get("/v1/allowed-hosts", tags=["settings"], summary="Hosts your http.request jobs may call")
+@app.get("/v1/allowed-hosts", tags=["settings"], summary="Hosts your http.request jobs may call", response_model=AllowedHostsView)
 def get_allowed_hosts(tenant_id: Tenant) -> dict[str, Any]:
     return {"hosts": allowed_hosts.get(tenant_id)}
 
 
-@app.put("/v1/allowed-hosts", tags=["settings"], summary="Replace the hosts your http.request jobs may call")
+@app.put("/v1/allowed-hosts", tags=["settings"], summary="Replace the hosts your http.request jobs may call", response_model=AllowedHostsView)
 def put_allowed_hosts(request: AllowedHostsRequest, tenant_id: Tenant) -> dict[str, Any]:
     return {"hosts": allowed_hosts.replace(tenant_id, request.hosts)}
 

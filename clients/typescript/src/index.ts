@@ -1,0 +1,6 @@
+export { Courier, isTerminal, TERMINAL_STATUSES } from "./client.js";
+export type {
+  CourierOptions, EnqueueRequest, Job, JobAccepted, JobList, JobProgress, JobStatus, RouteAnswer, RouteInput,
+  Schedule, ScheduleRequest, UploadTicket, WaitOptions,
+} from "./client.js";
+export { CourierError } from "./errors.js";
