@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
 CDK := npx --no-install cdk
 
-.PHONY: venv tools lock lint client client-types test-client demo dev down test test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
+.PHONY: venv tools lock lint client client-types test-client example demo dev down test test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
 
@@ -48,14 +48,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 # The TypeScript client (clients/typescript): its types are generated from the two APIs'
 # OpenAPI documents; `client` fails when the committed documents or types are stale, then
-# builds the package; `test-client` runs its tests against a local stack of their own.
+# builds the package as `npm pack` does; `test-client` runs its tests against a local stack.
 CLIENT := clients/typescript
 $(CLIENT)/node_modules/.package-lock.json: $(CLIENT)/package.json $(CLIENT)/package-lock.json
 	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 
 client: venv $(CLIENT)/node_modules/.package-lock.json
 	$(PY) scripts/openapi.py --check
-	cd $(CLIENT) && npm run --silent check-types && npm run --silent build
+	cd $(CLIENT) && npm run --silent check-types && npm pack --dry-run --silent >/dev/null
 
 # After an API change: the OpenAPI documents and the client's types, written anew.
 client-types: venv $(CLIENT)/node_modules/.package-lock.json
@@ -64,6 +64,15 @@ client-types: venv $(CLIENT)/node_modules/.package-lock.json
 
 test-client: client
 	cd $(CLIENT) && COURIER_PYTHON=$(abspath $(PY)) npm test --silent
+
+# The Next.js example (examples/nextjs), type-checked against the built client; not deployed.
+# Without optional dependencies: Next's compiler binaries are for running it, not for tsc.
+EXAMPLE := examples/nextjs
+$(EXAMPLE)/node_modules/.package-lock.json: $(EXAMPLE)/package.json $(EXAMPLE)/package-lock.json
+	cd $(EXAMPLE) && npm ci --omit=optional --no-audit --no-fund --loglevel=error
+
+example: client $(EXAMPLE)/node_modules/.package-lock.json
+	cd $(EXAMPLE) && npx --no-install tsc --noEmit
 
 demo: venv
 	$(PY) -m devstack.demo
@@ -80,7 +89,7 @@ lint: venv
 
 # Lint and types, then the whole suite on this machine's Python and, at the same time,
 # the library's unit and integration tests on Lambda's (its report follows the first).
-test: tools lint client $(LAMBDA_STAMP)
+test: tools lint client example $(LAMBDA_STAMP)
 	@$(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1 & lambda=$$!; \
 	$(PY) -m pytest $(PYTEST_ARGS); host=$$?; \
 	$(MAKE) --no-print-directory test-client; client=$$?; \

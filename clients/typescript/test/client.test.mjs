@@ -1,11 +1,10 @@
-// The client against the local stack (`courier dev up`): every call a web app makes.
+// The client against the local stack (`courier dev up`): every call a web app makes
+// (callbacks: callbacks.test.mjs; retries against a throttling server: retries.test.mjs).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
 import { Courier, CourierError } from "../dist/index.js";
-import { verifyCallback } from "../dist/callbacks.js";
 import { startStack } from "./support/stack.mjs";
 
 let stack;
@@ -80,41 +79,4 @@ test("errors are CourierErrors with the API's status and code", async () => {
   await assert.rejects(courier.jobs.enqueue({ type: "no.such", input: {} }), (e) => e.status === 400 && e.code === "unknown_job_type");
   const stranger = new Courier({ baseUrl: stack.url, apiKey: "ck_wrong" });
   await assert.rejects(stranger.jobs.list(), (e) => e.status === 401);
-});
-
-test("a job's callback is verified; a forged one is refused", async () => {
-  const outcomes = [];
-  const refusals = [];
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
-    const request = new Request(`http://127.0.0.1:${server.address().port}${req.url}`, {
-      method: req.method, headers: req.headers, body: Buffer.concat(chunks),
-    });
-    try {
-      outcomes.push(await verifyCallback(request, stack.signingKeys));
-      res.writeHead(200).end();
-    } catch (error) {
-      refusals.push(error);
-      res.writeHead(401).end();
-    }
-  });
-  await new Promise((done) => server.listen(0, "127.0.0.1", done));
-  try {
-    const callbackUrl = `http://127.0.0.1:${server.address().port}/courier/callback`;
-    const { jobId } = await courier.jobs.enqueue({ type: "text.hash", input: { text: "call me" }, callbackUrl });
-    await courier.jobs.wait(jobId);
-    for (let i = 0; i < 100 && outcomes.length === 0; i++) await new Promise((done) => setTimeout(done, 100));
-    assert.equal(outcomes[0]?.jobId, jobId);
-    assert.equal(outcomes[0]?.status, "succeeded");
-    const forged = await fetch(callbackUrl, {
-      method: "POST", headers: { "content-type": "application/json", "upstash-signature": "eyJhbGciOiJIUzI1NiJ9.e30.forged" },
-      body: JSON.stringify({ jobId, type: "text.hash", status: "succeeded", finishedAt: new Date().toISOString() }),
-    });
-    assert.equal(forged.status, 401);
-    assert.equal(refusals.at(-1)?.code, "invalid_signature");
-    assert.equal(outcomes.length, 1);
-  } finally {
-    server.close();
-  }
 });

@@ -332,7 +332,7 @@ export interface components {
              * Delayseconds
              * @default 0
              */
-            delaySeconds: number;
+            delaySeconds?: number;
             /** Idempotencykey */
             idempotencyKey?: string | null;
             /** Input */

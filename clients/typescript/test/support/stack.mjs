@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "..", "..", "..", "..");
-const PYTHON = process.env.COURIER_PYTHON || join(ROOT, ".venv", "bin", "python");
+export const PYTHON = process.env.COURIER_PYTHON || join(ROOT, ".venv", "bin", "python");
 const DEPLOYMENTS = ["DeepSeek-R1", "DeepSeek-V3-0324", "Phi-4-multimodal-instruct", "Phi-4"];
 
 function freePort() {
@@ -23,7 +23,13 @@ function python(args, env = {}) {
   return execFileSync(PYTHON, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 180_000 });
 }
 
+/** The stack test/run.mjs started for every test file (COURIER_TEST_STACK), else one of this file's own. */
 export async function startStack() {
+  if (process.env.COURIER_TEST_STACK) return { ...JSON.parse(process.env.COURIER_TEST_STACK), stop() {} };
+  return startOwnStack();
+}
+
+export async function startOwnStack() {
   const modelPort = await freePort();
   const models = spawn(PYTHON, ["-m", "devstack.model_server", "--port", String(modelPort)], { cwd: ROOT, stdio: "ignore" });
   const base = Number(python(["-c", "from devstack.environment import free_port_base; print(free_port_base())"]).trim());
