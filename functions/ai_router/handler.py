@@ -21,6 +21,7 @@ from courier.adapters.http_auth import tenant_dependency
 from courier.adapters.lambda_events import event_kind
 from courier.ai.jobs import request_from_input
 from courier.ai.router import API_DEADLINE_SECONDS, shared_router
+from courier.ai.views import RouteAnswer
 from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.inputs import AiRouteInput
 from courier.jobs.registry import JobRegistry
@@ -42,6 +43,8 @@ registry = JobRegistry.for_worker("ai_router")
     "/v1/route",
     tags=["ai"],
     summary="Answer a prompt with the model for its task type",
+    response_model=RouteAnswer,
+    response_model_exclude_unset=True,
     responses={
         502: {"model": ErrorResponse, "description": "Every deployment failed; `error.attempts` lists them"},
         504: {"model": ErrorResponse, "description": "No deployment answered within the deadline"},

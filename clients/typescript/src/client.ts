@@ -15,20 +15,8 @@ export type Schedule = Schemas["ScheduleView"];
 export type ScheduleRequest = Omit<Schemas["ScheduleRequest"], "input"> & { input?: Record<string, unknown> };
 export type RouteInput = RouterApi["schemas"]["AiRouteInput"];
 
-/** What `POST /v1/route` answers (the router's RouteResult). */
-export interface RouteAnswer {
-  id: string;
-  type: string;
-  route: string;
-  deployment: string;
-  model: string;
-  output: unknown;
-  usage: { inputTokens: number; outputTokens: number; estimated?: boolean };
-  costUsd: number;
-  latencyMs: number;
-  attempts: Array<{ deployment: string; outcome: string; error?: string; httpStatus?: number; latencyMs: number }>;
-  reasoning?: string;
-}
+/** What `POST /v1/route` answers: the routed reply, its deployment, usage, cost and every attempt. */
+export type RouteAnswer = RouterApi["schemas"]["RouteAnswer"];
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "dead", "cancelled"];
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);

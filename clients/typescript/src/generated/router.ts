@@ -57,6 +57,23 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** AttemptView */
+        AttemptView: {
+            /** Deployment */
+            deployment: string;
+            /** Error */
+            error?: string | null;
+            /** Httpstatus */
+            httpStatus?: number | null;
+            /** Latencyms */
+            latencyMs: number;
+            /** Message */
+            message?: string | null;
+            /** Outcome */
+            outcome: string;
+            /** Waitedms */
+            waitedMs?: number | null;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /** Code */
@@ -70,6 +87,39 @@ export interface components {
          */
         ErrorResponse: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /** RouteAnswer */
+        RouteAnswer: {
+            /** Attempts */
+            attempts: components["schemas"]["AttemptView"][];
+            /** Costusd */
+            costUsd: number;
+            /** Deployment */
+            deployment: string;
+            /** Id */
+            id: string;
+            /** Latencyms */
+            latencyMs: number;
+            /** Model */
+            model: string;
+            /** Output */
+            output: unknown;
+            /** Reasoning */
+            reasoning?: string | null;
+            /** Route */
+            route: string;
+            /** Type */
+            type: string;
+            usage: components["schemas"]["UsageView"];
+        };
+        /** UsageView */
+        UsageView: {
+            /** Estimated */
+            estimated?: boolean | null;
+            /** Inputtokens */
+            inputTokens: number;
+            /** Outputtokens */
+            outputTokens: number;
         };
     };
     responses: never;
@@ -226,9 +276,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RouteAnswer"];
                 };
             };
             /** @description The request cannot be taken as it is (an unknown job type, an unsafe callback URL) */
