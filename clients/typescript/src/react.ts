@@ -1,7 +1,7 @@
 /** `useJob`: a job's status, progress and result in a React component, polled with backoff
  * until it ends, and not at all while the tab is hidden. The browser must not hold an API
  * key: `fetcher` calls your own route, which asks Courier (`courier.jobs.get`) server-side. */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { isTerminal, type Job, type JobProgress } from "./client.js";
 import { CourierError } from "./errors.js";
@@ -32,7 +32,11 @@ function hidden(): boolean {
 
 export function useJob(jobId: string | null | undefined, options: UseJobOptions): JobState {
   const [state, setState] = useState<JobState>(EMPTY);
-  const { fetcher, intervalMs = 1000, maxIntervalMs = 10_000 } = options;
+  const { intervalMs = 1000, maxIntervalMs = 10_000 } = options;
+  // The latest fetcher, read at each poll: an inline `(id) => fetch(...)` is a new function
+  // every render, and must not restart the polling.
+  const fetcher = useRef(options.fetcher);
+  fetcher.current = options.fetcher;
 
   useEffect(() => {
     setState(EMPTY);
@@ -51,7 +55,7 @@ export function useJob(jobId: string | null | undefined, options: UseJobOptions)
       timer = undefined;
       inFlight = true;
       try {
-        const job = await fetcher(jobId);
+        const job = await fetcher.current(jobId);
         if (stopped) return;
         const done = isTerminal(job.status);
         setState({ job, status: job.status, progress: job.progress ?? undefined, result: job.result ?? undefined,
@@ -83,7 +87,7 @@ export function useJob(jobId: string | null | undefined, options: UseJobOptions)
       if (timer !== undefined) clearTimeout(timer);
       if (typeof document !== "undefined") document.removeEventListener("visibilitychange", onVisibility);
     };
-  }, [jobId, fetcher, intervalMs, maxIntervalMs]);
+  }, [jobId, intervalMs, maxIntervalMs]);
 
   return state;
 }

@@ -88,3 +88,22 @@ test("useJob stops on a job that does not exist", async () => {
   assert.equal(calls, after);
   act(() => root.unmount());
 });
+
+test("an inline fetcher (a new function each render) does not restart the polling", { timeout: 20_000 }, async () => {
+  const { jobId } = await courier.jobs.enqueue({ type: "demo.sleep", input: { seconds: 1 } });
+  let calls = 0;
+  const seen = [];
+  function Status() {
+    const state = useJob(jobId, { fetcher: (id) => { calls += 1; return courier.jobs.get(id); }, intervalMs: 100, maxIntervalMs: 200 });
+    seen.push(state);
+    return createElement("p", null, state.status ?? "loading");
+  }
+  const root = createRoot(document.getElementById("root"));
+  act(() => root.render(createElement(Status)));
+  const started = Date.now();
+  await until(() => seen.at(-1)?.done);
+  assert.equal(seen.at(-1).status, "succeeded");
+  const expected = Math.ceil((Date.now() - started) / 100) + 2; // one poll per interval at most
+  assert.ok(calls <= expected, `${calls} polls in ${Date.now() - started} ms`);
+  act(() => root.unmount());
+});
