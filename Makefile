@@ -87,14 +87,16 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-# Lint and types, then the whole suite on this machine's Python and, at the same time,
-# the library's unit and integration tests on Lambda's (its report follows the first).
+# Lint and types, then the whole suite on this machine's Python and, at the same time, the
+# library's unit and integration tests on Lambda's, then the TypeScript client's tests
+# (their reports follow the first).
 test: tools lint client example $(LAMBDA_STAMP)
-	@$(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1 & lambda=$$!; \
+	@rm -f .test-lambda.rc .test-client.rc; \
+	( $(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1; echo $$? > .test-lambda.rc; \
+	   $(MAKE) --no-print-directory test-client > .test-client.log 2>&1; echo $$? > .test-client.rc ) & second=$$!; \
 	$(PY) -m pytest $(PYTEST_ARGS); host=$$?; \
-	$(MAKE) --no-print-directory test-client; client=$$?; \
-	wait $$lambda; code=$$?; cat .test-lambda.log; \
-	exit $$(( host || client || code ))
+	wait $$second; cat .test-lambda.log .test-client.log; \
+	exit $$(( host || $$(cat .test-lambda.rc 2>/dev/null || echo 1) || $$(cat .test-client.rc 2>/dev/null || echo 1) ))
 
 test-lambda: $(LAMBDA_STAMP)
 	@echo "--- the library's tests on $$($(LAMBDA_PY) -V) (Lambda's runtime) ---"
