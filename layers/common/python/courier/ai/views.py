@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-
-class View(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+from courier.jobs.views import View
 
 
 class AttemptView(View):

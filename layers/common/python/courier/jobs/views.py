@@ -15,6 +15,8 @@ JobStatusName = Literal["queued", "running", "retrying", "waiting", "succeeded",
 
 
 class View(BaseModel):
+    """An API answer's model (the router's too): strict, built on first use."""
+
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
