@@ -20,6 +20,9 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: Arrival order across all paths, taken when the request is read: the list itself is in
+    #: the order answers were *written*, and two handler threads may finish out of order.
+    arrived: int = 0
     at: float = field(default_factory=time.time)
 
 
@@ -36,6 +39,7 @@ class Receiver:
         self.received: list[Received] = []
         self._answers: dict[str, deque[Answer]] = defaultdict(deque)
         self._active: dict[str, int] = defaultdict(int)
+        self._arrivals = 0
         #: The most requests a path was answering at the same time.
         self.peak_concurrency: dict[str, int] = defaultdict(int)
         self._lock = threading.Condition()
@@ -53,6 +57,8 @@ class Receiver:
                     answer = queue.popleft() if queue else Answer()
                     receiver._active[path] += 1
                     receiver.peak_concurrency[path] = max(receiver.peak_concurrency[path], receiver._active[path])
+                    receiver._arrivals += 1
+                    arrived = receiver._arrivals
                 if answer.delay:
                     time.sleep(answer.delay)
                 try:
@@ -66,7 +72,7 @@ class Receiver:
                     pass
                 with receiver._lock:
                     receiver._active[path] -= 1
-                    receiver.received.append(Received(self.command, self.path, dict(self.headers.items()), body))
+                    receiver.received.append(Received(self.command, self.path, dict(self.headers.items()), body, arrived))
                     receiver._lock.notify_all()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
@@ -87,8 +93,9 @@ class Receiver:
             self._answers[path].extend(answers)
 
     def at(self, path: str) -> list[Received]:
+        """What reached `path` and was answered, in the order it arrived."""
         with self._lock:
-            return [r for r in self.received if r.path.split("?")[0] == path]
+            return sorted((r for r in self.received if r.path.split("?")[0] == path), key=lambda r: r.arrived)
 
     def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10.0) -> list[Received]:
         """Block until `predicate(received)` holds; fail the test (AssertionError) if it never does."""
