@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
 CDK := npx --no-install cdk
 
-.PHONY: venv tools lock lint client client-types test-client example demo dev down test test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
+.PHONY: venv tools lock lint client client-types test-client example demo dev down test browser test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
 
@@ -90,13 +90,16 @@ lint: venv
 # Lint and types, then the whole suite on this machine's Python and, at the same time, the
 # library's unit and integration tests on Lambda's, then the TypeScript client's tests
 # (their reports follow the first).
-test: tools lint client example $(LAMBDA_STAMP)
+test: tools lint client example browser $(LAMBDA_STAMP)
 	@rm -f .test-lambda.rc .test-client.rc; \
 	( $(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1; echo $$? > .test-lambda.rc; \
 	   $(MAKE) --no-print-directory test-client > .test-client.log 2>&1; echo $$? > .test-client.rc ) & second=$$!; \
 	$(PY) -m pytest $(PYTEST_ARGS); host=$$?; \
 	wait $$second; cat .test-lambda.log .test-client.log; \
 	exit $$(( host || $$(cat .test-lambda.rc 2>/dev/null || echo 1) || $$(cat .test-client.rc 2>/dev/null || echo 1) ))
+
+browser:
+	@sh scripts/browser.sh
 
 test-lambda: $(LAMBDA_STAMP)
 	@echo "--- the library's tests on $$($(LAMBDA_PY) -V) (Lambda's runtime) ---"

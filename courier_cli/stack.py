@@ -40,7 +40,7 @@ class StackOutputs:
 
     @classmethod
     def read(cls, name: str) -> StackOutputs:
-        from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
         from courier.aws import client
 
@@ -56,5 +56,7 @@ class StackOutputs:
             if "does not exist" in message:
                 raise StackNotFound(f"no stack {name} in {cloudformation.meta.region_name}: deploy it (README, \"Deploying\") or pass --stack") from None
             raise StackNotFound(f"cannot read stack {name}: {message}") from None
+        except BotoCoreError as error:  # no network, a wrong endpoint
+            raise StackNotFound(f"cannot reach CloudFormation for stack {name}: {error}") from None
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
         return cls(name, cloudformation.meta.region_name, outputs)

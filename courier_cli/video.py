@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from courier.errors import CourierError
 from courier.video.pipeline import Describe, Options, analyze
+from courier_cli.output import OK, USAGE, CliError, Output
 
 
 def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample_every: float, analyze_frames: bool | None = None) -> int:
     source = Path(file)
     if not source.is_file():
-        print(f"courier: no such file: {file}", file=sys.stderr)
-        return 2
+        raise CliError("no_such_file", f"no such file: {file}", USAGE)
     folder = Path(out) if out else Path(f"{source.stem}-keyframes")
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -24,27 +22,28 @@ def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample
         target.write_bytes(data)
         return str(target)
 
-    bar = _Bar() if sys.stderr.isatty() else None
-    try:
-        result = analyze(str(source), Options(max_keyframes, sample_every), save, bar.update if bar else None, _describer(analyze_frames))
-    except CourierError as error:
-        if bar:
-            bar.close()
-        print(f"courier: {error.code}: {error.message}", file=sys.stderr)
-        return 1
-    if bar:
-        bar.close()
+    output = Output(as_json)
+    with output.progress(source.name) as bar:
+        def progress(stage: str, fraction: float) -> None:
+            bar.update(bar.task_ids[0], completed=fraction, description=f"{source.name} · {stage}")
+
+        try:
+            result = analyze(str(source), Options(max_keyframes, sample_every), save, progress, _describer(analyze_frames))
+        except CourierError as error:
+            raise CliError(error.code, f"{error.code}: {error.message}") from None
     if as_json:
-        print(json.dumps(result, indent=2))
-    else:
-        video, metrics = result["video"], result["metrics"]
-        print(f"{source.name}: {video['width']}x{video['height']} {video['codec']} {video['fps']:g} fps, {video['duration']:.1f} s"
-              f"{', audio' if video['has_audio'] else ''}")
-        print(f"shots {metrics['shots']}, cuts/min {metrics['cutsPerMinute']}, first cut {metrics['firstCut']}, hook {metrics['hookScore']}/100")
-        print("cuts: " + (", ".join(f"{c['time']:.2f}s" for c in result["cuts"]) or "none"))
-        print(f"{len(result['keyframes'])} keyframes in {folder}/ ({result['processing']['seconds']} s)")
-        print(_analysis_line(result["analysis"]))
-    return 0
+        output.data(result)
+        return OK
+    video, metrics = result["video"], result["metrics"]
+    output.data(result, "\n".join((
+        f"{source.name}: {video['width']}x{video['height']} {video['codec']} {video['fps']:g} fps, {video['duration']:.1f} s"
+        f"{', audio' if video['has_audio'] else ''}",
+        f"shots {metrics['shots']}, cuts/min {metrics['cutsPerMinute']}, first cut {metrics['firstCut']}, hook {metrics['hookScore']}/100",
+        "cuts: " + (", ".join(f"{c['time']:.2f}s" for c in result["cuts"]) or "none"),
+        f"{len(result['keyframes'])} keyframes in {folder}/ ({result['processing']['seconds']} s)",
+        _analysis_line(result["analysis"]),
+    )))
+    return OK
 
 
 def _describer(requested: bool | None) -> Describe | None:
@@ -64,23 +63,3 @@ def _analysis_line(analysis: dict[str, Any]) -> str:
     summary = analysis.get("summary", {})
     text = summary.get("text") or summary.get("reason") or summary.get("error", {}).get("message", "")
     return f"analysis: {analysis['status']}, {len(analysis['captions'])} captions, ${analysis['costUsd']:.4f}; summary: {text}"
-
-
-class _Bar:
-    """A one-line progress bar on stderr (terminals only)."""
-
-    def __init__(self) -> None:
-        self.last = -1
-
-    def update(self, stage: str, fraction: float) -> None:
-        percent = int(fraction * 100)
-        if percent != self.last:
-            self.last = percent
-            filled = percent // 4
-            sys.stderr.write(f"\r{stage:<9} [{'#' * filled}{'.' * (25 - filled)}] {percent:3d}%")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 50 + "\r")
-        sys.stderr.flush()
-

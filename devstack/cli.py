@@ -1,4 +1,4 @@
-"""`courier dev up | down | status [--json] | env`: the local stack in the background.
+"""`courier dev up | down | status | env [--json]`: the local stack in the background.
 
 `up` is idempotent (a running stack is left as it is); `down` stops the supervisor and
 then only the processes it recorded; `status --json` prints every local endpoint and
@@ -132,17 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("up", "down", "status", "env"):
         command = sub.add_parser(name)
         DevSettings.add_arguments(command, tuning=name == "up")
-        if name == "status":
-            command.add_argument("--json", action="store_true")
+        command.add_argument("--json", action="store_true", help="the answer as JSON")
     args = parser.parse_args(argv)
     settings = DevSettings.from_args(args)
     if args.command == "up":
-        up(settings)
-        print_status(status(settings))
-        return 0
-    if args.command == "down":
+        up(settings, quiet=args.json)
+    elif args.command == "down":
         stopped = down(settings)
-        print(f"stopped {len(stopped)} processes" if stopped else "the local stack was not running")
+        if args.json:
+            print(json.dumps({"stopped": stopped}))
+        else:
+            print(f"stopped {len(stopped)} processes" if stopped else "the local stack was not running")
         return 0
     report = status(settings)
     if args.command == "env":
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         qstash = {"QSTASH_URL": report["urls"]["qstash"], "QSTASH_TOKEN": DEV_TOKEN,
                   "QSTASH_CURRENT_SIGNING_KEY": DEV_CURRENT_SIGNING_KEY, "QSTASH_NEXT_SIGNING_KEY": DEV_NEXT_SIGNING_KEY}
         variables = {**report["stack"]["environment"], **qstash, "COURIER_STACK": report["stack"]["name"]}
-        print("\n".join(f"export {k}={v}" for k, v in variables.items()))
+        print(json.dumps(variables, indent=2) if args.json else "\n".join(f"export {k}={v}" for k, v in variables.items()))
         return 0
     if args.json:
         print(json.dumps(report, indent=2))

@@ -66,6 +66,15 @@ def pascal_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
+#: Each worker's alarms (infra/constructs/queued_worker.py): dead letters, errors, throttles,
+#: p99 duration, dead jobs, oldest message. The cost model counts them; a test checks the template.
+ALARMS_PER_WORKER = 6
+
+
+def alarm_count(workers: int) -> int:
+    return ALARMS_PER_WORKER * workers
+
+
 def worker_output(worker: str, kind: str) -> str:
     if kind not in WORKER_OUTPUT_KINDS:
         raise ValueError(f"unknown worker output {kind!r}")
@@ -105,7 +114,10 @@ API_ROUTES: dict[str, tuple[tuple[str, str], ...]] = {
         ("/v1/schedules", "ANY"),
         ("/v1/schedules/{proxy+}", "ANY"),
         ("/v1/allowed-hosts", "ANY"),
+        ("/v1/usage", "GET"),
         ("/v1/hooks/{proxy+}", "POST"),
+        ("/console", "GET"),
+        ("/console/{proxy+}", "GET"),
         ("/healthz", "GET"),
         ("/docs", "GET"),
         ("/openapi.json", "GET"),

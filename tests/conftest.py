@@ -17,6 +17,9 @@ os.environ.update(
         "AWS_REGION": "us-east-1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "POWERTOOLS_METRICS_NAMESPACE": "CourierTest",
+        # `courier` finds no local stack unless a test starts one (a developer's `make dev`
+        # at the repository's root would otherwise answer the CLI's tests).
+        "COURIER_DEV_DIR": "/nonexistent/courier-dev",
     }
 )
 for _name in ("AWS_PROFILE", "QSTASH_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY",

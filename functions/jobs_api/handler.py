@@ -7,6 +7,8 @@ from courier import coldstart
 
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
+import functools
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from courier import __version__, health
+from courier.adapters import console
 from courier.adapters.http_app import create_app, lambda_handler
 from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import ApiKeyStore
@@ -22,7 +25,8 @@ from courier.errors import InvalidInput, Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.service import failure_payload
-from courier.jobs.views import AllowedHostsView, JobList, JobView, ScheduleList, ScheduleView, UploadTicket
+from courier.jobs.usage import UsageStore
+from courier.jobs.views import AllowedHostsView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
 from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
 from courier.observability import logger
 from courier.outbound.allowlist import AllowedHosts
@@ -42,6 +46,7 @@ keys = ApiKeyStore(settings.table_name)
 service = job_service(settings, settings, store)
 verifier = SignatureVerifier(qstash_credentials)
 allowed_hosts = AllowedHosts(settings.table_name)
+usage = UsageStore(settings.table_name)
 schedules = ScheduleService(
     ScheduleStore(settings.table_name), service, qstash=qstash_client, hook_url=settings.public_api_url + SCHEDULE_HOOK_PATH,
 )
@@ -60,6 +65,10 @@ readiness = health.CachedReport(lambda: health.run(health.jobs_api_checks(
     credentials=qstash_credentials,
     qstash=qstash_client,
 )))
+
+console.mount(app, console.Console(
+    Path(__file__).parent / "console", image_origin=functools.cache(lambda: console.bucket_origin(settings.bucket_name)),
+))
 
 Tenant = Annotated[str, Depends(tenant_dependency(keys))]
 MaybeTenant = Annotated[str | None, Depends(optional_tenant_dependency(keys))]
@@ -170,6 +179,12 @@ def get_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return service.view(service.get(tenant_id, job_id))
 
 
+@app.get("/v1/jobs/{job_id}/files", tags=["jobs"], summary="Short-lived links to the files a job stored (a video's keyframes)",
+         response_model=JobFiles)
+def job_files(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    return service.files(tenant_id, job_id)
+
+
 @app.post("/v1/jobs/{job_id}/retry", status_code=202, response_model=JobAccepted, tags=["jobs"], summary="Retry a failed or dead job")
 def retry_job(job_id: str, tenant_id: Tenant) -> JobAccepted:
     return accepted(service.retry(tenant_id, job_id))
@@ -187,6 +202,11 @@ def create_upload(request: UploadRequest, tenant_id: Tenant) -> dict[str, Any]:
     return presign_upload(
         settings.bucket_name, tenant_id, content_type=request.contentType, size_bytes=request.sizeBytes, filename=request.filename
     )
+
+
+@app.get("/v1/usage", tags=["usage"], summary="Jobs accepted and compute seconds spent this month (or another)", response_model=UsageView)
+def get_usage(tenant_id: Tenant, month: Annotated[str | None, Query(examples=["2026-12"], description="YYYY-MM, UTC")] = None) -> dict[str, Any]:
+    return usage.month(tenant_id, month)
 
 
 @app.post(FAILURE_HOOK_PATH, tags=["hooks"], summary="QStash failure callback (signed by QStash)")

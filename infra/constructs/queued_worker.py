@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -21,8 +22,11 @@ from constructs import Construct
 from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, QUEUE_RETENTION_DAYS, CourierConfig, WorkerSpec, worker_output
 from infra.constructs.alarms import AlarmTopic
 from infra.constructs.lambda_function import CourierFunction
-from infra.environment import worker_environment
+from infra.environment import POWERTOOLS_NAMESPACE, worker_environment
 from infra.nag import acknowledge
+
+#: The most named series CloudWatch lets one alarm's metric math read.
+MAX_ALARM_SERIES = 10
 
 
 class QueuedWorker(Construct):
@@ -148,6 +152,28 @@ class QueuedWorker(Construct):
             threshold=1,
             period=Duration.minutes(5),
             description=f"{name}: invocations throttled",
+        )
+        alarms.alarm(
+            self,
+            "DurationP99",
+            metric=self.function.metric_duration(statistic="p99"),
+            threshold=0.8 * self.spec.timeout_seconds * 1000,
+            period=Duration.minutes(15),
+            description=f"{name}: the slowest 1 % of invocations near the {self.spec.timeout_seconds} s timeout",
+        )
+        # The runner counts each dead job by its type (EMF); an alarm takes named series only.
+        dead_jobs = {
+            f"d{n}": cloudwatch.Metric(namespace=POWERTOOLS_NAMESPACE, metric_name="JobsDead", statistic="Sum",
+                                       dimensions_map={"service": name, "type": job_type})
+            for n, job_type in enumerate(self.spec.job_types[:MAX_ALARM_SERIES])
+        }
+        alarms.alarm(
+            self,
+            "DeadJobs",
+            metric=cloudwatch.MathExpression(expression=" + ".join(f"FILL({k}, 0)" for k in dead_jobs), using_metrics=dead_jobs,
+                                             period=Duration.hours(1), label="dead jobs"),
+            threshold=1,
+            description=f"{name}: jobs that ran out of attempts in the last hour (on either transport)",
         )
         alarms.alarm(
             self,

@@ -18,8 +18,10 @@ from infra.config import (
     UPLOADS_PREFIX,
     CourierConfig,
     pascal_name,
+    stack_name,
 )
 from infra.constructs.alarms import AlarmTopic
+from infra.constructs.dashboard import Dashboard
 from infra.constructs.http_api import HttpApi
 from infra.constructs.lambda_function import CourierFunction
 from infra.constructs.layers import SharedLayers
@@ -120,6 +122,8 @@ class CourierStack(Stack):
         qstash_secret.grant_read(self.jobs_api.function)
         for worker in self.workers.values():
             worker.queue.grant_send_messages(self.jobs_api.function)
+
+        self.dashboard = Dashboard(self, "Dashboard", name=stack_name(config.stage), workers=self.workers)
 
         functions = {"jobs_api": self.jobs_api.function, **{name: w.function for name, w in self.workers.items()}}
         for name, routes in API_ROUTES.items():

@@ -18,6 +18,7 @@ import httpx
 from courier.auth.api_keys import ApiKeyStore
 from devstack.environment import free_port_base
 from infra.assets import ROOT
+from infra.config import ALARMS_PER_WORKER
 from tests.support.jobs import FINISHED, wait_for_job
 
 SYNTH = """
@@ -81,7 +82,9 @@ def test_a_scaffolded_worker_synthesizes_and_runs_on_the_local_stack(tmp_path: P
     queues = {k: v for k, v in resources_of(template, "AWS::SQS::Queue").items() if k.startswith("Reports")}
     assert len(queues) == 2 and any("RedrivePolicy" in q["Properties"] for q in queues.values())
     alarms = [a for a in resources_of(template, "AWS::CloudWatch::Alarm").values() if a["Properties"]["AlarmDescription"].startswith("reports:")]
-    assert len(alarms) == 4
+    assert len(alarms) == ALARMS_PER_WORKER
+    assert "Courier-dev" == next(iter(resources_of(template, "AWS::CloudWatch::Dashboard").values()))["Properties"]["DashboardName"]
+    assert '"title":"reports: fallback queue"' in json.dumps(resources_of(template, "AWS::CloudWatch::Dashboard")).replace("\\", "")
     role = function["Role"]["Fn::GetAtt"][0]
     policies = [p for p in resources_of(template, "AWS::IAM::Policy").values() if refers_to(p["Properties"]["Roles"], role)]
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]

@@ -7,7 +7,7 @@ import json
 import pytest
 from aws_cdk import assertions
 
-from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, CourierConfig
+from infra.config import DLQ_RETENTION_DAYS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, CourierConfig, alarm_count
 from infra.nag import STAR_RESOURCE_ACTIONS
 from tests.infrastructure.conftest import of_type, synth
 
@@ -31,6 +31,7 @@ def ref_id(value: dict) -> str:
     return value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]
 
 
+WORKERS = {w.name: w for w in CourierConfig().workers}
 MODEL_USERS = frozenset(w.name for w in CourierConfig().workers if w.calls_models)
 
 
@@ -90,15 +91,71 @@ def test_queued_worker_wiring(resources, worker: str) -> None:
             if ref_id(u["Properties"]["TargetFunctionArn"]) == fn["id"]]
     assert urls == [{"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [fn["id"], "Arn"]}}]
 
-    # Alarms: DLQ depth, errors, throttles, age of oldest message, all to the topic.
+    # Alarms: DLQ depth, errors, throttles, p99 duration, age of oldest message, dead jobs, all to the topic.
     watched = {fn["id"], dlq_id, ref_id(mapping["EventSourceArn"])}
     alarms = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
-              if {_dimension_id(d["Value"]) for d in a["Properties"]["Dimensions"]} & watched]
+              if {_dimension_id(d["Value"]) for d in a["Properties"].get("Dimensions", [])} & watched]
     metrics = sorted(a["MetricName"] for a in alarms)
-    assert metrics == ["ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible", "Errors", "Throttles"]
+    assert metrics == ["ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible", "Duration", "Errors", "Throttles"]
+    [p99] = [a for a in alarms if a["MetricName"] == "Duration"]
+    assert p99["ExtendedStatistic"] == "p99" and p99["Threshold"] == 0.8 * fn["Timeout"] * 1000
+    dead_jobs = [a["Properties"] for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+                 if [m for m in a["Properties"].get("Metrics", []) if _service(m) == worker]]
+    assert len(dead_jobs) == 1 and dead_jobs[0]["Threshold"] == 1
+    series = [m["MetricStat"] for m in dead_jobs[0]["Metrics"] if "MetricStat" in m]
+    types = {d["Value"] for s in series for d in s["Metric"]["Dimensions"] if d["Name"] == "type"}
+    assert {s["Metric"]["MetricName"] for s in series} == {"JobsDead"} and types == set(WORKERS[worker].job_types)
+    assert {s["Period"] for s in series} == {3600}
     topic = next(iter(of_type(resources, "AWS::SNS::Topic")))
-    for alarm in alarms:
+    for alarm in [*alarms, *dead_jobs]:
         assert alarm["AlarmActions"] == [{"Ref": topic}] and alarm["OKActions"] == [{"Ref": topic}]
+
+
+def _service(metric: dict) -> str | None:
+    dimensions = metric.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+    return next((d["Value"] for d in dimensions if d["Name"] == "service"), None)
+
+
+def test_the_cost_model_counts_every_alarm(resources) -> None:
+    assert len(of_type(resources, "AWS::CloudWatch::Alarm")) == alarm_count(len(CourierConfig().workers))
+
+
+def dashboard_body(resources: dict) -> str:
+    """The dashboard's JSON with each CloudFormation token written as its logical id."""
+    [dashboard] = of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else f"<{ref_id(p)}>" for p in parts)
+
+
+def test_the_dashboard_shows_every_worker_and_the_jobs(resources) -> None:
+    [dashboard] = of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == "Courier-dev"
+    body = json.loads(dashboard_body(resources))
+    widgets = {w["properties"].get("title"): w["properties"] for w in body["widgets"]}
+    functions = functions_by_service(resources)
+    for name in WORKERS:
+        fn = functions[name]["id"]
+        queue_metrics = json.dumps(widgets[f"{name}: fallback queue"]["metrics"])
+        assert "ApproximateNumberOfMessagesVisible" in queue_metrics and "ApproximateAgeOfOldestMessage" in queue_metrics
+        assert "ApproximateNumberOfMessagesVisible" in json.dumps(widgets[f"{name}: dead letters"]["metrics"])
+        errors = json.dumps(widgets[f"{name}: errors and throttles"]["metrics"])
+        assert "Errors" in errors and "Throttles" in errors and f"<{fn}>" in errors
+        timing = widgets[f"{name}: duration p99 and concurrency"]["metrics"]
+        assert any("Duration" in m and m[-1].get("stat") == "p99" for m in timing)
+        assert any("ConcurrentExecutions" in m and f"<{fn}>" in m for m in timing)
+    searches = json.dumps([w["metrics"] for t, w in widgets.items() if t and ("Jobs" in t or "spend" in t)])
+    for metric in ("JobsEnqueued", "JobsSucceeded", "JobsFailed", "JobsDead", "RouterSpendUsd"):
+        assert f'MetricName=\\"{metric}\\"' in searches and "3600" in searches, metric
+
+
+@pytest.mark.parametrize("metric", ["JobsEnqueued", "JobsSucceeded", "JobsFailed", "JobsDead", "RouterSpendUsd"])
+def test_the_dashboards_job_metrics_are_the_ones_the_code_writes(metric: str) -> None:
+    """A renamed metric would leave a graph empty: the name must be in an observability call."""
+    from pathlib import Path
+
+    library = Path(__file__).resolve().parents[2] / "layers" / "common" / "python" / "courier"
+    written = "\n".join(p.read_text() for p in library.rglob("*.py"))
+    assert f'"{metric}"' in written and ("observability.count(" in written and "observability.amount(" in written)
 
 
 def test_queues_refuse_plain_http(resources) -> None:

@@ -83,3 +83,15 @@ def test_demo_sleep_fails_its_first_attempts_as_asked() -> None:
     with pytest.raises(InvalidInput):
         demo_sleep(context("demo.sleep", {"failTimes": 1, "fail": "fatal"}, attempt=1))
     assert demo_sleep(context("demo.sleep", {"failTimes": 2}, attempt=3)) == {"slept": 0.0, "attempt": 3}
+
+
+def test_a_results_files_are_only_those_in_its_own_folder() -> None:
+    from courier.jobs.payloads import stored_files
+
+    result = {
+        "keyframes": [{"image": "results/acme/j1/a.jpg"}, {"image": "results/globex/j2/b.jpg"}],
+        "crafted": "results/acme/j1/../../globex/j2/b.jpg", "other": ["results/acme/j1/a.jpg", "results/acme/j1/c.jpg", 3, None],
+        "lookalike": "results/acme/j10/d.jpg",
+    }
+    assert stored_files(result, "acme", "j1") == ["results/acme/j1/a.jpg", "results/acme/j1/c.jpg"]
+    assert stored_files(None, "acme", "j1") == []

@@ -11,6 +11,8 @@ export type JobList = Schemas["JobList"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type EnqueueRequest = Omit<Schemas["JobRequest"], "input"> & { input?: Record<string, unknown> };
 export type UploadTicket = Schemas["UploadTicket"];
+export type JobFiles = Schemas["JobFiles"];
+export type Usage = Schemas["UsageView"];
 export type Schedule = Schemas["ScheduleView"];
 export type ScheduleRequest = Omit<Schemas["ScheduleRequest"], "input"> & { input?: Record<string, unknown> };
 export type RouteInput = RouterApi["schemas"]["AiRouteInput"];
@@ -77,6 +79,8 @@ export class Courier {
       this.#call("GET", "/v1/jobs", undefined, filter),
     retry: (jobId: string): Promise<JobAccepted> => this.#call("POST", `/v1/jobs/${enc(jobId)}/retry`),
     cancel: (jobId: string): Promise<Job> => this.#call("DELETE", `/v1/jobs/${enc(jobId)}`),
+    /** Short-lived (5 minute) links to the files a finished job stored: a video's keyframes. */
+    files: (jobId: string): Promise<JobFiles> => this.#call("GET", `/v1/jobs/${enc(jobId)}/files`),
     /** Polls until the job ends (succeeded, failed, dead or cancelled) and returns it. */
     wait: async (jobId: string, options: WaitOptions = {}): Promise<Job> => {
       const deadline = Date.now() + (options.timeoutMs ?? 300_000);
@@ -131,6 +135,11 @@ export class Courier {
     get: async (): Promise<string[]> => (await this.#call<{ hosts: string[] }>("GET", "/v1/allowed-hosts")).hosts,
     set: async (hosts: string[]): Promise<string[]> => (await this.#call<{ hosts: string[] }>("PUT", "/v1/allowed-hosts", { hosts })).hosts,
   };
+
+  /** Jobs accepted and compute seconds spent in a month (`YYYY-MM`, default this one): to bill your own users. */
+  usage(month?: string): Promise<Usage> {
+    return this.#call("GET", "/v1/usage", undefined, month ? { month } : {});
+  }
 
   /** A prompt routed by task type (`generation`, `reasoning`, `vision`, ...) to a model. */
   route(request: Omit<RouteInput, "type"> & { task: string }): Promise<RouteAnswer> {

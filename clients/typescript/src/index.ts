@@ -1,6 +1,6 @@
 export { Courier, isTerminal, TERMINAL_STATUSES } from "./client.js";
 export type {
-  CourierOptions, EnqueueRequest, Job, JobAccepted, JobList, JobProgress, JobStatus, RouteAnswer, RouteInput,
-  Schedule, ScheduleRequest, UploadTicket, WaitOptions,
+  CourierOptions, EnqueueRequest, Job, JobAccepted, JobFiles, JobList, JobProgress, JobStatus, RouteAnswer, RouteInput,
+  Schedule, ScheduleRequest, UploadTicket, Usage, WaitOptions,
 } from "./client.js";
 export { CourierError } from "./errors.js";

@@ -58,6 +58,18 @@ test("an upload, then a job that reads it", async () => {
   assert.equal(done.result?.bytes, text.length);
 });
 
+test("this month's usage counts the tenant's jobs, and a job's files are listed", async () => {
+  const before = await courier.usage();
+  const { jobId } = await courier.jobs.enqueue({ type: "text.hash", input: { text: "counted" } });
+  await courier.jobs.wait(jobId);
+  const after = await courier.usage();
+  assert.match(after.month, /^\d{4}-\d{2}$/);
+  assert.ok(after.jobs >= before.jobs + 1 && after.computeSeconds > before.computeSeconds);
+  assert.ok(after.byType["text.hash"].jobs >= (before.byType["text.hash"]?.jobs ?? 0) + 1);
+  assert.deepEqual((await courier.jobs.files(jobId)).files, []); // a hash stores no file
+  await assert.rejects(courier.usage("2026-13"), (error) => error.code === "invalid_month" && error.status === 422);
+});
+
 test("a prompt routed through the fake model server", async () => {
   const answer = await courier.route({ task: "generation", prompt: "Name a river." });
   assert.equal(answer.route, "generation");

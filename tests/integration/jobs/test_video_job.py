@@ -32,3 +32,9 @@ def test_video_job_from_upload_to_keyframes_and_captions(stack: Stack, models: M
         assert keyframe["image"].startswith(prefix)
         assert s3.get_object(Bucket=stack.resources.bucket_name, Key=keyframe["image"])["Body"].read()[:2] == b"\xff\xd8"
     assert len(result["keyframes"]) == 3
+    # Their short-lived links, in the result's order, for the owner only (the console's thumbnails).
+    files = stack.api.get(f"/v1/jobs/{accepted['jobId']}/files", headers=stack.headers()).json()
+    assert [f["key"] for f in files["files"]] == [k["image"] for k in result["keyframes"]] and files["expiresAt"]
+    for linked in files["files"]:
+        assert "X-Amz-Expires=300" in linked["url"] and httpx.get(linked["url"]).content[:2] == b"\xff\xd8"
+    assert stack.api.get(f"/v1/jobs/{accepted['jobId']}/files", headers=stack.headers("globex")).status_code == 404

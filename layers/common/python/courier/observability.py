@@ -16,6 +16,11 @@ def count(name: str, value: float = 1, **dimensions: str) -> None:
     _emit(name, MetricUnit.Count, value, dimensions)
 
 
+def amount(name: str, value: float, **dimensions: str) -> None:
+    """A quantity without a CloudWatch unit (dollars: CloudWatch has no currency)."""
+    _emit(name, MetricUnit.NoUnit, value, dimensions)
+
+
 def milliseconds(name: str, value: float, **dimensions: str) -> None:
     _emit(name, MetricUnit.Milliseconds, value, dimensions)
 

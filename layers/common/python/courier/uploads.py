@@ -6,11 +6,11 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from courier.aws import client
 from courier.errors import CourierError, InvalidInput
+from courier.jobs.models import utc_in
 
 MB = 1024 * 1024
 #: What may be uploaded, and how large.
@@ -78,7 +78,7 @@ def presign_upload(bucket: str, tenant_id: str, *, content_type: str, size_bytes
         "method": "PUT",
         "headers": {"Content-Type": content_type, "Content-Length": str(size_bytes)},
         "key": key,
-        "expiresAt": (datetime.now(UTC) + timedelta(seconds=EXPIRES_SECONDS)).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "expiresAt": utc_in(EXPIRES_SECONDS),
     }
 
 

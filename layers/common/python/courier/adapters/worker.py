@@ -69,6 +69,7 @@ class WorkerRuntime:
             lease_seconds=settings.lease_seconds,
             time_limit_seconds=settings.timeout_seconds,
             fan_in=jobs.fan_in if settings.sends_jobs else None,
+            usage=jobs.usage,
         )
         return cls(
             runner,

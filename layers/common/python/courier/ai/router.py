@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from courier import observability
 from courier.ai.catalog import Catalog, Deployment, current_catalog, reset_catalog_cache
 from courier.ai.errors import DeadlineExceeded, NoDeployment, UpstreamFailed, UpstreamRejected
 from courier.ai.keys import key_for
@@ -159,7 +160,7 @@ class Router:
                     self.cooldowns.cool(deployment.name, moving_on.cool_for)
                 continue
             usage = _usage(completion, request)
-            return RouteResult(
+            result = RouteResult(
                 id=f"rt_{time.time_ns():016x}{secrets.token_hex(4)}",
                 type=request.type,
                 route=route_name,
@@ -169,6 +170,9 @@ class Router:
                 latency_ms=(self._clock() - started) * 1000,
                 attempts=attempts,
             )
+            # What the dashboard's "router spend per hour" adds up (EMF, no call made here).
+            observability.amount("RouterSpendUsd", result.cost_usd, route=route_name)
+            return result
         listed = [a.to_dict() for a in attempts]
         if self._clock() >= deadline - MIN_ATTEMPT_SECONDS:
             raise DeadlineExceeded(f"no deployment of route {route_name!r} answered within {deadline_seconds:.0f} s", attempts=listed)

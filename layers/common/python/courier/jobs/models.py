@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +32,11 @@ MAX_ERROR_MESSAGE = 2000
 def utc_now() -> str:
     """ISO 8601 with milliseconds: sorts as text, so it can be a GSI sort key."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_in(seconds: int) -> str:
+    """When something given now expires (a presigned URL), to the second."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass

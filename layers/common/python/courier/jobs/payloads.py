@@ -98,3 +98,19 @@ def result_download_url(ref: dict[str, Any], expires_in: int = 900) -> str:
     return str(client("s3").generate_presigned_url(
         "get_object", Params={"Bucket": ref["bucket"], "Key": ref["key"]}, ExpiresIn=expires_in
     ))
+
+
+def stored_files(result: Any, tenant_id: str, job_id: str) -> list[str]:
+    """The S3 keys a result names inside its own job's results folder, in the order named:
+    what the job stored (keyframes), and nothing a crafted result could point elsewhere."""
+    prefix, found = results_prefix(tenant_id, job_id), []
+    stack = [result]
+    while stack:
+        value = stack.pop(0)
+        if isinstance(value, dict):
+            stack[:0] = list(value.values())
+        elif isinstance(value, list):
+            stack[:0] = value
+        elif isinstance(value, str) and value.startswith(prefix) and ".." not in value and value not in found:
+            found.append(value)
+    return found

@@ -25,6 +25,7 @@ from courier.jobs.payloads import load_input, store_result
 from courier.jobs.progress import ProgressReporter
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.store import Claim, JobStore
+from courier.jobs.usage import UsageStore
 
 logger = observability.logger
 
@@ -76,8 +77,11 @@ class JobRunner:
         lease_seconds: float,
         time_limit_seconds: float = 900.0,
         fan_in: FanIn | None = None,
+        usage: UsageStore | None = None,
     ) -> None:
         self.registry = registry
+        #: Where each attempt's compute seconds are counted (None: not counted; tests).
+        self.usage = usage
         self.store = store
         self.notifier = notifier
         #: Children and continuations (None: this runner starts no children; tests).
@@ -109,7 +113,15 @@ class JobRunner:
             return Outcome(Verdict.RETRY, job.job_id, job.status, busy)
 
         logger.info("job claimed", extra={"attempt": job.attempts})
-        started, reporter = time.monotonic(), ProgressReporter(self.store, job)
+        started = time.monotonic()
+        try:
+            return self._attempt(job, started, last_attempt)
+        finally:  # every attempt's compute, whatever its end
+            if self.usage is not None:
+                self.usage.count(job.tenant_id, job.type, compute_ms=max(1, round((time.monotonic() - started) * 1000)))
+
+    def _attempt(self, job: Job, started: float, last_attempt: bool) -> Outcome:
+        reporter = ProgressReporter(self.store, job)
         try:
             # The job record decides what runs, never the message: a message may lie.
             continuing = bool(job.children)

@@ -14,15 +14,18 @@ from courier.jobs.catalog import admit, upload_keys, validate_input
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
 from courier.jobs.fanout import FanIn
 from courier.jobs.messages import JobMessage
-from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.models import Job, JobError, JobStatus, utc_in, utc_now
 from courier.jobs.notify import Notifier
-from courier.jobs.payloads import fingerprint, place_input, result_download_url
+from courier.jobs.payloads import fingerprint, load_result, place_input, result_download_url, stored_files
 from courier.jobs.store import JobStore, new_job_id
+from courier.jobs.usage import UsageStore
 from courier.network import NetworkPolicy
 from courier.uploads import require_own_upload
 
 logger = logging.getLogger(__name__)
 UNDISPATCHED = "dispatch_failed"
+#: How long a stored file's presigned GET lasts: long enough to show, short enough to not leak.
+FILE_URL_SECONDS = 300
 
 
 class JobService:
@@ -36,6 +39,7 @@ class JobService:
         bucket: str | None = None,
         policy: NetworkPolicy | None = None,
         cancel_qstash_message: Any = None,
+        usage: UsageStore | None = None,
     ) -> None:
         self.store = store
         self.dispatcher = dispatcher
@@ -44,6 +48,8 @@ class JobService:
         self.bucket = bucket
         self.policy = policy or NetworkPolicy.from_env()
         self._cancel_qstash_message = cancel_qstash_message
+        #: Each tenant's month (jobs accepted here, compute counted by the runner).
+        self.usage = usage
         self.fan_in = FanIn(self)
 
     # --- submit -----------------------------------------------------------------------
@@ -67,6 +73,8 @@ class JobService:
             parent_id=parent_id,
         )
         job, created = self.store.create(job)
+        if created and self.usage is not None:
+            self.usage.count(tenant_id, job_type, jobs=1)
         if hold:
             return job, created
         if created:
@@ -128,6 +136,16 @@ class JobService:
         if job.children:
             view["children"] = self.fan_in.summary(job)
         return view
+
+    def files(self, tenant_id: str, job_id: str, expires_in: int = FILE_URL_SECONDS) -> dict[str, Any]:
+        """Presigned GETs of the files the job stored in its results folder (its keyframes)."""
+        job = self.get(tenant_id, job_id)
+        if job.status is not JobStatus.SUCCEEDED or not self.bucket:
+            return {"files": [], "expiresAt": utc_in(expires_in)}
+        result = job.result if job.result_ref is None else load_result(job.result_ref)
+        keys = stored_files(result, tenant_id, job_id)
+        urls = [{"key": key, "url": result_download_url({"bucket": self.bucket, "key": key}, expires_in)} for key in keys]
+        return {"files": urls, "expiresAt": utc_in(expires_in)}
 
     def status_url(self, job_id: str) -> str:
         return f"{self.public_api_url}/v1/jobs/{job_id}"

@@ -116,3 +116,27 @@ class ScheduleList(View):
 
 class AllowedHostsView(View):
     hosts: list[str]
+
+
+class JobFile(View):
+    key: str
+    url: str
+
+
+class JobFiles(View):
+    """Short-lived GETs of what a job stored beside its result (a video's keyframes)."""
+
+    files: list[JobFile]
+    expiresAt: str
+
+
+class TypeUsage(View):
+    jobs: int
+    computeSeconds: float
+
+
+class UsageView(View):
+    month: str
+    jobs: int
+    computeSeconds: float
+    byType: dict[str, TypeUsage]

@@ -9,6 +9,7 @@ from courier.jobs.dispatch import Dispatcher, ParameterRoutes, Route, routes_fro
 from courier.jobs.notify import Notifier
 from courier.jobs.service import JobService
 from courier.jobs.store import JobStore
+from courier.jobs.usage import UsageStore
 from courier.qstash_client import qstash_client
 from courier.secrets import qstash_credentials
 from courier.settings import CommonSettings, DispatchSettings
@@ -32,4 +33,5 @@ def job_service(settings: CommonSettings, dispatch: DispatchSettings, store: Job
         public_api_url=dispatch.public_api_url,
         bucket=settings.bucket_name,
         cancel_qstash_message=lambda message_id: qstash_client().message.cancel(message_id),
+        usage=UsageStore(settings.table_name),
     )

@@ -1,0 +1,125 @@
+"""Which deployment a command talks to: `--url` and `--key`, a deployed `--stack`, the local
+stack `courier dev up` runs (the default while it runs), else the stack `cdk deploy` made.
+
+Commands that use the HTTP API need its URL and a key; those that work the deployment
+itself (keys, dead-letter queues) need the table and the queues, which a stack's outputs
+name and the local stack's state file lists. Each part is looked up only when a command
+asks for it, so `jobs list --url … --key …` needs no AWS credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from courier_cli import ROOT
+from courier_cli.output import USAGE, CliError
+from courier_cli.stack import StackNotFound, StackOutputs, default_stack
+from infra.config import worker_output
+
+QSTASH_API = "https://qstash.upstash.io"
+DLQ, QUEUE = "DeadLetterQueueUrl", "QueueUrl"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_argument_group("which deployment (default: the local stack)")
+    where.add_argument("--url", default=os.environ.get("COURIER_API_URL"), help="the HTTP API's URL (default: $COURIER_API_URL)")
+    where.add_argument("--key", default=os.environ.get("COURIER_API_KEY"), help="an API key (default: $COURIER_API_KEY)")
+    where.add_argument("--stack", default=os.environ.get("COURIER_STACK"), help="a deployed stack, by its outputs (default: $COURIER_STACK)")
+    where.add_argument("--dev-dir", type=Path, default=None, help="the local stack's folder (default: $COURIER_DEV_DIR, else .devstack)")
+
+
+@dataclass
+class Target:
+    """One deployment. `where` says which, for messages ("the local stack", a stack, a URL)."""
+
+    where: str
+    api_url: str | None = None
+    _key: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    qstash_url: str | None = None
+    qstash_token: str | None = None
+    local_state: dict[str, Any] | None = None
+
+    @property
+    def key(self) -> str:
+        if self._key:
+            return self._key
+        if self.local_state is not None:
+            from devstack.demo import api_key
+            from devstack.environment import DevSettings
+
+            self._key = api_key(DevSettings(directory=Path(self.local_state["directory"])), self.table_name)
+            return self._key
+        raise CliError("missing_key", f"an API key is needed for {self.where}: --key or COURIER_API_KEY (courier keys create)", USAGE)
+
+    @property
+    def api(self) -> str:
+        if not self.api_url:
+            raise CliError("missing_url", f"no API URL for {self.where}: --url or --stack", USAGE)
+        return self.api_url.rstrip("/")
+
+    @property
+    def table_name(self) -> str:
+        return self._output("TableName")
+
+    def queues(self) -> dict[str, tuple[str, str]]:
+        """Each worker's (queue URL, dead-letter queue URL), by the outputs' own names: a
+        worker added since this checkout's catalogue still has its queues listed."""
+        found = {key.removesuffix(DLQ): (self.outputs.get(key.removesuffix(DLQ) + QUEUE), url) for key, url in self.outputs.items() if key.endswith(DLQ)}
+        if not found:
+            self._output(worker_output("jobs", "DeadLetterQueueUrl"))  # says what is missing
+        return {name: (queue, dead) for name, (queue, dead) in found.items() if queue}
+
+    def _output(self, name: str) -> str:
+        if name not in self.outputs:
+            raise CliError("needs_stack", f"{self.where} does not say its {name}: give --stack (with AWS credentials), or use the local stack", USAGE)
+        return self.outputs[name]
+
+
+def resolve(args: argparse.Namespace) -> Target:
+    """--url wins, then --stack (or COURIER_STACK), then the local stack when it runs, then
+    the stack `cdk deploy` makes by default (Courier-<stage>) with the caller's AWS credentials."""
+    token = os.environ.get("QSTASH_TOKEN")
+    qstash_url = os.environ.get("QSTASH_URL", QSTASH_API)
+    if args.url and not args.stack:
+        return Target(where=args.url, api_url=args.url, _key=args.key, qstash_url=qstash_url, qstash_token=token)
+    if not args.stack:
+        local = _local(args)
+        if local is not None:
+            return local
+    name = args.stack or default_stack()
+    try:
+        stack = StackOutputs.read(name)
+    except StackNotFound as error:
+        running = "" if args.stack else "the local stack is not running (courier dev up) and "
+        raise CliError("no_deployment", f"{running}{error}", USAGE) from None
+    return Target(where=f"stack {name}", api_url=args.url or stack.values.get("ApiUrl"), _key=args.key,
+                  outputs=stack.values, qstash_url=qstash_url, qstash_token=token)
+
+
+def _local(args: argparse.Namespace) -> Target | None:
+    from devstack.cli import read_state
+    from devstack.environment import DevSettings
+    from devstack.qstash.signing import DEV_TOKEN
+
+    named = args.dev_dir or os.environ.get("COURIER_DEV_DIR")
+    candidates = [Path(named)] if named else [Path(".devstack"), ROOT / ".devstack"]
+    for directory in candidates:
+        state = read_state(DevSettings(directory=directory))
+        if state and state.get("ready"):
+            break
+    else:
+        return None
+    # The local AWS for this process (keys, queues): what `eval "$(courier dev env)"` would set.
+    os.environ.update(state["stack"]["environment"])
+    resources = state["resources"]
+    outputs = {"TableName": resources["table"], "ApiUrl": state["urls"]["api"]}
+    for worker, url in resources["queues"].items():
+        outputs[worker_output(worker, "QueueUrl")] = url
+        outputs[worker_output(worker, "DeadLetterQueueUrl")] = resources["deadLetterQueues"][worker]
+    return Target(where="the local stack", api_url=args.url or state["urls"]["api"], _key=args.key, outputs=outputs,
+                  qstash_url=state["urls"]["qstash"], qstash_token=DEV_TOKEN, local_state=state)

@@ -1,0 +1,209 @@
+// The Courier console: the jobs API as a page. Plain DOM (text only, never HTML from data),
+// one origin, the API key in this tab's sessionStorage and the Authorization header only.
+"use strict";
+
+const KEY = "courier.apiKey";
+const REFRESH_MS = 2000;
+const STATUSES = ["all", "queued", "running", "retrying", "waiting", "succeeded", "failed", "dead", "cancelled"];
+const state = { filter: "all", selected: null, timer: null, busy: false };
+const $ = (id) => document.getElementById(id);
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(`${code}: ${message}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}`, ...(options.headers || {}) },
+    cache: "no-store",
+    credentials: "omit",
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = body.error || { code: "http_error", message: response.statusText };
+    throw new ApiError(response.status, error.code, error.message);
+  }
+  return body;
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name === "dataset") Object.assign(node.dataset, value);
+    else if (name === "onclick") node.addEventListener("click", value);
+    else if (name === "width") node.style.width = value; // CSSOM, which the CSP allows (a style attribute it would not)
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+  return node;
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+function took(job) {
+  if (!job.startedAt || !job.finishedAt) return "";
+  const seconds = (new Date(job.finishedAt) - new Date(job.startedAt)) / 1000;
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
+}
+const badge = (status) => el("span", { class: `status status-${status}` }, status);
+function progress(job) {
+  if (!job.progress) return "";
+  const percent = Math.round(job.progress.fraction * 100);
+  return el("span", { title: job.progress.message || job.progress.stage },
+    el("span", { class: "bar" }, el("span", { width: `${percent}%` })), ` ${job.progress.stage} ${percent}%`);
+}
+const errorText = (job) => (job.error ? `${job.error.code}: ${job.error.message}` : "");
+
+function fill(table, emptyId, rows) {
+  $(table).querySelector("tbody").replaceChildren(...rows);
+  $(table).hidden = rows.length === 0;
+  $(emptyId).hidden = rows.length > 0;
+}
+
+// Job ids begin with their time, so their ends tell them apart; the whole id is the title.
+const shortId = (id) => el("code", { title: id }, `…${id.slice(-10)}`);
+
+function retryButton(job) {
+  return el("button", {
+    class: "primary retry", dataset: { jobId: job.jobId },
+    onclick: async (event) => {
+      event.stopPropagation();
+      event.target.disabled = true;
+      try {
+        await api(`/v1/jobs/${encodeURIComponent(job.jobId)}/retry`, { method: "POST" });
+        notice("");
+      } catch (error) {
+        notice(`retry failed: ${error.message}`);
+      }
+      refresh();
+    },
+  }, "Retry");
+}
+
+function jobRow(job, cells) {
+  return el("tr", { class: "job", dataset: { jobId: job.jobId, status: job.status }, onclick: () => select(job.jobId) }, ...cells.map((c) => el("td", {}, c)));
+}
+
+function renderJobs(jobs) {
+  fill("jobs", "jobs-empty", jobs.map((job) => jobRow(job, [
+    shortId(job.jobId), job.type, badge(job.status), String(job.attempts), job.transport || "",
+    progress(job), when(job.createdAt), took(job), errorText(job),
+  ])));
+}
+
+function renderDead(jobs) {
+  fill("dead-jobs", "dead-empty", jobs.map((job) => jobRow(job, [
+    shortId(job.jobId), job.type, badge(job.status), String(job.attempts), errorText(job),
+    when(job.finishedAt || job.updatedAt), retryButton(job),
+  ])));
+}
+
+function renderSchedules(schedules) {
+  fill("schedules", "schedules-empty", schedules.map((s) => el("tr", { dataset: { scheduleId: s.scheduleId } },
+    ...[el("code", {}, s.scheduleId), s.cron + (s.timezone ? ` (${s.timezone})` : ""), s.type, s.paused ? "paused" : "active",
+      s.nextRunAt ? new Date(s.nextRunAt).toLocaleString() : "", String(s.runs)].map((c) => el("td", {}, c)))));
+}
+
+async function renderDetail() {
+  if (!state.selected) return;
+  const job = await api(`/v1/jobs/${encodeURIComponent(state.selected)}`);
+  $("detail").hidden = false;
+  $("detail-id").textContent = job.jobId;
+  $("detail-json").textContent = JSON.stringify(job, null, 2);
+  const actions = [badge(job.status)];
+  if (job.status === "dead" || job.status === "failed") actions.push(" ", retryButton(job));
+  $("detail-actions").replaceChildren(...actions);
+  const frames = $("keyframes");
+  if (job.status !== "succeeded" || frames.dataset.jobId === job.jobId) return;
+  const { files } = await api(`/v1/jobs/${encodeURIComponent(job.jobId)}/files`);
+  const times = new Map((job.result?.keyframes || []).map((k) => [k.image, k.time]));
+  frames.dataset.jobId = job.jobId;
+  frames.replaceChildren(...files.filter((f) => /\.jpe?g$/i.test(f.key)).map((f) => el("figure", {},
+    el("img", { src: f.url, alt: `keyframe at ${times.get(f.key) ?? "?"} s`, class: "keyframe", loading: "lazy" }),
+    el("figcaption", {}, times.has(f.key) ? `${Number(times.get(f.key)).toFixed(2)} s` : f.key.split("/").pop()))));
+}
+
+function select(jobId) {
+  state.selected = jobId;
+  $("keyframes").replaceChildren();
+  delete $("keyframes").dataset.jobId;
+  renderDetail().catch((error) => notice(error.message));
+  $("detail").scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+const notice = (text) => { $("notice").textContent = text; };
+
+async function refresh() {
+  if (state.busy || !sessionStorage.getItem(KEY)) return;
+  state.busy = true;
+  try {
+    const filter = state.filter === "all" ? "" : `&status=${state.filter}`;
+    const [jobs, dead, failed, schedules, usage] = await Promise.all([
+      api(`/v1/jobs?limit=50${filter}`), api("/v1/jobs?status=dead&limit=20"), api("/v1/jobs?status=failed&limit=20"),
+      api("/v1/schedules"), api("/v1/usage"),
+    ]);
+    renderJobs(jobs.jobs);
+    renderDead([...dead.jobs, ...failed.jobs]);
+    renderSchedules(schedules.schedules);
+    $("usage").textContent = `${usage.month}: ${usage.jobs} jobs, ${usage.computeSeconds.toFixed(1)} compute s`;
+    await renderDetail();
+    $("refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
+  } catch (error) {
+    if (error.status === 401) signOut("That key was refused (unknown or revoked).");
+    else notice(error.message);
+  } finally {
+    state.busy = false;
+  }
+}
+
+function showSignedIn(signedIn) {
+  $("sign-in").hidden = signedIn;
+  $("signed-in").hidden = !signedIn;
+  $("sign-out").hidden = !signedIn;
+  $("refresh-control").hidden = !signedIn;
+  clearInterval(state.timer);
+  if (signedIn) {
+    state.timer = setInterval(() => { if ($("auto-refresh").checked && !document.hidden) refresh(); }, REFRESH_MS);
+    refresh();
+  }
+}
+
+function signOut(message = "") {
+  sessionStorage.removeItem(KEY);
+  state.selected = null;
+  $("sign-in-error").textContent = message;
+  showSignedIn(false);
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const input = $("api-key");
+  sessionStorage.setItem(KEY, input.value.trim());
+  input.value = "";
+  try {
+    await api("/v1/jobs?limit=1");
+    $("sign-in-error").textContent = "";
+    showSignedIn(true);
+  } catch (error) {
+    signOut(error.status === 401 ? "That key was refused (unknown or revoked)." : error.message);
+  }
+}
+
+function buildFilter() {
+  $("status-filter").replaceChildren(...STATUSES.map((status) => el("button", {
+    type: "button", "aria-pressed": String(status === state.filter), dataset: { status },
+    onclick: () => { state.filter = status; buildFilter(); refresh(); },
+  }, status)));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  buildFilter();
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => signOut());
+  $("detail-close").addEventListener("click", () => { state.selected = null; $("detail").hidden = true; });
+  showSignedIn(Boolean(sessionStorage.getItem(KEY)));
+});
