@@ -19,7 +19,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
 CDK := npx --no-install cdk
 
-.PHONY: venv tools lock lint client client-types test-client example demo dev down test browser test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
+.PHONY: venv tools lock lint client client-types test-client example demo dev down test test-late browser test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load clean
 
 venv: $(STAMP)
 
@@ -88,15 +88,25 @@ lint: venv
 	$(PY) -m mypy
 
 # Lint and types, then the whole suite on this machine's Python and, at the same time, the
-# library's unit and integration tests on Lambda's, then the TypeScript client's tests
-# (their reports follow the first).
+# library's unit and integration tests on Lambda's, then the TypeScript client's tests, then
+# the host-only end-to-end tests that bring their own local stack (LATE_TESTS): the two
+# chains take about as long. Their reports follow the first's. With PYTEST_ARGS the first
+# run is exactly what it names.
+LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py
+LATE := $(if $(PYTEST_ARGS),,$(LATE_TESTS))
 test: tools lint client example browser $(LAMBDA_STAMP)
-	@rm -f .test-lambda.rc .test-client.rc; \
+	@rm -f .test-lambda.rc .test-client.rc .test-late.rc; \
 	( $(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1; echo $$? > .test-lambda.rc; \
-	   $(MAKE) --no-print-directory test-client > .test-client.log 2>&1; echo $$? > .test-client.rc ) & second=$$!; \
-	$(PY) -m pytest $(PYTEST_ARGS); host=$$?; \
-	wait $$second; cat .test-lambda.log .test-client.log; \
-	exit $$(( host || $$(cat .test-lambda.rc 2>/dev/null || echo 1) || $$(cat .test-client.rc 2>/dev/null || echo 1) ))
+	   $(MAKE) --no-print-directory test-client > .test-client.log 2>&1; echo $$? > .test-client.rc; \
+	   $(if $(LATE),$(MAKE) --no-print-directory test-late > .test-late.log 2>&1,: > .test-late.log); echo $$? > .test-late.rc ) & second=$$!; \
+	$(PY) -m pytest $(PYTEST_ARGS) $(LATE:%=--ignore=%); host=$$?; \
+	wait $$second; cat .test-lambda.log .test-client.log .test-late.log; \
+	exit $$(( host || $$(cat .test-lambda.rc 2>/dev/null || echo 1) || $$(cat .test-client.rc 2>/dev/null || echo 1) \
+	  || $$(cat .test-late.rc 2>/dev/null || echo 1) ))
+
+test-late: venv
+	@echo "--- the end-to-end tests with a local stack of their own ---"
+	$(PY) -m pytest -p no:cacheprovider $(LATE_TESTS)
 
 browser:
 	@sh scripts/browser.sh

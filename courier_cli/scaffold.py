@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import keyword
 import re
-import sys
 from pathlib import Path
+
+from courier_cli.output import OK, USAGE, CliError, Output
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 JOB_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -31,6 +32,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     worker.add_argument("--timeout", type=int, default=300, help="seconds (default 300, at most 900)")
     worker.add_argument("--calls-models", action="store_true", help="its jobs call the AI router (gets the model keys)")
     worker.add_argument("--root", type=Path, default=Path("."), help="the Courier repository (default: here)")
+    worker.add_argument("--json", action="store_true", help="the files written, as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,12 +40,11 @@ def run(args: argparse.Namespace) -> int:
         written = scaffold(args.root, args.name, args.job_type, memory_mb=args.memory, timeout_seconds=args.timeout,
                            calls_models=args.calls_models)
     except ValueError as error:
-        print(f"courier new worker: {error}", file=sys.stderr)
-        return 2
-    for path in written:
-        print(f"wrote {path}")
-    print(f"next: edit functions/{args.name}/jobs.py, then `make test` and `courier dev up` (or `cdk deploy`)")
-    return 0
+        raise CliError("invalid_worker", f"new worker: {error}", USAGE) from None
+    following = f"edit functions/{args.name}/jobs.py, then `make test` and `courier dev up` (or `cdk deploy`)"
+    lines = [f"wrote {path}" for path in written] + [f"next: {following}"]
+    Output(args.json).data({"wrote": [str(p) for p in written], "next": following}, "\n".join(lines))
+    return OK
 
 
 def scaffold(root: Path, name: str, job_type: str, *, memory_mb: int = 512, timeout_seconds: int = 300,

@@ -71,7 +71,7 @@ class Target:
         worker added since this checkout's catalogue still has its queues listed."""
         found = {key.removesuffix(DLQ): (self.outputs.get(key.removesuffix(DLQ) + QUEUE), url) for key, url in self.outputs.items() if key.endswith(DLQ)}
         if not found:
-            self._output(worker_output("jobs", "DeadLetterQueueUrl"))  # says what is missing
+            raise CliError("needs_stack", f"{self.where} does not list its queues: give --stack (with AWS credentials), or use the local stack", USAGE)
         return {name: (queue, dead) for name, (queue, dead) in found.items() if queue}
 
     def _output(self, name: str) -> str:
