@@ -124,7 +124,8 @@ def run(settings: DevSettings, out: Path, tty: bool) -> int:
             return 1
         show(job, cuts, out / job_id, state["resources"]["bucket"])
         urls = state["urls"]
-        print(f"\nAPI docs  {urls['docs']}\nQStash    {urls['qstash']}\nAWS       {urls['aws']}\nlogs      {state['logs']}/"
+        print(f"\nconsole   {urls['api']}/console (sign in with the API key below)"
+              f"\nAPI docs  {urls['docs']}\nQStash    {urls['qstash']}\nAWS       {urls['aws']}\nlogs      {state['logs']}/"
               f"\nAPI key   {settings.api_key_file}")
         if tty:
             print("\nThe stack keeps running; Ctrl-C stops it.")
