@@ -162,6 +162,7 @@ def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_jo
     video = upload_video(stack, tmp_path)
     dead = stack.finished(stack.submit("demo.sleep", {"failTimes": 4})["jobId"])
     assert dead["status"] == "dead"
+    nightly = stack.api.post("/v1/schedules", json={"cron": "30 2 * * *", "type": "text.hash", "input": {"text": "n"}, "timezone": "Europe/Berlin"})
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "console.png"
     screenshot.unlink(missing_ok=True)
@@ -177,6 +178,7 @@ def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_jo
     assert stack.job(dead["jobId"])["status"] == "succeeded"
     assert len(seen["thumbnails"]) == 3 and all(t["width"] > 0 and "X-Amz-Signature" in t["src"] for t in seen["thumbnails"])
     assert seen["detailStatus"] == "succeeded" and "jobs" in seen["usage"]
+    assert seen["schedules"] == [nightly.json()["scheduleId"]]
     assert seen["cspViolations"] == [] and seen["consoleErrors"] == []
     # The key: in this tab's sessionStorage, never in a URL, a request's URL or a log.
     assert seen["keyInSessionStorage"] and not seen["keyInLocalStorage"]
