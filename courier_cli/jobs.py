@@ -105,24 +105,34 @@ def show(out: Output, job: dict[str, Any]) -> None:
     ])
 
 
-def wait(api: Api, out: Output, job_id: str, *, timeout: float, interval: float) -> int:
-    """Poll until the job ends, a bar following its progress; the exit code says how it ended."""
+def follow(api: Api, out: Output, job_id: str, *, timeout: float, interval: float) -> dict[str, Any]:
+    """Poll until the job ends or `timeout` passes, a bar following its progress; the job as last seen."""
     path = f"/v1/jobs/{quote(job_id, safe='')}"
     deadline = time.monotonic() + timeout
     with out.progress(f"{job_id} queued") as bar:
         while True:
-            job = api.get(path)
+            job: dict[str, Any] = api.get(path)
             stage = job.get("progress") or {}
             bar.update(bar.task_ids[0], completed=1.0 if job["status"] in FINISHED else stage.get("fraction", 0.0),
                        description=f"{job_id} {job['status']}" + (f" · {stage['stage']}" if stage else ""))
             if job["status"] in FINISHED or time.monotonic() >= deadline:
-                break
+                return job
             time.sleep(interval)
+
+
+def ending(job: dict[str, Any]) -> int:
+    """The exit code a followed job ends the command with."""
+    if job["status"] not in FINISHED:
+        return TIMED_OUT
+    return OK if job["status"] == "succeeded" else UNSUCCESSFUL
+
+
+def wait(api: Api, out: Output, job_id: str, *, timeout: float, interval: float) -> int:
+    job = follow(api, out, job_id, timeout=timeout, interval=interval)
     if job["status"] not in FINISHED:
         out.data(job, f"{job_id} still {job['status']} after {timeout:g} s")
-        return TIMED_OUT
-    if out.as_json:
+    elif out.as_json:
         out.data(job)
     else:
         show(out, job)
-    return OK if job["status"] == "succeeded" else UNSUCCESSFUL
+    return ending(job)

@@ -31,16 +31,16 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_parser(commands)
     scaffold.add_parser(commands)
     commands.add_parser("dev", help="the local stack: up, down, status, env")
-    video = commands.add_parser("video", help="video analysis on local files (no AWS)")
+    video = commands.add_parser("video", help="video analysis of a file: here (no AWS), or on a deployment with --remote")
     video_actions = video.add_subparsers(dest="action", required=True)
-    analyze = video_actions.add_parser("analyze", help="cuts, keyframes and metrics of a video file")
+    analyze = video_actions.add_parser("analyze", parents=[common], help="cuts, keyframes and metrics of a video file")
     analyze.add_argument("file")
-    analyze.add_argument("--json", action="store_true", help="print the full result as JSON")
     analyze.add_argument("--out", help="folder for keyframe JPEGs (default: <name>-keyframes)")
     analyze.add_argument("--max-keyframes", type=int, default=24)
     analyze.add_argument("--sample-every", type=float, default=5.0, help="seconds between extra keyframes in long shots")
     analyze.add_argument("--analysis", action=argparse.BooleanOptionalAction, default=None,
                          help="caption keyframes with the AI router's vision model (default: when one is configured)")
+    analyze.add_argument("--remote", action="store_true", help="upload it and run a video.analyze job on the deployment; keyframes downloaded")
     return root
 
 
@@ -60,9 +60,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def dispatch(args: argparse.Namespace, out: Output) -> int:
     if args.command == "video":
-        from courier_cli.video import run
+        from courier_cli import video
 
-        return run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every, analyze_frames=args.analysis)
+        if args.remote:
+            from courier_cli.api import Api
+
+            return video.run_remote(Api(target.resolve(args)), args.file, as_json=args.json, out=args.out,
+                                    max_keyframes=args.max_keyframes, sample_every=args.sample_every, analyze_frames=args.analysis)
+        return video.run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every,
+                         analyze_frames=args.analysis)
     if args.command == "doctor":
         return doctor.run(args)
     if args.command == "new":

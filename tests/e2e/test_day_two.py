@@ -147,6 +147,21 @@ def test_dlq_redrive_sends_back_only_what_has_not_finished(stack: DevStack) -> N
     assert not [v for v in courier(stack, "dlq", "list", "--no-qstash", key=False)[1]["letters"]]
 
 
+VIDEO: dict[str, str] = {}
+
+
+def test_video_analyze_remote_uploads_runs_and_downloads_the_keyframes(stack: DevStack, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "remote.mp4", shots=[1.0, 1.0, 1.0])
+    code, job, _ = courier(stack, "video", "analyze", str(clip.path), "--remote", "--max-keyframes", "4", "--out", str(tmp_path / "frames"))
+    assert code == 0 and job["status"] == "succeeded" and [c["time"] for c in job["result"]["cuts"]] == clip.cuts
+    saved = [Path(p) for p in job["saved"]]
+    assert [p.name for p in saved] == [k["image"].rsplit("/", 1)[-1] for k in job["result"]["keyframes"]] and len(saved) == 3
+    assert all(p.read_bytes()[:2] == b"\xff\xd8" for p in saved)
+    VIDEO["jobId"] = job["jobId"]  # the console shows this one
+    code, _, stderr = courier(stack, "video", "analyze", str(tmp_path / "notes.txt"), "--remote")
+    assert code == 2 and error_of(stderr)["code"] == "no_such_file"
+
+
 def upload_video(stack: DevStack, tmp_path: Path) -> str:
     clip = make_clip(tmp_path / "console.mp4", shots=[1.0, 1.0, 1.0])
     data = clip.path.read_bytes()
@@ -159,7 +174,7 @@ def upload_video(stack: DevStack, tmp_path: Path) -> str:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: `make test` installs Debian's chromium where apt is available")
 def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_job(stack: DevStack, tmp_path: Path) -> None:
-    video = upload_video(stack, tmp_path)
+    video = VIDEO.get("jobId") or upload_video(stack, tmp_path)
     dead = stack.finished(stack.submit("demo.sleep", {"failTimes": 4})["jobId"])
     assert dead["status"] == "dead"
     nightly = stack.api.post("/v1/schedules", json={"cron": "30 2 * * *", "type": "text.hash", "input": {"text": "n"}, "timezone": "Europe/Berlin"})
