@@ -357,3 +357,17 @@ def test_jobs_api_knows_every_job_type(resources) -> None:
     for job_type in ("video.analyze", "ai.route"):
         assert job_type in job_types
     assert variables["DISPATCH_MODE"] == "auto"
+
+
+def test_the_console_ships_in_the_jobs_apis_code() -> None:
+    """The page and its files travel with the function that serves them (nothing excludes them)."""
+    from fnmatch import fnmatch
+
+    from courier.adapters.console import ASSETS, INDEX
+    from infra.assets import function_dir
+    from infra.constructs.lambda_function import code_excludes
+
+    folder = function_dir("jobs_api") / "console"
+    assert {p.name for p in folder.iterdir()} == {INDEX, *ASSETS}
+    for name in (INDEX, *ASSETS):
+        assert not any(fnmatch(name, pattern) or fnmatch(f"console/{name}", pattern) for pattern in code_excludes("jobs_api"))
