@@ -20,6 +20,7 @@ from devstack.qstash.signing import DEV_TOKEN
 from tests.e2e.conftest import DevStack, running_stack
 from tests.support.receiver import Answer, Receiver
 from tests.support.videos import make_clip
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -129,6 +130,7 @@ def test_dlq_redrive_sends_back_only_what_has_not_finished(stack: DevStack) -> N
         qstash = QStash(DEV_TOKEN, base_url=stack.state["urls"]["qstash"])
         qstash.message.publish(url=destination.url("/hook"), body=letter(later), retries=0)
         destination.wait_count("/hook", 1)
+        eventually(lambda: any(later["jobId"] in (m.body or "") for m in qstash.dlq.list().messages), what="QStash's letter in its dead-letter queue")
         code, before, _ = courier(stack, "dlq", "list", key=False)
         assert code == 0 and before["dryRun"] is True
         actions = {(v["source"], v["jobId"]): v["action"] for v in before["letters"]}
