@@ -6,12 +6,10 @@ import { createServer } from "node:http";
 import { resolve } from "node:path";
 import { after, before, test } from "node:test";
 
-import { Courier } from "../dist/index.js";
 import { verifyCallback } from "../dist/callbacks.js";
-import { PYTHON, startStack } from "./support/stack.mjs";
+import { connect, PYTHON } from "./support/stack.mjs";
 
-let stack;
-let courier;
+const { stack, courier } = await connect();
 let receiver;
 
 /** The app's callback route: verifies each POST and keeps the outcome or the refusal. */
@@ -42,14 +40,9 @@ function signedDirectly(key, url, body) {
 }
 
 before(async () => {
-  stack = await startStack();
-  courier = new Courier({ baseUrl: stack.url, apiKey: stack.apiKey });
   receiver = await callbackReceiver(stack.signingKeys);
 });
-after(() => {
-  receiver?.close();
-  stack?.stop();
-});
+after(() => receiver?.close());
 
 test("a job's outcome through QStash is verified and typed", async () => {
   const callbackUrl = receiver.url("/courier/callback");

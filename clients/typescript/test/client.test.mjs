@@ -2,19 +2,12 @@
 // (callbacks: callbacks.test.mjs; retries against a throttling server: retries.test.mjs).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import { Courier, CourierError } from "../dist/index.js";
-import { startStack } from "./support/stack.mjs";
+import { connect } from "./support/stack.mjs";
 
-let stack;
-let courier;
-
-before(async () => {
-  stack = await startStack();
-  courier = new Courier({ baseUrl: stack.url, apiKey: stack.apiKey });
-});
-after(() => stack?.stop());
+const { stack, courier } = await connect();
 
 test("enqueue, wait for the result", async () => {
   const { jobId, status, statusUrl } = await courier.jobs.enqueue({ type: "text.hash", input: { text: "hello" }, idempotencyKey: "ts-hello" });

@@ -1,12 +1,11 @@
 // useJob in Node with React's own act() and react-dom, in a jsdom document, against a local
 // stack: it follows a real job to its end, and does not poll while the tab is hidden.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import { JSDOM } from "jsdom";
 
-import { Courier } from "../dist/index.js";
-import { startStack } from "./support/stack.mjs";
+import { connect } from "./support/stack.mjs";
 
 const dom = new JSDOM("<!doctype html><div id=root></div>");
 let visibility = "visible";
@@ -18,13 +17,7 @@ const { createElement, act } = await import("react");
 const { createRoot } = await import("react-dom/client");
 const { useJob } = await import("../dist/react.js");
 
-let stack;
-let courier;
-before(async () => {
-  stack = await startStack();
-  courier = new Courier({ baseUrl: stack.url, apiKey: stack.apiKey });
-});
-after(() => stack?.stop());
+const { stack, courier } = await connect();
 
 function render(jobId, fetcher) {
   const seen = [];

@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after } from "node:test";
+
+import { Courier } from "../../dist/index.js";
 
 const ROOT = resolve(import.meta.dirname, "..", "..", "..", "..");
 export const PYTHON = process.env.COURIER_PYTHON || join(ROOT, ".venv", "bin", "python");
@@ -21,6 +24,13 @@ function freePort() {
 
 function python(args, env = {}) {
   return execFileSync(PYTHON, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 180_000 });
+}
+
+/** A test file's stack and a client signed in to it; the stack stops after the file's tests. */
+export async function connect() {
+  const stack = await startStack();
+  after(() => stack.stop());
+  return { stack, courier: new Courier({ baseUrl: stack.url, apiKey: stack.apiKey }) };
 }
 
 /** The stack test/run.mjs started for every test file (COURIER_TEST_STACK), else one of this file's own. */
