@@ -94,16 +94,15 @@ class Sizing:
     @classmethod
     def of_this_deployment(cls, route: str = "generation") -> Sizing:
         from courier.ai.catalog import load_catalog
-        from courier.jobs.catalog import WORKERS
         from infra.config import CourierConfig, alarm_count
 
         config = CourierConfig()
         catalog = load_catalog({})
         model = catalog.deployments[catalog.routes[route][0]]
-        video, router = (next(w for w in WORKERS if w.name == name) for name in ("video_processor", "ai_router"))
+        video, router, workers = config.worker("video_processor"), config.worker("ai_router"), len(config.workers)
         return cls(
             video_memory_mb=video.memory_mb, video_ephemeral_mb=video.ephemeral_storage_mb, api_memory_mb=config.jobs_api.memory_mb,
-            router_memory_mb=router.memory_mb, queues=len(WORKERS), alarms=alarm_count(len(WORKERS)), model=model.name,
+            router_memory_mb=router.memory_mb, queues=workers, alarms=alarm_count(workers), model=model.name,
             price_in_per_million=model.price_per_1m_input, price_out_per_million=model.price_per_1m_output,
         )
 

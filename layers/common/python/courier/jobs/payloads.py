@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from courier.aws import client
@@ -103,14 +104,15 @@ def result_download_url(ref: dict[str, Any], expires_in: int = 900) -> str:
 def stored_files(result: Any, tenant_id: str, job_id: str) -> list[str]:
     """The S3 keys a result names inside its own job's results folder, in the order named:
     what the job stored (keyframes), and nothing a crafted result could point elsewhere."""
-    prefix, found = results_prefix(tenant_id, job_id), []
-    stack = [result]
-    while stack:
-        value = stack.pop(0)
+    prefix = results_prefix(tenant_id, job_id)
+
+    def strings(value: Any) -> Iterator[str]:
         if isinstance(value, dict):
-            stack[:0] = list(value.values())
-        elif isinstance(value, list):
-            stack[:0] = value
-        elif isinstance(value, str) and value.startswith(prefix) and ".." not in value and value not in found:
-            found.append(value)
-    return found
+            value = list(value.values())
+        if isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+        elif isinstance(value, str):
+            yield value
+
+    return list(dict.fromkeys(s for s in strings(result) if s.startswith(prefix) and ".." not in s))
