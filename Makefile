@@ -92,7 +92,7 @@ lint: venv
 # the host-only end-to-end tests that bring their own local stack (LATE_TESTS): the two
 # chains take about as long. Their reports follow the first's. With PYTEST_ARGS the first
 # run is exactly what it names.
-LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py tests/e2e/test_faults.py
+LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py
 LATE := $(if $(PYTEST_ARGS),,$(LATE_TESTS))
 test: tools lint client example browser $(LAMBDA_STAMP)
 	@rm -f .test-lambda.rc .test-client.rc .test-late.rc; \
