@@ -2,7 +2,7 @@
 Fargate worker doing the same video work.
 
 The figures are measured, not guessed, where this repository measures them: a video's
-compute from `bench/results/video.json` (the full pipeline's wall and CPU seconds per second
+compute from `bench/results/video.json` (`courier video analyze`'s wall and CPU seconds per second
 of video, its peak memory), a worker's memory from the catalogue, each model's token price
 from the AI catalogue. What a job costs besides its compute (requests, messages, writes) is
 counted from what the code does per job and named in `PER_JOB` below; prices are in
@@ -57,7 +57,7 @@ class VideoFigures:
     @classmethod
     def measured(cls, path: Path = VIDEO_RESULTS, keyframes: int = 24) -> VideoFigures:
         runs = json.loads(path.read_text())["videos"]
-        rows = [(r["results"]["courier-full"], r["video"]) for r in runs if "courier-full" in r["results"]]
+        rows = [(r["results"]["courier"], r["video"]) for r in runs if "courier" in r["results"]]
         if not rows:
             raise ValueError(f"{path} has no full-pipeline figures (make bench-video)")
         worst = max(rows, key=lambda row: row[0]["cpu"] / row[1]["seconds"])

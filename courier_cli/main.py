@@ -10,26 +10,36 @@ ended without succeeding, 4 gave up waiting.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from types import ModuleType
 
-from courier_cli import cost, dlq, doctor, jobs, keys, scaffold, schedules, target
+from courier_cli import target
 from courier_cli.output import CliError, Output
 
+#: Each command's module, and whether its arguments take the common ones (where, --json).
+#: A command loads only its own module: `courier video analyze` starts without the others'.
+COMMANDS = {"jobs": ("jobs", True), "schedules": ("schedules", True), "dlq": ("dlq", True), "keys": ("keys", True),
+            "cost": ("cost", False), "doctor": ("doctor", False), "new": ("scaffold", False)}
+#: Commands that find their own deployment and write their own answer: `run(args)`.
+SELF_CONTAINED = {"keys", "cost", "doctor", "new"}
 
-def parser() -> argparse.ArgumentParser:
+
+def command(name: str) -> ModuleType:
+    return importlib.import_module(f"courier_cli.{COMMANDS[name][0]}")
+
+
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's arguments, or with `only` just that command's (and video's, and dev's)."""
     root = argparse.ArgumentParser(prog="courier", description=__doc__.splitlines()[0],
                                    epilog="\n".join(__doc__.splitlines()[2:]), formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = root.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     target.add_arguments(common)
     common.add_argument("--json", action="store_true", help="the answer as JSON (errors too, on stderr)")
-    jobs.add_parser(commands, common)
-    schedules.add_parser(commands, common)
-    dlq.add_parser(commands, common)
-    keys.add_parser(commands, common)
-    cost.add_parser(commands)
-    doctor.add_parser(commands)
-    scaffold.add_parser(commands)
+    for name, (_, takes_common) in COMMANDS.items():
+        if only is None or only == name:
+            command(name).add_parser(*((commands, common) if takes_common else (commands,)))
     commands.add_parser("dev", help="the local stack: up, down, status, env")
     video = commands.add_parser("video", help="video analysis of a file: here (no AWS), or on a deployment with --remote")
     video_actions = video.add_subparsers(dest="action", required=True)
@@ -50,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.cli import main as dev_main
 
         return dev_main(argv[1:])
-    args = parser().parse_args(argv)
+    args = parser(argv[0] if argv and (argv[0] in COMMANDS or argv[0] == "video") else None).parse_args(argv)
     out = Output(getattr(args, "json", False))
     try:
         return dispatch(args, out)
@@ -69,21 +79,14 @@ def dispatch(args: argparse.Namespace, out: Output) -> int:
                                     max_keyframes=args.max_keyframes, sample_every=args.sample_every, analyze_frames=args.analysis)
         return video.run(args.file, as_json=args.json, out=args.out, max_keyframes=args.max_keyframes, sample_every=args.sample_every,
                          analyze_frames=args.analysis)
-    if args.command == "doctor":
-        return doctor.run(args)
-    if args.command == "new":
-        return scaffold.run(args)
-    if args.command == "keys":
-        return keys.run(args)
-    if args.command == "cost":
-        return cost.run(args)
+    if args.command in SELF_CONTAINED:
+        return int(command(args.command).run(args))
     where = target.resolve(args)
     if args.command == "dlq":
-        return dlq.run(where, out, args)
+        return int(command("dlq").run(where, out, args))
     from courier_cli.api import Api
 
-    api = Api(where)
-    return jobs.run(api, out, args) if args.command == "jobs" else schedules.run(api, out, args)
+    return int(command(args.command).run(Api(where), out, args))
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+if TYPE_CHECKING:  # Rich loads when something is drawn: `--json` answers never pay for it
+    from rich.console import Console
+    from rich.progress import Progress
 
 OK, FAILED, USAGE, UNSUCCESSFUL, TIMED_OUT = 0, 1, 2, 3, 4
 WIDE = 240
@@ -34,10 +35,19 @@ class CliError(Exception):
 class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
-        self.out = Console(highlight=False)
-        if not self.out.is_terminal:  # a pipe or a file: whole lines, never wrapped at 80
-            self.out = Console(highlight=False, width=WIDE)
-        self.err = Console(stderr=True, highlight=False)
+
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        return console if console.is_terminal else Console(highlight=False, width=WIDE)  # a pipe or a file: lines never wrapped at 80
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False)
 
     def data(self, data: Any, text: str | None = None) -> None:
         """JSON with --json; otherwise `text`, or the data itself, indented."""
@@ -53,6 +63,8 @@ class Output:
         if not rows:
             self.out.print(empty, markup=False)
             return
+        from rich.table import Table
+
         table = Table(title=title, box=None, header_style="bold", pad_edge=False)
         for n, column in enumerate(columns):  # ids stay whole; only the last column (a reason) wraps
             table.add_column(column, no_wrap=n < len(columns) - 1)
@@ -76,11 +88,28 @@ class Output:
     @contextmanager
     def progress(self, description: str, total: float | None = 1.0) -> Iterator[Progress]:
         """A bar on stderr when it is a terminal (and not with --json); silent otherwise."""
+        if self.as_json or not sys.stderr.isatty():
+            yield _Silent()  # type: ignore[misc]  # what callers use of a Progress
+            return
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
         bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
                        console=self.err, disable=self.as_json or not self.err.is_terminal, transient=True)
         with bar:
             bar.add_task(description, total=total)
             yield bar
+
+
+class _Silent:
+    """A progress bar nobody sees: no Rich to load for it."""
+
+    task_ids = [0]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
 
 
 def instant(iso: str) -> datetime:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from infra.config import OUTPUT_API_URL, OUTPUT_TABLE_NAME, CourierConfig, stack_name
-
 
 class StackNotFound(Exception):
     pass
@@ -15,6 +13,8 @@ class StackNotFound(Exception):
 
 def default_stack() -> str:
     """`COURIER_STACK`, else the stack `cdk deploy` makes without `-c stage=`."""
+    from infra.config import CourierConfig, stack_name  # the catalogue behind it: only when asked
+
     return os.environ.get("COURIER_STACK") or stack_name(CourierConfig.stage)
 
 
@@ -32,10 +32,14 @@ class StackOutputs:
 
     @property
     def api_url(self) -> str:
+        from infra.config import OUTPUT_API_URL
+
         return self[OUTPUT_API_URL].rstrip("/")
 
     @property
     def table_name(self) -> str:
+        from infra.config import OUTPUT_TABLE_NAME
+
         return self[OUTPUT_TABLE_NAME]
 
     @classmethod

@@ -18,7 +18,6 @@ from typing import Any
 from courier_cli import ROOT
 from courier_cli.output import USAGE, CliError
 from courier_cli.stack import StackNotFound, StackOutputs, default_stack
-from infra.config import worker_output
 
 QSTASH_API = "https://qstash.upstash.io"
 DLQ, QUEUE = "DeadLetterQueueUrl", "QueueUrl"
@@ -118,6 +117,8 @@ def _local(args: argparse.Namespace) -> Target | None:
     os.environ.update(state["stack"]["environment"])
     resources = state["resources"]
     outputs = {"TableName": resources["table"], "ApiUrl": state["urls"]["api"]}
+    from infra.config import worker_output
+
     for worker, url in resources["queues"].items():
         outputs[worker_output(worker, "QueueUrl")] = url
         outputs[worker_output(worker, "DeadLetterQueueUrl")] = resources["deadLetterQueues"][worker]

@@ -5,17 +5,21 @@ keyframes downloaded."""
 
 from __future__ import annotations
 
+import importlib
+import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from courier.ai.document import could_serve
 from courier.errors import CourierError
+from courier.video.analysis import NO_VISION_MODEL, Frame, skipped
 from courier.video.pipeline import Describe, Options, analyze
-from courier_cli.api import Api
-from courier_cli.jobs import FINISHED, ending, error_text, follow
 from courier_cli.output import OK, USAGE, CliError, Output
+
+if TYPE_CHECKING:
+    from courier_cli.api import Api
 
 
 def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample_every: float, analyze_frames: bool | None = None) -> int:
@@ -61,6 +65,10 @@ UPLOAD_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quickti
 
 def run_remote(api: Api, file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample_every: float,
                analyze_frames: bool | None = None, timeout: float = 1800) -> int:
+    import httpx  # here only: a local analysis starts without it
+
+    from courier_cli.jobs import FINISHED, ending, error_text, follow
+
     source = Path(file)
     if not source.is_file():
         raise CliError("no_such_file", f"no such file: {file}", USAGE)
@@ -111,10 +119,21 @@ def _describer(requested: bool | None) -> Describe | None:
     environment: AZURE_AI_FOUNDRY_ENDPOINT, COURIER_AI_CATALOG); never a failure."""
     if requested is False:
         return None
-    from courier.ai.router import shared_router
-    from courier.video.analysis import analyze_frames
+    if not could_serve("vision", os.environ):  # nothing to ask: the router is never loaded
+        return lambda frames: skipped(NO_VISION_MODEL)
+    # The router and its catalogue (pydantic) load while the video decodes, instead of
+    # before or after it.
+    loading = threading.Thread(target=importlib.import_module, args=("courier.ai.router",), daemon=True)
+    loading.start()
 
-    return lambda frames: analyze_frames(frames, shared_router(), requested=requested)
+    def describe(frames: list[Frame]) -> dict[str, Any]:
+        loading.join()
+        from courier.ai.router import shared_router
+        from courier.video.analysis import analyze_frames
+
+        return analyze_frames(frames, shared_router(), requested=requested)
+
+    return describe
 
 
 def _analysis_line(analysis: dict[str, Any]) -> str:

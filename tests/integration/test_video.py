@@ -12,6 +12,7 @@ from courier.errors import InvalidInput
 from courier.video import probe as probe_module
 from courier.video.pipeline import Options, analyze
 from courier_cli.main import main
+from devstack.sample_video import render
 from tests.support.videos import Clip, make_clip
 
 
@@ -46,6 +47,20 @@ def test_cuts_are_frame_accurate_and_flashes_are_not_cuts(clips: dict[str, Clip]
     for got, want in zip(found, clip.cuts, strict=True):
         assert abs(got - want) <= 1 / clip.fps + 1e-3, (found, clip.cuts)  # within one frame
     assert [c["frame"] for c in result["cuts"]] == [round(t * clip.fps) for t in clip.cuts]
+
+
+def test_cuts_between_look_alike_textures_are_found_by_the_encoders_surprise(tmp_path: Path) -> None:
+    """Two cellular automata (rule 30, rule 110): fine moving noise whose thumbnails change
+    as much inside a shot as across the cut. The encoder cannot predict the new texture's
+    first frame (a hundred times its neighbours' size); with the colour jump, that is a cut,
+    but not where an I-frame is large only because the GOP is fixed."""
+    sources = ["cellauto=size={w}x{h}:rate={fps}:rule=30:random_seed=1", "cellauto=size={w}x{h}:rate={fps}:rule=110:random_seed=3"]
+    for gop in (None, 15):  # I-frames where scenes change (x264's default); a fixed GOP, whose I-frames say nothing
+        path = tmp_path / f"textures-{gop}.mp4"
+        truth = render(path, [1.2, 1.7, 1.4, 1.9], width=240, height=426, sources=sources, gop=gop)
+        result = analyze(str(path), Options(), lambda name, data: name)
+        found = [c["time"] for c in result["cuts"]]
+        assert len(found) == len(truth) and all(abs(a - b) <= 1 / 30 + 1e-3 for a, b in zip(found, truth, strict=True)), (gop, found, truth)
 
 
 def test_fades_through_black_are_reported_and_separate_shots_without_being_cuts(tmp_path: Path) -> None:

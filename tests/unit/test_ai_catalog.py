@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from courier.ai.catalog import load_catalog, parse_catalog
+from courier.ai.document import could_serve
 from courier.errors import Misconfigured
 
 ENDPOINT = {"AZURE_AI_FOUNDRY_ENDPOINT": "https://acme.services.ai.azure.com"}
@@ -31,6 +32,16 @@ def test_without_an_endpoint_nothing_is_configured() -> None:
     assert not any(d.configured for d in catalog.deployments.values())
     assert not catalog.configured_for("vision")
     assert load_catalog(ENDPOINT).configured_for("vision")
+
+
+@pytest.mark.parametrize("env", [{}, ENDPOINT, {"AZURE_AI_FOUNDRY_ENDPOINT": " "},
+                                 {"COURIER_AI_CATALOG": json.dumps({"deployments": [{"name": "Phi-4-multimodal-instruct", "baseUrl": "http://127.0.0.1:1/v1"}]})}])
+@pytest.mark.parametrize("task_type", ["vision", "reasoning", "summarize"])
+def test_the_cheap_check_never_says_no_where_the_catalog_says_yes(env: dict[str, str], task_type: str) -> None:
+    """`could_serve` (no pydantic: the video CLI asks it before loading the router) is False
+    only where the validated catalog has no configured deployment for the type."""
+    configured = load_catalog(env).configured_for(task_type)
+    assert could_serve(task_type, env) is (configured or "COURIER_AI_CATALOG" in env)
 
 
 def test_an_override_merges_by_deployment_field_and_route() -> None:

@@ -67,7 +67,7 @@ def test_unknown_type_is_400() -> None:
     with pytest.raises(InvalidInput) as caught:
         validate_input("nope", {})
     assert caught.value.status == 400 and caught.value.code == "unknown_job_type"
-    assert {t.name for t in JOB_TYPES} == {"text.hash", "demo.sleep", "video.analyze", "ai.route", "http.request", "batch.run",
+    assert {t.name for t in JOB_TYPES} == {"text.hash", "demo.sleep", "video.analyze", "video.part", "ai.route", "http.request", "batch.run",
                                            "web.digest", "web.page"}
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import boto3
 import httpx
 
+from courier.video.pipeline import Options, analyze
 from devstack.model_server import ModelServer
+from devstack.sample_video import render
 from tests.integration.jobs.conftest import Stack
 from tests.support.videos import make_clip
 
@@ -38,3 +40,43 @@ def test_video_job_from_upload_to_keyframes_and_captions(stack: Stack, models: M
     for linked in files["files"]:
         assert "X-Amz-Expires=300" in linked["url"] and httpx.get(linked["url"]).content[:2] == b"\xff\xd8"
     assert stack.api.get(f"/v1/jobs/{accepted['jobId']}/files", headers=stack.headers("globex")).status_code == 404
+
+
+def _upload(stack: Stack, path: Path) -> str:
+    data = path.read_bytes()
+    upload = stack.api.post("/v1/uploads", json={"contentType": "video/mp4", "sizeBytes": len(data), "filename": path.name}, headers=stack.headers()).json()
+    assert httpx.put(upload["uploadUrl"], content=data, headers=upload["headers"]).status_code == 200
+    return str(upload["key"])
+
+
+def test_a_long_video_runs_as_parts_in_parallel_and_merges_to_the_single_run(stack: Stack, tmp_path: Path) -> None:
+    """Three minutes of 1-6 s shots (keyframes on cuts only, so part boundaries fall on cuts),
+    in four video.part children: the merged result is the single run's, cut for cut."""
+    path = tmp_path / "long.mp4"
+    pattern = [2.5, 1.2, 4.0, 1.8, 3.2, 5.5, 1.0, 2.2, 3.8, 1.5, 6.0, 2.8]
+    shots = (pattern * 6)[:61]
+    shots[-1] = round(180 - sum(shots[:-1]), 3)
+    truth = render(path, shots, width=180, height=320, keyframes_at_cuts=True)
+    single = analyze(str(path), Options(), lambda name, data: name)
+    accepted = stack.submit({"type": "video.analyze", "input": {"videoKey": _upload(stack, path), "options": {"fanOutSeconds": 45, "analyze": False}}})
+    job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead", timeout=120)
+    assert job["status"] == "succeeded", job
+    children = job["children"]
+    assert len(children) == 4 and {c["type"] for c in children} == {"video.part"} and all(c["status"] == "succeeded" for c in children)
+    result = job["result"]
+    fanned, whole = [c["time"] for c in result["cuts"]], [c["time"] for c in single["cuts"]]
+    assert len(fanned) == len(whole) == len(truth)
+    assert all(abs(a - b) <= 1 / 30 + 1e-3 for a, b in zip(fanned, whole, strict=True)), (fanned, whole)
+    assert [s["length"] for s in result["shots"]] == [s["length"] for s in single["shots"]]
+    assert result["metrics"] == single["metrics"]
+    bounds = [p["start"] for p in result["processing"]["parts"]]
+    assert len(bounds) == 4 and all(any(abs(b - t) < 1e-3 for t in truth) for b in bounds[1:])  # boundaries on cuts, each found once
+    # Keyframes renumbered onto the whole video's shots, stored next to the merged result.
+    prefix = f"results/acme/{accepted['jobId']}/"
+    assert len(result["keyframes"]) == 24 and all(k["image"].startswith(prefix) for k in result["keyframes"])
+    shots_of = result["shots"]
+    assert all(shots_of[k["shot"]]["start"] <= k["time"] < shots_of[k["shot"]]["end"] for k in result["keyframes"])
+    s3 = boto3.client("s3")
+    assert s3.get_object(Bucket=stack.resources.bucket_name, Key=result["keyframes"][0]["image"])["Body"].read()[:2] == b"\xff\xd8"
+    files = stack.api.get(f"/v1/jobs/{accepted['jobId']}/files", headers=stack.headers()).json()
+    assert [f["key"] for f in files["files"]] == [k["image"] for k in result["keyframes"]]

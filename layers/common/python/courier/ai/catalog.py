@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -24,15 +23,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from courier.ai.document import DEFAULT_CATALOG, DEFAULT_ROUTE, expand
 from courier.errors import Misconfigured
 
-DEFAULT_CATALOG = Path(__file__).with_name("catalog.json")
-DEFAULT_ROUTE = "default"
 #: How long a catalog read from SSM is trusted before it is read again.
 CATALOG_TTL_SECONDS = 300.0
 
 Capability = Literal["text", "vision", "reasoning", "json"]
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _Model(BaseModel):
@@ -125,7 +122,7 @@ class Catalog(_Model):
 
 def parse_catalog(data: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Catalog:
     """Validate a catalog document after expanding `${VAR}` / `${VAR:-default}`."""
-    expanded = _expand(data, os.environ if environ is None else environ)
+    expanded = expand(data, os.environ if environ is None else environ)
     deployments = expanded.get("deployments", [])
     try:
         return Catalog.model_validate(
@@ -209,13 +206,3 @@ def _read_file(path: str) -> str:
         return Path(path).read_text()
     except OSError as error:
         raise Misconfigured(f"cannot read the catalog override {path}: {error.strerror}") from None
-
-
-def _expand(value: Any, env: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        return _VARIABLE.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
-    if isinstance(value, list):
-        return [_expand(v, env) for v in value]
-    if isinstance(value, dict):
-        return {k: _expand(v, env) for k, v in value.items()}
-    return value

@@ -36,6 +36,7 @@ from courier.jobs.inputs import (
     JobInput,
     TextHashInput,
     VideoAnalyzeInput,
+    VideoPartInput,
 )
 
 BUILTIN_WORKERS: tuple[Worker, ...] = (
@@ -48,7 +49,10 @@ BUILTIN_WORKERS: tuple[Worker, ...] = (
 
 BUILTIN_JOB_TYPES: tuple[JobType, ...] = (
     JobType("video.analyze", "video_processor", VideoAnalyzeInput, "courier.video.job:analyze_job",
-            upload_fields=("videoKey",), summary="shot cuts, keyframes, frame metrics, optional captions"),
+            continuation="courier.video.job:merge_job", upload_fields=("videoKey",),
+            summary="shot cuts, keyframes, frame metrics, optional captions (long videos in parts)"),
+    JobType("video.part", "video_processor", VideoPartInput, "courier.video.job:part_job",
+            upload_fields=("videoKey",), summary="one time range of a long video (video.analyze's child)"),
     JobType("ai.route", "ai_router", AiRouteInput, "courier.ai.jobs:route_job",
             summary="a prompt answered by the model its task type routes to"),
     JobType("text.hash", "ai_router", TextHashInput, "courier.jobs.builtin:text_hash",

@@ -47,6 +47,9 @@ class VideoOptions(JobInput):
     max_keyframes: int | None = Field(default=None, ge=1, le=200, alias="maxKeyframes")
     sample_every_seconds: float | None = Field(default=None, gt=0, le=600, alias="sampleEverySeconds")
     analyze: bool | None = None
+    #: Longer videos are analysed in parts of about this length, side by side (video.part
+    #: children), and merged; default courier.video.parts.DEFAULT_FAN_OUT_SECONDS.
+    fan_out_seconds: float | None = Field(default=None, ge=30, le=3 * 60 * 60, alias="fanOutSeconds")
 
 
 class VideoAnalyzeInput(JobInput):
@@ -60,6 +63,24 @@ class VideoAnalyzeInput(JobInput):
             raise ValueError("give exactly one of videoKey or videoUrl")
         if self.video_url is not None and not self.video_url.startswith("https://"):
             raise ValueError("videoUrl must be https")
+        return self
+
+
+class VideoPartInput(JobInput):
+    """video.part: one keyframe-aligned time range of a long video; video.analyze starts
+    these as its children and merges what they find."""
+
+    video_key: str = Field(alias="videoKey", max_length=1024)
+    index: int = Field(ge=0, le=1000)
+    start: float = Field(ge=0)
+    #: The next part's start; None for the last part.
+    end: float | None = Field(default=None, gt=0)
+    options: VideoOptions = Field(default_factory=VideoOptions)
+
+    @model_validator(mode="after")
+    def ordered(self) -> Self:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
         return self
 
 

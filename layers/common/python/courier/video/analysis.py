@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from courier.ai.request import ChatRequest, image_data_url
-from courier.ai.router import Router
 from courier.errors import CourierError
+
+if TYPE_CHECKING:  # the router (pydantic models, the AI catalogue) loads when a model is asked
+    from courier.ai.request import ChatRequest
+    from courier.ai.router import Router
+
+#: Why the analysis was skipped when nothing serves the vision route.
+NO_VISION_MODEL = "no vision model is configured (no deployment of the 'vision' route has an endpoint)"
 
 CAPTION_PROMPT = (
     "This is one frame of a short social video. In one sentence, say what is shown: "
@@ -45,7 +50,7 @@ def analyze_frames(frames: list[Frame], router: Router, *, requested: bool | Non
     if requested is False:
         return skipped("not requested (options.analyze is false)")
     if not router.available("vision"):
-        return skipped("no vision model is configured (no deployment of the 'vision' route has an endpoint)")
+        return skipped(NO_VISION_MODEL)
     if not frames:
         return skipped("the video has no keyframes")
     with ThreadPoolExecutor(max_workers=min(PARALLEL_CAPTIONS, len(frames))) as pool:
@@ -67,11 +72,15 @@ def analyze_frames(frames: list[Frame], router: Router, *, requested: bool | Non
 
 
 def _caption(router: Router, frame: Frame) -> dict[str, Any]:
+    from courier.ai.request import ChatRequest, image_data_url
+
     request = ChatRequest.build("vision", prompt=CAPTION_PROMPT, images=[image_data_url(frame.jpeg)], max_tokens=120)
     return {"time": frame.time, **_ask(router, request, "caption")}
 
 
 def _summary(router: Router, captions: list[dict[str, Any]]) -> dict[str, Any]:
+    from courier.ai.request import ChatRequest
+
     listing = "\n".join(f"{c['time']:.1f}s: {c['caption']}" for c in captions)
     request = ChatRequest.build("generation", prompt=SUMMARY_PROMPT.format(captions=listing), max_tokens=300)
     return _ask(router, request, "text")

@@ -1,61 +1,173 @@
 """The `video.analyze` job: fetch, analyze, keyframes to results/{tenant}/{jobId}/, and
-captions plus a summary through the AI router when a vision model is configured."""
+captions plus a summary through the AI router when a vision model is configured.
+
+A video longer than `fanOutSeconds` is analysed in keyframe-aligned parts instead, one
+`video.part` child job each (courier.video.parts), side by side in their own Lambdas;
+the continuation (`merge_job`) merges them, copies the chosen keyframes next to the
+result and captions them.
+"""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from courier.ai.router import shared_router
 from courier.errors import CourierError, Misconfigured
-from courier.jobs.inputs import VideoAnalyzeInput
+from courier.jobs.fanout import FanOut
+from courier.jobs.inputs import VideoAnalyzeInput, VideoOptions, VideoPartInput
 from courier.jobs.payloads import results_prefix
 from courier.jobs.registry import JobContext, JobResult
-from courier.video.analysis import analyze_frames
+from courier.uploads import uploads_prefix
+from courier.video.analysis import Frame, analyze_frames
 from courier.video.fetch import fetch_s3, fetch_url
+from courier.video.packets import index
+from courier.video.parts import DEFAULT_FAN_OUT_SECONDS, Part, merge, plan
 from courier.video.pipeline import DEFAULT_MAX_KEYFRAMES, DEFAULT_SAMPLE_EVERY, Options, analyze
+from courier.video.probe import open_video, probe
 
 #: Lambda's writable disk; the temporary folder always goes, whatever happens.
 SCRATCH = "/tmp"
 
 
-def analyze_job(context: JobContext) -> JobResult:
+def analyze_job(context: JobContext) -> JobResult | FanOut:
     spec = context.input
     assert isinstance(spec, VideoAnalyzeInput)
-    if not context.bucket:
-        raise Misconfigured("no bucket configured for results")
+    bucket = _bucket(context)
     job = context.job
     prefix = results_prefix(job.tenant_id, job.job_id)
-    options = Options(
-        max_keyframes=spec.options.max_keyframes or DEFAULT_MAX_KEYFRAMES,
-        sample_every_seconds=spec.options.sample_every_seconds or DEFAULT_SAMPLE_EVERY,
-    )
-    with tempfile.TemporaryDirectory(prefix="courier-video-", dir=SCRATCH if Path(SCRATCH).is_dir() else None) as scratch:
-        path = Path(scratch) / "input"
+    with _scratch() as path:
         context.progress("fetch", 0.0)
         if spec.video_key is not None:
-            fetch_s3(context.bucket, spec.video_key, job.tenant_id, path)
+            fetch_s3(bucket, spec.video_key, job.tenant_id, path)
         else:
             assert spec.video_url is not None
             fetch_url(spec.video_url, path)
+        with open_video(str(path)) as container:
+            info = probe(container)
+        parts = plan(index(str(path)), info.duration, spec.options.fan_out_seconds or DEFAULT_FAN_OUT_SECONDS)
+        if len(parts) > 1:
+            key = spec.video_key or _keep(bucket, uploads_prefix(job.tenant_id) + f"{job.job_id}/source", path)
+            context.progress("parts", 0.0, f"{len(parts)} parts of about {info.duration / len(parts):.0f} s")
+            options = spec.options.model_dump(by_alias=True, exclude_none=True)
+            return context.fan_out([
+                ("video.part", {"videoKey": key, **part.to_dict(), "options": options}) for part in parts
+            ])
         result = analyze(
-            str(path),
-            options,
-            lambda name, data: _put(context.bucket, prefix + name, data),
+            str(path), _options(spec.options),
+            lambda name, data: _put(bucket, prefix + name, data),
             progress=lambda stage, fraction: context.progress(stage, fraction),
             describe=lambda frames: analyze_frames(frames, shared_router(), requested=spec.options.analyze),
         )
-    result["source"] = {"videoKey": spec.video_key} if spec.video_key else {"videoUrl": spec.video_url}
+    result["source"] = _source(spec)
     return result
 
 
-def _put(bucket: str | None, key: str, data: bytes) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
+def part_job(context: JobContext) -> JobResult:
+    spec = context.input
+    assert isinstance(spec, VideoPartInput)
+    bucket = _bucket(context)
+    job = context.job
+    part = _part(spec)
+    prefix = results_prefix(job.tenant_id, job.job_id)
+    with _scratch() as path:
+        context.progress("fetch", 0.0)
+        fetch_s3(bucket, spec.video_key, job.tenant_id, path)
+        result = analyze(
+            str(path), _options(spec.options), lambda name, data: _put(bucket, prefix + name, data),
+            progress=lambda stage, fraction: context.progress(stage, fraction), span=(part.start, part.decode_until),
+        )
+    result["part"] = part.to_dict()
+    return result
 
+
+def merge_job(context: JobContext) -> JobResult:
+    """The continuation: every part's result merged; the keyframes copied next to it."""
+    spec = context.input
+    assert isinstance(spec, VideoAnalyzeInput)
+    bucket = _bucket(context)
+    failed = [child for child in context.children if not child.succeeded or not child.result]
+    if failed:
+        error = failed[0].error or {}
+        raise CourierError(
+            f"{len(failed)} of {len(context.children)} parts did not finish; the first ({failed[0].job_id}): "
+            f"{error.get('message', failed[0].status)}",
+            code=str(error.get("code") or "video_part_failed"), status=422,
+        )
+    results = sorted((child.result for child in context.children if child.result), key=lambda r: r["part"]["index"])
+    parts = [_part_of(r["part"]) for r in results]
+    context.progress("merge", 0.0, f"{len(parts)} parts")
+    merged = merge(parts, results, max_keyframes=_options(spec.options).max_keyframes)
     from courier.aws import client
 
+    s3 = client("s3")
+    prefix = results_prefix(context.job.tenant_id, context.job.job_id)
+    frames = []
+    for n, keyframe in enumerate(merged["keyframes"]):
+        target = f"{prefix}keyframe-{n:03d}-{keyframe['time']:09.3f}s.jpg"
+        _s3_call(s3.copy_object, Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": keyframe["image"]})
+        keyframe["image"] = target
+        if spec.options.analyze is not False:
+            frames.append(Frame(keyframe["time"], _s3_call(s3.get_object, Bucket=bucket, Key=target)["Body"].read()))
+    merged["analysis"] = analyze_frames(frames, shared_router(), requested=spec.options.analyze)
+    merged["source"] = _source(spec)
+    return merged
+
+
+def _options(options: VideoOptions) -> Options:
+    return Options(
+        max_keyframes=options.max_keyframes or DEFAULT_MAX_KEYFRAMES,
+        sample_every_seconds=options.sample_every_seconds or DEFAULT_SAMPLE_EVERY,
+    )
+
+
+def _part(spec: VideoPartInput) -> Part:
+    return Part(spec.index, spec.start, float("inf") if spec.end is None else spec.end)
+
+
+def _part_of(data: dict[str, Any]) -> Part:
+    return Part(int(data["index"]), float(data["start"]), float("inf") if data.get("end") is None else float(data["end"]))
+
+
+def _source(spec: VideoAnalyzeInput) -> dict[str, Any]:
+    return {"videoKey": spec.video_key} if spec.video_key else {"videoUrl": spec.video_url}
+
+
+def _bucket(context: JobContext) -> str:
+    if not context.bucket:
+        raise Misconfigured("no bucket configured for results")
+    return context.bucket
+
+
+@contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="courier-video-", dir=SCRATCH if Path(SCRATCH).is_dir() else None) as scratch:
+        yield Path(scratch) / "input"
+
+
+def _s3_call(call: Any, **arguments: Any) -> Any:
+    """An S3 call whose failure is S3's trouble: retried."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     try:
-        client("s3").put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
+        return call(**arguments)
     except (ClientError, BotoCoreError) as error:
-        raise CourierError(f"storing a keyframe failed: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
+        raise CourierError(f"S3 failed: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
+
+
+def _put(bucket: str, key: str, data: bytes) -> str:
+    from courier.aws import client
+
+    _s3_call(client("s3").put_object, Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")
+    return key
+
+
+def _keep(bucket: str, key: str, path: Path) -> str:
+    """A fetched URL's video among the tenant's uploads, for the parts to read."""
+    from courier.aws import client
+
+    _s3_call(client("s3").upload_file, Filename=str(path), Bucket=bucket, Key=key)
     return key

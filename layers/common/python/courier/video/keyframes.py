@@ -1,19 +1,25 @@
-"""Keyframes: the sharpest frame near each shot's middle, plus samples in long shots,
-decoded at full quality and written as JPEG (PyAV's MJPEG encoder: no imaging library)."""
+"""Keyframes: the sharpest kept still near each shot's middle, plus samples in long shots,
+written as JPEG (PyAV's MJPEG encoder: no imaging library), measured on the same picture.
+
+The stills come from the scan's own pass (`stills.py`): nothing is decoded again.
+"""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TypeVar
 
 import av
 import numpy as np
 
-from courier.video.images import brightness_contrast, colorfulness, sharpness, to_yuv
-from courier.video.scan import Scan, seek
+from courier.video.images import brightness_contrast, colorfulness, sharpness
+from courier.video.stills import Still
 
-JPEG_LONG_SIDE = 720
 METRICS_WIDTH = 320
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,65 +37,85 @@ class Keyframe:
     time: float
     shot: int
     reason: str  # "shot" (its representative) or "sample" (a long shot's extra)
+    still: Still | None = None
     jpeg: bytes = b""
     metrics: dict[str, float] | None = None
 
 
-def choose(scan: Scan, shots: list[Shot], *, max_keyframes: int, sample_every: float) -> list[Keyframe]:
-    samples = scan.samples
+def choose(stills: list[Still], shots: list[Shot], *, max_keyframes: int, sample_every: float) -> list[Keyframe]:
+    if not stills:
+        return []
     chosen: list[Keyframe] = []
     extras: list[Keyframe] = []
     for n, shot in enumerate(shots):
-        middle = [s for s in samples if shot.start + shot.length * 0.25 <= s.time <= shot.end - shot.length * 0.25]
-        inside = middle or [s for s in samples if shot.start <= s.time < shot.end] or [min(samples, key=lambda s: abs(s.time - shot.start))]
-        representative = max(inside, key=lambda s: s.sharpness).time
-        chosen.append(Keyframe(representative, n, "shot"))
+        middle = [s for s in stills if shot.start + shot.length * 0.25 <= s.time <= shot.end - shot.length * 0.25]
+        inside = middle or [s for s in stills if shot.start <= s.time < shot.end]
+        if not inside:  # shorter than what the scan kept of it: the nearest picture
+            inside = [min(stills, key=lambda s: abs(s.time - (shot.start + shot.end) / 2))]
+        representative = max(inside, key=lambda s: s.sharpness)
+        chosen.append(Keyframe(representative.time, n, "shot", representative))
         window = shot.start + sample_every
         while window + sample_every / 2 < shot.end:
-            near = [s for s in samples if window - sample_every / 4 <= s.time <= window + sample_every / 4]
-            if near and abs(window - representative) > sample_every / 2:
-                extras.append(Keyframe(max(near, key=lambda s: s.sharpness).time, n, "sample"))
+            near = [s for s in stills if window - sample_every / 4 <= s.time <= window + sample_every / 4]
+            if near and abs(window - representative.time) > sample_every / 2:
+                best = max(near, key=lambda s: s.sharpness)
+                extras.append(Keyframe(best.time, n, "sample", best))
             window += sample_every
-    if len(chosen) > max_keyframes:  # more shots than keyframes: spread over the video
-        step = len(chosen) / max_keyframes
-        chosen = [chosen[int(i * step)] for i in range(max_keyframes)]
-    room = max_keyframes - len(chosen)
-    if extras and room > 0:
-        step = max(1.0, len(extras) / room)
-        chosen += [extras[int(i * step)] for i in range(min(room, len(extras)))]
-    unique = {round(k.time, 3): k for k in sorted(chosen, key=lambda k: k.reason == "shot")}
+    picked = spread(chosen, extras, max_keyframes)
+    unique = {round(k.time, 3): k for k in sorted(picked, key=lambda k: k.reason == "shot")}
     return sorted(unique.values(), key=lambda k: k.time)
 
 
-def extract(path: str, keyframes: list[Keyframe]) -> None:
-    """Decode each keyframe's exact frame; fill in its JPEG and metrics."""
-    if not keyframes:
+def spread(representatives: list[T], extras: list[T], limit: int) -> list[T]:
+    """At most `limit`: every shot's representative if they fit (else evenly spread over the
+    video), the room left filled with long shots' samples, evenly spread too."""
+    chosen = list(representatives)
+    if len(chosen) > limit:
+        step = len(chosen) / limit
+        chosen = [chosen[int(i * step)] for i in range(limit)]
+    room = limit - len(chosen)
+    if extras and room > 0:
+        step = max(1.0, len(extras) / room)
+        chosen += [extras[int(i * step)] for i in range(min(room, len(extras)))]
+    return chosen
+
+
+def encode(keyframes: list[Keyframe]) -> None:
+    """Each keyframe's JPEG and metrics, from its still, on every core (PyAV encodes and
+    scales without the GIL; each thread has its own encoder)."""
+    work = [k for k in keyframes if k.still is not None]
+    threads = min(os.cpu_count() or 1, len(work))
+    if threads <= 1:
+        _encode_each(work)
         return
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        encoder = None
-        for n, keyframe in enumerate(keyframes):
-            seek(container, stream, keyframe.time)
-            frame = next((f for f in container.decode(stream) if f.time is not None and f.time >= keyframe.time - 1e-3), None)
-            if frame is None:
-                continue
-            width, height = _fit(frame.width, frame.height, JPEG_LONG_SIDE)
-            if encoder is None:
-                encoder = av.CodecContext.create("mjpeg", "w")
-                encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuvj420p"
-                encoder.time_base = Fraction(1, 25)
-                encoder.options = {"qmin": "2", "qmax": "5"}
-            picture = frame.reformat(width=width, height=height, format="yuvj420p")
-            picture.pts, picture.time_base = n, encoder.time_base  # increasing, in its own clock
-            packets = encoder.encode(picture)
-            keyframe.jpeg = b"".join(bytes(p) for p in packets)
-            small_h = max(8, round(METRICS_WIDTH * frame.height / frame.width))
-            keyframe.metrics = frame_metrics(frame.reformat(width=METRICS_WIDTH, height=small_h, format="rgb24").to_ndarray())
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(_encode_each, [work[n::threads] for n in range(threads)]))
 
 
-def frame_metrics(rgb: np.ndarray) -> dict[str, float]:
-    luma = to_yuv(rgb)[..., 0]
+def _encode_each(keyframes: list[Keyframe]) -> None:
+    encoder = None
+    for n, keyframe in enumerate(keyframes):
+        assert keyframe.still is not None
+        picture = keyframe.still.picture
+        if encoder is None or (encoder.width, encoder.height) != (picture.width, picture.height):
+            encoder = av.CodecContext.create("mjpeg", "w")
+            encoder.width, encoder.height, encoder.pix_fmt = picture.width, picture.height, "yuvj420p"
+            encoder.time_base = Fraction(1, 25)
+            encoder.options = {"qmin": "2", "qmax": "5"}
+        picture.pts, picture.time_base = n, encoder.time_base  # increasing, in its own clock (one keyframe per still)
+        keyframe.jpeg = b"".join(bytes(p) for p in encoder.encode(picture))
+        keyframe.metrics = frame_metrics(picture)
+
+
+def frame_metrics(picture: av.VideoFrame) -> dict[str, float]:
+    """Light and detail on a 320-pixel-wide grey picture; colour on one half as wide
+    (colourfulness is a statistic of the whole: a quarter of the pixels give the same)."""
+    def scaled(width: int, format: str) -> np.ndarray:
+        height = max(8, round(width * picture.height / picture.width))
+        return picture.reformat(width=width, height=height, format=format).to_ndarray()
+
+    luma = scaled(METRICS_WIDTH, "gray").astype(np.float32)
+    rgb = scaled(METRICS_WIDTH // 2, "rgb24")
     brightness, contrast = brightness_contrast(luma)
     return {
         "brightness": round(brightness / 255, 4),
@@ -97,8 +123,3 @@ def frame_metrics(rgb: np.ndarray) -> dict[str, float]:
         "sharpness": round(sharpness(luma), 2),
         "colorfulness": round(colorfulness(rgb), 2),
     }
-
-
-def _fit(width: int, height: int, long_side: int) -> tuple[int, int]:
-    scale = min(1.0, long_side / max(width, height))
-    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from courier.video.analysis import Frame, skipped
-from courier.video.cuts import detect, refine_all
+from courier.video.cuts import detect
 from courier.video.fades import detect_fades
-from courier.video.keyframes import Keyframe, Shot, choose, extract
+from courier.video.keyframes import Keyframe, Shot, choose, encode
+from courier.video.packets import index
 from courier.video.probe import VideoInfo, open_video, probe
+from courier.video.refine import cut_times as refined_cut_times
 from courier.video.scan import Scan, scan
 
 DEFAULT_MAX_KEYFRAMES = 24
@@ -35,21 +37,27 @@ class Options:
     sample_every_seconds: float = DEFAULT_SAMPLE_EVERY
 
 
-def analyze(path: str, options: Options, save: Save, progress: Progress | None = None, describe: Describe | None = None) -> dict[str, Any]:
+def analyze(
+    path: str, options: Options, save: Save, progress: Progress | None = None, describe: Describe | None = None,
+    *, span: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """The whole video, or with `span` the seconds [start, end) of it (a fanned-out part,
+    `start` on a keyframe): its cuts, shots and keyframes in that range."""
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
     with open_video(path) as container:
         info = probe(container)
-    result = scan(path, info.duration, lambda fraction: report("scan", fraction))
-    cut_indexes = detect(result)
-    cut_times = [round(t, 3) for t in refine_all(path, result, cut_indexes, info.fps)]
+    packets = index(path)
+    start, stop = span or (0.0, float("inf"))
+    result = scan(path, packets, start, stop, lambda fraction: report("scan", fraction))
+    cut_times = [round(t, 3) for t in refined_cut_times(path, result, detect(result), info.fps)]
     fades, through_black = detect_fades(result.samples)
-    end = max(info.duration, result.samples[-1].time + 1 / max(info.fps, 1))
-    bounds = [0.0, *sorted({*cut_times, *through_black}), end]
+    end = min(stop, max(info.duration, result.samples[-1].time + 1 / max(info.fps, 1)))
+    bounds = [start, *sorted({*cut_times, *through_black}), end]
     shots = [Shot(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    keyframes = choose(result, shots, max_keyframes=options.max_keyframes, sample_every=options.sample_every_seconds)
     report("keyframes", 0.0)
-    extract(path, keyframes)
+    keyframes = choose(result.stills, shots, max_keyframes=options.max_keyframes, sample_every=options.sample_every_seconds)
+    encode(keyframes)
     for keyframe in keyframes:
         if keyframe.metrics is not None:
             keyframe.metrics["motion"] = _motion_near(result, keyframe.time)
@@ -73,9 +81,9 @@ def analyze(path: str, options: Options, save: Save, progress: Progress | None =
         "fades": [f.to_dict() for f in fades],
         "shots": [{"start": round(s.start, 3), "end": round(s.end, 3), "length": round(s.length, 3)} for s in shots],
         "keyframes": stored,
-        "metrics": video_metrics(info, shots, cut_times, result, keyframes),
+        "metrics": video_metrics(info, shots, cut_times, hook=hook_score(cut_times, result, keyframes)),
         "analysis": analysis,
-        "processing": {"seconds": round(time.monotonic() - started, 3), "framesDecoded": len(result.samples)},
+        "processing": {"seconds": round(time.monotonic() - started, 3), "framesDecoded": len(result.samples), "packets": packets.packets},
     }
 
 
@@ -84,7 +92,7 @@ def _motion_near(result: Scan, moment: float, window: float = 0.5) -> float:
     return round(statistics.fmean(near), 3) if near else 0.0
 
 
-def video_metrics(info: VideoInfo, shots: list[Shot], cuts: list[float], result: Scan, keyframes: list[Keyframe]) -> dict[str, Any]:
+def video_metrics(info: VideoInfo, shots: list[Shot], cuts: list[float], *, hook: float) -> dict[str, Any]:
     lengths = [s.length for s in shots]
     minutes = info.duration / 60 if info.duration else 0
     return {
@@ -98,7 +106,7 @@ def video_metrics(info: VideoInfo, shots: list[Shot], cuts: list[float], result:
             "min": round(min(lengths), 3),
             "max": round(max(lengths), 3),
         },
-        "hookScore": hook_score(cuts, result, keyframes),
+        "hookScore": hook,
     }
 
 

@@ -11,7 +11,8 @@ from courier.video.errors import bad_video
 
 #: Codecs a social video comes in; others are refused rather than half-decoded.
 SUPPORTED_CODECS = {"h264", "hevc", "vp9", "vp8", "av1", "mpeg4", "prores"}
-MAX_DURATION_SECONDS = 15 * 60
+#: Longer videos are analysed in parts (`fanOutSeconds`), each well inside a worker's timeout.
+MAX_DURATION_SECONDS = 3 * 60 * 60
 
 
 @dataclass(frozen=True)
