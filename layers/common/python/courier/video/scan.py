@@ -40,7 +40,7 @@ class Sample:
     score: float  # layout change (pooled blocks) from the previous sample, 0-255
     colour: float  # histogram change from the previous sample, 0-6
     luma: float
-    sharpness: float
+    sharpness: float  # `images.detail` of the thumbnail: which frame of a second is the crispest still
     #: The encoder's surprise at this frame (`PacketIndex.surprise`), 0 when unsurprised.
     surprise: float = 0.0
 
