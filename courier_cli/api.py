@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from courier_cli.output import FAILED, USAGE, CliError
 from courier_cli.target import Target
 
@@ -13,14 +15,10 @@ TIMEOUT_SECONDS = 30.0
 
 class Api:
     def __init__(self, target: Target) -> None:
-        import httpx  # on first use: the CLI's start (and `courier video analyze`) does not pay for it
-
         self.target = target
         self._client = httpx.Client(base_url=target.api, headers={"Authorization": f"Bearer {target.key}"}, timeout=TIMEOUT_SECONDS)
 
     def __call__(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.HTTPError as error:

@@ -94,7 +94,7 @@ class Output:
         from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
         bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
-                       console=self.err, disable=self.as_json or not self.err.is_terminal, transient=True)
+                       console=self.err, transient=True)
         with bar:
             bar.add_task(description, total=total)
             yield bar
@@ -107,9 +107,6 @@ class _Silent:
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         pass
-
-    def add_task(self, *args: Any, **kwargs: Any) -> int:
-        return 0
 
 
 def instant(iso: str) -> datetime:

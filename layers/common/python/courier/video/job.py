@@ -48,7 +48,8 @@ def analyze_job(context: JobContext) -> JobResult | FanOut:
             fetch_url(spec.video_url, path)
         with open_video(str(path)) as container:
             info = probe(container)
-        parts = plan(index(str(path)), info.duration, spec.options.fan_out_seconds or DEFAULT_FAN_OUT_SECONDS)
+        packets = index(str(path))
+        parts = plan(packets, info.duration, spec.options.fan_out_seconds or DEFAULT_FAN_OUT_SECONDS)
         if len(parts) > 1:
             key = spec.video_key or _keep(bucket, uploads_prefix(job.tenant_id) + f"{job.job_id}/source", path)
             context.progress("parts", 0.0, f"{len(parts)} parts of about {info.duration / len(parts):.0f} s")
@@ -60,7 +61,7 @@ def analyze_job(context: JobContext) -> JobResult | FanOut:
             str(path), _options(spec.options),
             lambda name, data: _put(bucket, prefix + name, data),
             progress=lambda stage, fraction: context.progress(stage, fraction),
-            describe=lambda frames: analyze_frames(frames, shared_router(), requested=spec.options.analyze),
+            describe=lambda frames: analyze_frames(frames, shared_router(), requested=spec.options.analyze), packets=packets,
         )
     result["source"] = _source(spec)
     return result
@@ -71,7 +72,7 @@ def part_job(context: JobContext) -> JobResult:
     assert isinstance(spec, VideoPartInput)
     bucket = _bucket(context)
     job = context.job
-    part = _part(spec)
+    part = Part.of(spec.index, spec.start, spec.end)
     prefix = results_prefix(job.tenant_id, job.job_id)
     with _scratch() as path:
         context.progress("fetch", 0.0)
@@ -98,7 +99,7 @@ def merge_job(context: JobContext) -> JobResult:
             code=str(error.get("code") or "video_part_failed"), status=422,
         )
     results = sorted((child.result for child in context.children if child.result), key=lambda r: r["part"]["index"])
-    parts = [_part_of(r["part"]) for r in results]
+    parts = [Part.of(**r["part"]) for r in results]
     context.progress("merge", 0.0, f"{len(parts)} parts")
     merged = merge(parts, results, max_keyframes=_options(spec.options).max_keyframes)
     from courier.aws import client
@@ -122,14 +123,6 @@ def _options(options: VideoOptions) -> Options:
         max_keyframes=options.max_keyframes or DEFAULT_MAX_KEYFRAMES,
         sample_every_seconds=options.sample_every_seconds or DEFAULT_SAMPLE_EVERY,
     )
-
-
-def _part(spec: VideoPartInput) -> Part:
-    return Part(spec.index, spec.start, float("inf") if spec.end is None else spec.end)
-
-
-def _part_of(data: dict[str, Any]) -> Part:
-    return Part(int(data["index"]), float(data["start"]), float("inf") if data.get("end") is None else float(data["end"]))
 
 
 def _source(spec: VideoAnalyzeInput) -> dict[str, Any]:

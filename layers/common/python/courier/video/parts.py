@@ -45,6 +45,11 @@ class Part:
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "start": self.start, "end": None if math.isinf(self.end) else self.end}
 
+    @classmethod
+    def of(cls, index: int, start: float, end: float | None) -> Part:
+        """From `to_dict`'s fields (a video.part job's input, or its result's `part`)."""
+        return cls(int(index), float(start), math.inf if end is None else float(end))
+
 
 def plan(packets: PacketIndex, duration: float, fan_out_seconds: float) -> list[Part]:
     """One part per `fan_out_seconds` (at most MAX_PARTS), split on keyframes; a single

@@ -16,7 +16,7 @@ from courier.video.analysis import Frame, skipped
 from courier.video.cuts import detect
 from courier.video.fades import detect_fades
 from courier.video.keyframes import Keyframe, Shot, choose, encode
-from courier.video.packets import index
+from courier.video.packets import PacketIndex, index
 from courier.video.probe import VideoInfo, open_video, probe
 from courier.video.refine import cut_times as refined_cut_times
 from courier.video.scan import Scan, scan
@@ -39,15 +39,16 @@ class Options:
 
 def analyze(
     path: str, options: Options, save: Save, progress: Progress | None = None, describe: Describe | None = None,
-    *, span: tuple[float, float] | None = None,
+    *, span: tuple[float, float] | None = None, packets: PacketIndex | None = None,
 ) -> dict[str, Any]:
     """The whole video, or with `span` the seconds [start, end) of it (a fanned-out part,
-    `start` on a keyframe): its cuts, shots and keyframes in that range."""
+    `start` on a keyframe): its cuts, shots and keyframes in that range. `packets`: the
+    file's index, when the caller has read it already."""
     started = time.monotonic()
     report = progress or (lambda stage, fraction: None)
     with open_video(path) as container:
         info = probe(container)
-    packets = index(path)
+    packets = packets or index(path)
     start, stop = span or (0.0, float("inf"))
     result = scan(path, packets, start, stop, lambda fraction: report("scan", fraction))
     cut_times = [round(t, 3) for t in refined_cut_times(path, result, detect(result), info.fps)]

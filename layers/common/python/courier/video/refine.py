@@ -44,8 +44,10 @@ def refine(path: str, result: Scan, index: int) -> float:
                 shown = float(frame.pts * base)
                 if shown >= here.time - 1e-6:
                     return here.time
-                if shown > before.time + 1e-6 and layout_delta(pooled(thumbnail(frame)), new) < layout_delta(pooled(thumbnail(frame)), old):
-                    return shown  # the first skipped frame that already looks like the new shot
+                if shown > before.time + 1e-6:
+                    layout = pooled(thumbnail(frame))
+                    if layout_delta(layout, new) < layout_delta(layout, old):
+                        return shown  # the first skipped frame that already looks like the new shot
     return here.time
 
 
