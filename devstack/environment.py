@@ -105,6 +105,11 @@ class DevSettings:
         return self.directory / "logs"
 
     @property
+    def aws_audit_log(self) -> Path:
+        """Every AWS call each function made, as IAM sees it (devstack.aws_audit)."""
+        return self.logs / "aws-calls.jsonl"
+
+    @property
     def state_file(self) -> Path:
         return self.directory / "state.json"
 
@@ -161,6 +166,13 @@ def aws_environment(settings: DevSettings) -> dict[str, str]:
     return {**LOCAL_AWS, "AWS_ENDPOINT_URL": settings.aws_url}
 
 
+def function_credentials(name: str) -> dict[str, str]:
+    """A function's own local access key, so local AWS knows who called (devstack.aws_audit)."""
+    from devstack.aws_audit import FUNCTION_KEY_PREFIX
+
+    return {"aws_access_key_id": FUNCTION_KEY_PREFIX + name, "aws_secret_access_key": "local", "aws_session_token": "local"}
+
+
 def function_environment(settings: DevSettings, name: str, resources: LocalResources) -> dict[str, str]:
     """The variables CDK gives function `name` (from infra.environment, the same
     functions the stack uses), with local values; plus the local-only ones the README lists."""
@@ -187,7 +199,7 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
     env[LOOPBACK_SETTING] = "true"  # local only: callbacks and fetches may reach 127.0.0.1
     if settings.lease_seconds is not None:
         env["JOB_LEASE_SECONDS"] = str(settings.lease_seconds)
-    return {**env, **aws_environment(settings)}
+    return {**env, **aws_environment(settings), "AWS_ACCESS_KEY_ID": function_credentials(name)["aws_access_key_id"]}
 
 
 def local_routes(settings: DevSettings, resources: LocalResources) -> dict[str, dict[str, str]]:

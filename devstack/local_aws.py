@@ -14,8 +14,11 @@ The test fixtures (in-process, `LocalAws(...).start()`) and the local stack
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -26,13 +29,30 @@ StartResponse = Callable[..., Any]
 
 
 class SerializedApp:
-    """A WSGI app that lets one request in at a time, start to last byte."""
+    """A WSGI app that lets one request in at a time, start to last byte; with `audit`, it
+    also writes each local function's calls, as IAM requests, to that file (JSON lines)."""
 
-    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]]) -> None:
+    def __init__(self, app: Callable[[Environ, StartResponse], Iterable[bytes]], audit: Path | None = None) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self._audit = audit
+        self._audit_lock = threading.Lock()
+
+    def _record(self, environ: Environ) -> None:
+        from devstack.aws_audit import iam_calls, principal_and_service
+
+        if principal_and_service(environ) is None:
+            return
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads it again
+        lines = "".join(json.dumps(call) + "\n" for call in iam_calls(environ, body))
+        with self._audit_lock, self._audit.open("a") as log:  # type: ignore[union-attr]
+            log.write(lines)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if self._audit is not None:
+            self._record(environ)
         if _long_poll(environ):
             # SQS ReceiveMessage waits (up to 20 s) for a message: under the lock it would
             # stall everything else. SQS promises at-least-once delivery, not exclusivity,
@@ -61,15 +81,15 @@ def _long_poll(environ: Environ) -> bool:
     return target == "AmazonSQS.ReceiveMessage" or "Action=ReceiveMessage" in environ.get("QUERY_STRING", "")
 
 
-def moto_app() -> SerializedApp:
-    return SerializedApp(DomainDispatcherApplication(create_backend_app))
+def moto_app(audit: Path | None = None) -> SerializedApp:
+    return SerializedApp(DomainDispatcherApplication(create_backend_app), audit)
 
 
 class LocalAws:
     """moto on `host:port` (0 = a free port), served from a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, moto_app(), threaded=True, request_handler=_QuietHandler)
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, audit: Path | None = None) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, moto_app(audit), threaded=True, request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
 
     @property
@@ -94,9 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.local_aws", description="Local AWS (moto), atomic per request.")
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--audit", type=Path, help="write each local function's AWS calls here (JSON lines)")
     args = parser.parse_args(argv)
     try:
-        LocalAws(args.host, args.port).serve_forever()
+        LocalAws(args.host, args.port, args.audit).serve_forever()
     except KeyboardInterrupt:
         pass
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from devstack.environment import DevSettings, aws_environment, function_environment, register_stack, seed_secrets
+from devstack.environment import DevSettings, aws_environment, function_credentials, function_environment, register_stack, seed_secrets
 from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.invoke import Invocable
 from devstack.runtime.remote import RemoteFunction
@@ -113,7 +113,7 @@ class Supervisor:
         settings, config = self.settings, self.settings.config
         settings.logs.mkdir(parents=True, exist_ok=True)
         python = sys.executable
-        self.spawn("aws", [python, "-m", "devstack.local_aws", "-p", str(settings.aws_port)], {})
+        self.spawn("aws", [python, "-m", "devstack.local_aws", "-p", str(settings.aws_port), "--audit", str(settings.aws_audit_log)], {})
         wait_until(lambda: http_ok(settings.aws_url + "/moto-api/"), "local AWS (moto)")
         os.environ.update(aws_environment(settings))
         import boto3
@@ -152,9 +152,10 @@ class Supervisor:
         self.servers.append(
             LambdaHttpServer(api_router(functions), kind="http_api", port=settings.api_port, cors_origins=config.api_cors_origins).start()
         )
-        sqs = session.client("sqs")
         for spec in config.workers:
             function = functions[spec.name]
+            # The event source mapping receives and deletes with the function's own role.
+            sqs = session.client("sqs", **function_credentials(spec.name))
             self.servers.append(
                 LambdaHttpServer(_every_path_to(function), kind="function_url", port=settings.function_url_port(spec.name)).start()
             )

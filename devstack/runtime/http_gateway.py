@@ -55,6 +55,25 @@ class LambdaHttpServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+            def __getattr__(self, name: str) -> Any:
+                # TRACE, CONNECT or any other method: the route decides (an HTTP API's
+                # $default route takes ANY method), never http.server's HTML 501 page.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """A request too malformed to reach a function, answered as API Gateway does: JSON."""
+                status, headers, payload = _error(code, message or self.responses.get(code, ("Error",))[0])
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                    self.wfile.write(payload)
+
             def log_message(self, *args: Any) -> None:
                 pass
 

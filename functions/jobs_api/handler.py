@@ -21,9 +21,10 @@ from courier.adapters import console
 from courier.adapters.http_app import create_app, lambda_handler
 from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import ApiKeyStore
-from courier.errors import InvalidInput, Misconfigured, error_body
+from courier.errors import Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
+from courier.jobs.idempotency import check_callers_key
 from courier.jobs.service import failure_payload
 from courier.jobs.usage import UsageStore
 from courier.jobs.views import AllowedHostsView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
@@ -154,6 +155,7 @@ def accepted(job: Any) -> JobAccepted:
 
 @app.post("/v1/jobs", status_code=202, response_model=JobAccepted, tags=["jobs"], summary="Enqueue a job")
 def enqueue_job(request: JobRequest, tenant_id: Tenant) -> JobAccepted:
+    check_callers_key(request.idempotencyKey)
     job, _ = service.submit(
         tenant_id, request.type, request.input, callback_url=request.callbackUrl,
         idempotency_key=request.idempotencyKey, delay_seconds=request.delaySeconds, transport=request.transport,
@@ -272,10 +274,8 @@ async def schedule_fired(
     upstash_message_id: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     raw = await request.body()
-    verifier.verify(signature=upstash_signature, body=raw, url=settings.public_api_url + SCHEDULE_HOOK_PATH)
-    if not upstash_message_id:
-        raise InvalidInput("a firing carries its Upstash-Message-Id", code="invalid_firing")
-    job = schedules.fire(firing_payload(raw), upstash_message_id)
+    claims = verifier.verify(signature=upstash_signature, body=raw, url=settings.public_api_url + SCHEDULE_HOOK_PATH)
+    job = schedules.fire(firing_payload(raw), upstash_message_id, claims)
     return {"jobId": job.job_id if job else None, "status": job.status.value if job else "ignored"}
 
 

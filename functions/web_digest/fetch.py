@@ -26,12 +26,16 @@ class Page:
 
 
 def fetch(url: str, *, max_bytes: int, policy: NetworkPolicy | None = None, timeout: float = TIMEOUT_SECONDS) -> Page:
+    """`timeout` bounds the whole fetch: robots.txt (when not known yet), the page and its body."""
     policy = policy or NetworkPolicy.from_env()
+    started = time.monotonic()
     if not allowed_by_robots(url, policy, timeout):
         raise InvalidInput(f"{url}: the site's robots.txt does not allow fetching it", code="robots_disallowed")
-    started = time.monotonic()
+    left = timeout - (time.monotonic() - started)
+    if left <= 0:
+        raise CourierError(f"{url}: no time left after robots.txt", code="page_unavailable", status=503)
     try:
-        with policy.stream("GET", url, timeout=timeout, headers=_headers(), what="url") as response:
+        with policy.stream("GET", url, timeout=left, headers=_headers(), what="url") as response:
             if response.status_code in (408, 429) or response.status_code >= 500:
                 raise CourierError(f"{url} answered {response.status_code}", code="page_unavailable", status=503)
             if response.status_code >= 400:

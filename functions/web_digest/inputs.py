@@ -20,6 +20,9 @@ class WebDigestInput(JobInput):
     #: Characters of each page's text the model reads.
     max_chars_per_page: int = Field(default=6000, ge=200, le=20_000, alias="maxCharsPerPage")
 
+    def children_bound(self) -> int:
+        return len(self.urls)  # a web.page child per URL
+
     @field_validator("urls")
     @classmethod
     def _distinct(cls, urls: list[str]) -> list[str]:

@@ -22,6 +22,7 @@ from devstack.cli import alive, down, up
 from devstack.environment import DevSettings, free_port_base
 from devstack.model_server import ModelServer
 from tests.support.jobs import FINISHED, wait_for_job
+from tests.support.least_privilege import denials
 
 #: A job lease shorter than the kill test needs to wait, longer than any job here runs.
 LEASE_SECONDS = 3.0
@@ -103,6 +104,9 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory, *, backoff_scale: fl
         assert bystander.poll() is None, "courier dev down stopped a process it did not start"
         bystander.kill()
         bystander.wait()
+    # Least privilege, by running: every call each function made, against its deployed role.
+    refused = denials(settings.aws_audit_log, state["resources"])
+    assert not refused, "the template's roles would refuse calls the functions made:\n" + "\n".join(refused)
 
 
 def logs(stack: DevStack, name: str) -> str:

@@ -163,3 +163,23 @@ def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> 
     failed = {name for name, row in rows.items() if row["status"] == "fail"}
     assert code == 1 and failed == {"config: qstash_signing_keys", "job via QStash"}, rows
     assert rows["job via SQS"]["status"] == rows["upload read back"]["status"] == "pass"
+
+
+def test_every_call_so_far_is_allowed_and_a_removed_grant_is_named(devstack: DevStack) -> None:
+    """The stack's audit log so far (the demo's video, uploads, schedules, fallbacks) against
+    the template's roles; then the same log against jobs_api's role with one grant taken
+    away: the check names the function and the action it lost."""
+    from tests.support.least_privilege import denials, local_template, physical_arns, role_policies
+
+    resources, log = devstack.state["resources"], devstack.settings.aws_audit_log
+    template = local_template()
+    policies = role_policies(template, physical_arns(template, resources))
+    assert denials(log, resources, policies=policies) == []
+    stripped = {**policies, "jobs_api": [
+        {**document, "Statement": [
+            {**s, "Action": [a for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]) if a != "dynamodb:PutItem"]}
+            for s in document["Statement"]
+        ]} for document in policies["jobs_api"]
+    ]}
+    refused = denials(log, resources, policies=stripped)
+    assert refused and all(r.startswith("jobs_api needs dynamodb:PutItem on arn:aws:dynamodb:") for r in refused), refused

@@ -64,7 +64,9 @@ def burst(stack: DevStack, count: int, during: Callable[[], None] | None = None,
 
 def all_ran_once(stack: DevStack, accepted: list[dict[str, Any]], timeout: float = 120) -> list[dict[str, Any]]:
     jobs = [stack.finished(a["jobId"], timeout=timeout) for a in accepted]
-    assert [j["status"] for j in jobs] == ["succeeded"] * len(jobs), [j for j in jobs if j["status"] != "succeeded"][:3]
+    unfinished = [{k: j.get(k) for k in ("jobId", "status", "error", "lastResponse", "transport", "fallbackReason", "attempts")}
+                  for j in jobs if j["status"] != "succeeded"]
+    assert not unfinished, f"{len(unfinished)} of {len(jobs)} jobs did not succeed: {json.dumps(unfinished, indent=1)}"
     assert [runs(stack, j["jobId"]) for j in jobs] == [1] * len(jobs)
     return jobs
 

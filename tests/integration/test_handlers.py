@@ -119,17 +119,29 @@ def delivery(job_id: str, job_type: str, *, key: str = CURRENT_KEY, url: str = W
 INPUTS = {"video.analyze": {"videoKey": "uploads/acme/v.mp4"}, "ai.route": {"type": "generation", "prompt": "hi"}}
 
 
-def test_signed_delivery_runs_the_job_and_a_missing_model_is_retried(jobs: DynamoJobStore) -> None:
-    name, job_type = "ai_router", "ai.route"
-    job = queued_job(jobs, job_type, INPUTS[job_type])
-    for event in (delivery(job.job_id, job_type), delivery(job.job_id, job_type, key=NEXT_KEY, binary=True)):
-        response = invoke(name, event)
-        # No model endpoint is configured here: retryable (5xx), so QStash keeps the
-        # message (and its DLQ holds it) until an operator configures one.
-        assert response["statusCode"] == 503, response
-        assert body(response)["error"]["code"] == "no_deployment"
+#: A job that fails retryably on its first attempts (demo.sleep's failTimes).
+FAILING = {"failTimes": 10}
+
+
+def test_signed_delivery_runs_the_job_and_a_retryable_failure_is_retried(jobs: DynamoJobStore) -> None:
+    job = queued_job(jobs, "demo.sleep", FAILING)
+    for event in (delivery(job.job_id, "demo.sleep"), delivery(job.job_id, "demo.sleep", key=NEXT_KEY, binary=True)):
+        response = invoke("ai_router", event)
+        assert response["statusCode"] == 503, response  # QStash delivers it again
+        assert body(response)["error"]["code"] == "demo_retryable"
     stored = jobs.get(job.job_id)
-    assert stored.status is JobStatus.RETRYING and stored.attempts == 2 and stored.error.code == "no_deployment"
+    assert stored.status is JobStatus.RETRYING and stored.attempts == 2 and stored.error.code == "demo_retryable"
+
+
+def test_a_missing_model_fails_the_job_at_once_with_the_fix(jobs: DynamoJobStore) -> None:
+    """No model endpoint is configured here: a deployment's configuration, which no
+    redelivery can mend, so the job fails now (489) and says what to set."""
+    job = queued_job(jobs, "ai.route", INPUTS["ai.route"])
+    response = invoke("ai_router", delivery(job.job_id, "ai.route"))
+    assert response["statusCode"] == 489 and body(response)["error"]["code"] == "no_deployment"
+    assert "AZURE_AI_FOUNDRY_ENDPOINT" in body(response)["error"]["message"]
+    stored = jobs.get(job.job_id)
+    assert stored.status is JobStatus.FAILED and stored.attempts == 1 and stored.error.retryable is False
 
 
 def test_a_video_job_without_its_upload_fails_for_good(jobs: DynamoJobStore) -> None:
@@ -168,7 +180,7 @@ def test_signed_but_malformed_or_foreign_messages_are_not_retried(jobs: DynamoJo
         response = invoke("video_processor", event)
         assert response["statusCode"] == 489
         assert response["headers"]["Upstash-NonRetryable-Error"] == "true"
-        assert body(response)["error"]["code"] in ("invalid_message", "unknown_job_type", "job_not_found")
+        assert body(response)["error"]["code"] in ("invalid_message", "wrong_worker", "job_not_found")
 
 
 def test_only_post_is_a_delivery(deployed) -> None:
@@ -203,10 +215,10 @@ def test_missing_keys_are_our_fault_not_the_callers(aws: str, monkeypatch: pytes
 
 # --- Workers: SQS through the event source mapping -------------------------------------
 def test_sqs_batch_reports_only_what_should_be_retried(jobs: DynamoJobStore) -> None:
-    name, job_type = "ai_router", "ai.route"
-    job = queued_job(jobs, job_type, INPUTS[job_type])
+    name, job_type = "ai_router", "demo.sleep"
+    job = queued_job(jobs, job_type, FAILING)
     event = sqs_event(
-        json.dumps({"jobId": job.job_id, "type": job_type}),  # no model configured yet: retry
+        json.dumps({"jobId": job.job_id, "type": job_type}),  # fails retryably: retry
         "garbage",  # can never succeed: removed (logged), not retried forever
         json.dumps({"jobId": "j-3", "type": "no.such.type"}),  # not ours: removed
     )
@@ -215,8 +227,8 @@ def test_sqs_batch_reports_only_what_should_be_retried(jobs: DynamoJobStore) -> 
 
 
 def test_last_sqs_receive_marks_the_job_dead(jobs: DynamoJobStore) -> None:
-    job = queued_job(jobs, "ai.route", INPUTS["ai.route"])
-    event = sqs_event(json.dumps({"jobId": job.job_id, "type": "ai.route"}), receive_count=5)
+    job = queued_job(jobs, "demo.sleep", FAILING)
+    event = sqs_event(json.dumps({"jobId": job.job_id, "type": "demo.sleep"}), receive_count=5)
     response = invoke("ai_router", event)
     assert len(response["batchItemFailures"]) == 1  # still reported: SQS moves it to the DLQ
     dead = jobs.get(job.job_id)

@@ -96,3 +96,14 @@ def test_a_route_with_no_model_configured_is_503(api_key: str, monkeypatch: pyte
     monkeypatch.delenv("AZURE_AI_FOUNDRY_ENDPOINT")
     status, error = call("POST", "/v1/route", api_key, {"type": "vision", "prompt": "x", "images": ["https://example.com/a.png"]})
     assert status == 503 and error["error"]["code"] == "no_deployment"
+
+
+@pytest.mark.parametrize("stray", [5, None, ["a"], {"x": 1}], ids=["number", "null", "list", "object"])
+def test_an_image_part_whose_text_is_not_a_string_is_answered_not_a_500(api_key: str, upstream: ModelServer, stray: object) -> None:
+    """A stray `text` on an image part (a number, null, a list) is not text: the request is
+    routed on its real text and image, never a 500."""
+    part = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}, "text": stray}
+    messages = [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, part]}]
+    status, result = call("POST", "/v1/route", api_key, {"type": "vision", "messages": messages})
+    assert status == 200, result
+    assert result["deployment"] == "Phi-4-multimodal-instruct"

@@ -50,10 +50,12 @@ class Cron:
             raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}")
         sets = [_field(f, i) for i, f in enumerate(fields)]
         weekdays = frozenset(d % 7 for d in sets[4])
-        return cls(
+        cron = cls(
             expression, zone, sets[0], sets[1], sets[2], sets[3], weekdays,
             days_restricted=fields[2] not in ("*", "?"), weekdays_restricted=fields[4] not in ("*", "?"),
         )
+        cron.next_after(datetime.now(UTC))  # one that never fires (Feb 30) is no schedule
+        return cron
 
     def next_after(self, moment: datetime) -> datetime:
         """The first firing time strictly after `moment` (an aware datetime), in UTC."""
@@ -111,6 +113,6 @@ def _field(text: str, index: int) -> frozenset[int]:
 def _number(text: str, index: int) -> int:
     if text in _NAMES[index]:
         return _NAMES[index][text]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "٣".isdigit() is True; QStash reads ASCII digits only
         raise ValueError(f"invalid cron value {text!r}")
     return int(text)

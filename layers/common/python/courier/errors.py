@@ -7,7 +7,19 @@ job maps to the same outcome on the API, on QStash and on SQS.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+#: The longest wait Courier ever asks for or honours: SQS's visibility ceiling (12 hours).
+MAX_RETRY_AFTER_SECONDS = 43200.0
+
+
+def finite_delay(seconds: float | None) -> float | None:
+    """A wait as Courier uses it: finite, 0 to 12 hours; None for what is not a wait
+    (an upstream's `Retry-After: inf`, NaN), so no caller ever rounds an infinity."""
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return min(MAX_RETRY_AFTER_SECONDS, max(0.0, seconds))
 
 
 class CourierError(Exception):
@@ -33,7 +45,11 @@ class CourierError(Exception):
         if retryable is not None:
             self.retryable = retryable
         #: Seconds the caller should wait before trying again, when known.
-        self.retry_after = retry_after
+        self.retry_after = finite_delay(retry_after)
+
+    def retry_after_header(self) -> dict[str, str]:
+        """The Retry-After header of this error's answer (none when the wait is unknown)."""
+        return {"Retry-After": str(max(1, round(self.retry_after)))} if self.retry_after else {}
 
     def to_body(self) -> dict[str, Any]:
         return error_body(self.code, self.message)
@@ -72,11 +88,13 @@ class Unavailable(CourierError):
 
 
 class Misconfigured(CourierError):
-    """Our deployment lacks something it needs; retrying helps once an operator fixes it."""
+    """Our deployment lacks something it needs. A job that meets it fails at once, not
+    after half an hour of redeliveries that cannot help; its message says what to set, and
+    `POST /v1/jobs/{id}/retry` runs it again once an operator has."""
 
     status = 500
     code = "misconfigured"
-    retryable = True
+    retryable = False
 
 
 class Conflict(CourierError):

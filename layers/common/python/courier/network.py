@@ -36,6 +36,9 @@ INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home
 INTERNAL_NAMES = frozenset({"localhost", "localhost.localdomain", "metadata", "instance-data"})
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+#: Never public, whatever the running Python's `is_global` says (3.11 and 3.13 differ on
+#: 192.0.0.0/24; fec0::/10 is deprecated site-local space that 3.11 calls global).
+_NEVER_PUBLIC = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "fec0::/10", "5f00::/16"))
 
 
 class ForbiddenTarget(InvalidInput):
@@ -63,6 +66,8 @@ def is_public(address: IPAddress) -> bool:
         inner = embedded_ipv4(address)
         if inner is not None:
             return is_public(inner)
+    if any(address.version == net.version and address in net for net in _NEVER_PUBLIC):
+        return False
     return address.is_global and not address.is_multicast and not address.is_reserved
 
 
@@ -168,10 +173,11 @@ class NetworkPolicy:
         self, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,
         content: bytes | None = None, follow_redirects: bool = True, what: str = "URL",
     ) -> Iterator[Any]:
-        """An httpx streaming response from a checked address; redirects checked hop by hop."""
-        import httpx
+        """An httpx streaming response from a checked address; redirects checked hop by hop.
+        `timeout` is the total for every hop and the whole body, not a per-read limit."""
+        from courier.http_deadline import deadline_client
 
-        with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False) as client:
+        with deadline_client(timeout, connect=5.0) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 target = self.check(url, what)
                 request_headers = {"User-Agent": "Courier/1", **(headers or {}), "Host": target.host_header}

@@ -35,7 +35,8 @@ def load_json_secret(reference: str) -> dict[str, Any]:
             else:
                 value = parameters.get_parameter(name, decrypt=True, transform="json", max_age=CACHE_SECONDS)
     except parameters.exceptions.GetParameterError as error:
-        raise Misconfigured(f"cannot read secret {name}: {error}") from None
+        # Throttled or unreachable as often as missing: the next delivery may read it.
+        raise Misconfigured(f"cannot read secret {name}: {error}", retryable=True) from None
     if not isinstance(value, dict):
         raise Misconfigured(f"secret {name} must hold a JSON object")
     return value
@@ -48,7 +49,7 @@ def load_parameter(name: str) -> str:
         with _reading:
             value = parameters.get_parameter(name, max_age=3600)
     except parameters.exceptions.GetParameterError as error:
-        raise Misconfigured(f"cannot read parameter {name}: {error}") from None
+        raise Misconfigured(f"cannot read parameter {name}: {error}", retryable=True) from None
     if not isinstance(value, str) or not value:
         raise Misconfigured(f"SSM parameter {name} is empty")
     return value

@@ -39,8 +39,8 @@ class SignatureVerifier:
     def __init__(self, credentials: Callable[[], QStashCredentials]) -> None:
         self._credentials = credentials
 
-    def verify(self, *, signature: str | None, body: bytes, url: str) -> None:
-        """Raise InvalidSignature unless `signature` vouches for `body` sent to `url`."""
+    def verify(self, *, signature: str | None, body: bytes, url: str) -> dict[str, Any]:
+        """The signature's claims, or InvalidSignature unless it vouches for `body` sent to `url`."""
         if not signature:
             raise InvalidSignature("missing Upstash-Signature header")
         try:
@@ -59,6 +59,7 @@ class SignatureVerifier:
             raise InvalidSignature("signature rejected: it was made for another URL")
         if not hmac.compare_digest(str(claims["body"]).rstrip("="), body_hash(body)):
             raise InvalidSignature("signature rejected: the body does not match its hash")
+        return claims
 
 
 def _decode(token: str, key: str) -> dict[str, Any]:

@@ -65,8 +65,7 @@ def create_app(*, title: str, description: str) -> FastAPI:
 
     @app.exception_handler(CourierError)
     async def courier_error(_: Request, error: CourierError) -> JSONResponse:
-        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
-        return JSONResponse(error.to_body(), status_code=error.status, headers=headers)
+        return JSONResponse(error.to_body(), status_code=error.status, headers=error.retry_after_header() or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

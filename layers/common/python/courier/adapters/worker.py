@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from courier.adapters.lambda_events import event_kind, json_response, raw_body
 from courier.aws import client
-from courier.errors import CourierError, Misconfigured, error_body
+from courier.errors import MAX_RETRY_AFTER_SECONDS, CourierError, Misconfigured, error_body
 from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome, Verdict
@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: QStash's status for "do not retry": the message goes straight to its DLQ.
 NON_RETRYABLE_STATUS = 489
-#: SQS's ceiling for a message's visibility timeout (12 hours).
-MAX_VISIBILITY_SECONDS = 43200
 
 
 class WorkerRuntime:
@@ -131,7 +129,7 @@ class WorkerRuntime:
         try:
             client("sqs").change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=record.receipt_handle,
-                VisibilityTimeout=min(MAX_VISIBILITY_SECONDS, max(1, math.ceil(seconds))),
+                VisibilityTimeout=min(int(MAX_RETRY_AFTER_SECONDS), max(1, math.ceil(seconds))),
             )
         except Exception as error:  # botocore: throttled, expired receipt handle
             logger.warning("could not shorten the visibility of %s: %s", record.message_id, error)
@@ -147,8 +145,7 @@ def qstash_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]
     error = outcome.error or CourierError("the job could not run", code="internal_error")
     if outcome.verdict is Verdict.REJECT:
         return NON_RETRYABLE_STATUS, error.to_body(), {"Upstash-NonRetryable-Error": "true"}
-    headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else {}
-    return (error.status if error.status >= 500 else 503), error.to_body(), headers
+    return (error.status if error.status >= 500 else 503), error.to_body(), error.retry_after_header()
 
 
 def sqs_reports_failure(outcome: Outcome) -> bool:

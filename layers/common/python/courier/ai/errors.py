@@ -47,8 +47,9 @@ class DeadlineExceeded(RoutingError):
 
 
 class NoDeployment(RoutingError):
-    """No deployment of the route is configured (no endpoint set)."""
+    """No deployment of the route is configured (no endpoint set): a deployment's
+    configuration, not a passing fault, so a job fails at once and says what to set."""
 
     status = 503
     code = "no_deployment"
-    retryable = True
+    retryable = False

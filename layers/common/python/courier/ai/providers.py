@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from courier.ai.catalog import Deployment
-from courier.ai.request import ChatRequest
+from courier.ai.request import ChatRequest, text_of
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.S)
 _AZURE_SUFFIXES = ("/openai/v1", "/models")
@@ -79,8 +79,7 @@ def parse_completion(data: bytes) -> Completion:
         content = message.get("content") or ""
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         raise BadResponse("the upstream answered 2xx with something that is not a chat completion") from None
-    if not isinstance(content, str):
-        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    content = text_of(content, "")
     output, reasoning = split_reasoning(content, message.get("reasoning_content") or message.get("reasoning"))
     usage = document.get("usage") or {}
     return Completion(output, reasoning, choice.get("finish_reason"), usage.get("prompt_tokens"), usage.get("completion_tokens"))

@@ -66,7 +66,7 @@ class ChatRequest:
     def estimated_input_tokens(self) -> int:
         """About four characters a token, plus what the images cost: enough to tell a 16k
         window from a 128k one, not a bill."""
-        chars = sum(len(_text_of(m.get("content"))) for m in self.messages)
+        chars = sum(len(text_of(m.get("content"))) for m in self.messages)
         return chars // 4 + 1000 * len(self.images)
 
 
@@ -88,7 +88,7 @@ def _checked_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 _check_part(part, f"messages[{n}].content[{i}]")
         elif not isinstance(content, str):
             raise InvalidInput(f"messages[{n}].content must be a string or a list of parts")
-    if sum(len(_text_of(m["content"])) for m in messages) > MAX_PROMPT_CHARS:
+    if sum(len(text_of(m["content"])) for m in messages) > MAX_PROMPT_CHARS:
         raise InvalidInput(f"the messages hold more than {MAX_PROMPT_CHARS} characters of text", code="prompt_too_large")
     return [dict(m) for m in messages]
 
@@ -126,9 +126,13 @@ def _check_image(image: str) -> None:
         raise InvalidInput("images must be data:image/(png|jpeg|webp|gif);base64,… or https:// URLs", code="invalid_image")
 
 
-def _text_of(content: Any) -> str:
+def text_of(content: Any, separator: str = " ") -> str:
+    """The text of a message's content: a string, or its parts' `text` strings joined; a
+    `text` that is not a string (a number, null, a list) carries none."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return separator.join(
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
     return ""

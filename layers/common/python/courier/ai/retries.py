@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
+from courier.errors import finite_delay
+
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 #: The deployment, not the request, is wrong: its key, its name, its permissions.
 DEPLOYMENT_STATUSES = frozenset({401, 403, 404})
@@ -19,22 +21,24 @@ def is_retryable(status: int) -> bool:
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
-    """`retry-after-ms` (Azure OpenAI's) wins over `retry-after` (seconds or an HTTP date)."""
+    """`retry-after-ms` (Azure OpenAI's) wins over `retry-after` (seconds or an HTTP date).
+    Only a finite wait of at most 12 hours counts: `inf`, `nan` and `1e400` are no wait."""
     if (millis := headers.get("retry-after-ms")) is not None:
         try:
-            return max(0.0, float(millis) / 1000)
+            if (wait := finite_delay(float(millis) / 1000)) is not None:
+                return wait
         except ValueError:
             pass
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        return finite_delay(float(value))
     except ValueError:
         pass
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
-    except (TypeError, ValueError):
+        return finite_delay(parsedate_to_datetime(value).timestamp() - now())
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

@@ -182,7 +182,11 @@ class Router:
         route_name, deployments = catalog.route_for(request.type)
         configured = [d for d in deployments if d.configured]
         if not configured:
-            raise NoDeployment(f"no deployment of route {route_name!r} is configured (set its baseUrl in the catalog)")
+            raise NoDeployment(
+                f"no deployment of route {route_name!r} is configured: set AZURE_AI_FOUNDRY_ENDPOINT, or a baseUrl for "
+                f"{', '.join(d.name for d in deployments) or 'a deployment'} in the AI catalog (COURIER_AI_CATALOG), "
+                "then retry the job"
+            )
         reasons: list[str] = []
         capable = []
         tokens = request.estimated_input_tokens()

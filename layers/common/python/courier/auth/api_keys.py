@@ -1,7 +1,8 @@
 """API keys, stored only as SHA-256 hashes, each bound to one tenant.
 
 A key is shown once, when it is created; the table holds its hash, a short public id
-(to list and revoke it) and its tenant. Lookups are cached briefly per warm container.
+(to list and revoke it) and its tenant. Lookups are cached per warm container for
+CACHE_SECONDS only, so a revoked key stops working everywhere within that time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from courier.jobs.models import utc_now
 
 KEY_PREFIX = "ck_"
 KEY_SK = "APIKEY"
-CACHE_SECONDS = 60
+#: How long a warm function trusts a key it has checked: a revocation takes effect within it.
+CACHE_SECONDS = 5
 _cache: dict[str, tuple[float, str]] = {}
 
 

@@ -96,6 +96,7 @@ def _gather() -> tuple[tuple[Worker, ...], tuple[JobType, ...]]:
 
 WORKERS, JOB_TYPES = _gather()
 _BY_NAME = {t.name: t for t in JOB_TYPES}
+_WORKER_TIMEOUTS = {w.name: w.timeout_seconds for w in WORKERS}
 
 
 
@@ -112,7 +113,17 @@ def validate_input(job_type: str, data: Any) -> JobInput:
         )
         raise InvalidInput(f"invalid input for {job_type}: {details}", code="invalid_input") from None
     validated.check()
+    needed, limit = validated.run_seconds(), _WORKER_TIMEOUTS[declared.worker]
+    if needed is not None and needed >= limit:
+        raise InvalidInput(f"{job_type} runs on {declared.worker}, whose timeout is {limit} s: this input needs {needed:g} s",
+                           code="exceeds_worker_timeout")
     return validated
+
+
+def redacted_input(job_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A stored input as every view shows it: its type's secrets hidden (`JobInput.redact`)."""
+    declared = _BY_NAME.get(job_type)
+    return declared.input.redact(data) if declared else data
 
 
 def admit(job_type: str, tenant_id: str, validated: JobInput) -> None:

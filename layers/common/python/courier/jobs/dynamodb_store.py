@@ -17,6 +17,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
+from courier import strict_json
 from courier.dynamodb import Table, attr, expressions, from_item, key, serialize, to_item
 from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
@@ -185,12 +186,13 @@ class DynamoJobStore(Table, StoreRules):
             "TableName": self.table_name, "IndexName": index, "ScanIndexForward": False, "Limit": limit,
             **expressions(key=key(GSI_KEYS[index][0]).eq(value), filter=attr("type").eq(job_type) if job_type else None),
         }
+        query = [status.value if status else "", job_type or ""]
         if cursor:
-            request["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id)
+            request["ExclusiveStartKey"] = _decode_cursor(cursor, tenant_id, query)
         response = self.client.query(**request)
         jobs = [_job(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return jobs, _encode_cursor(last, tenant_id) if last else None
+        return jobs, _encode_cursor(last, tenant_id, query) if last else None
 
     # --- dispatch ---------------------------------------------------------------------
     def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
@@ -218,7 +220,7 @@ class DynamoJobStore(Table, StoreRules):
         update = Update()
         for attribute, value in (("result", result), ("resultRef", result_ref), ("progress", progress)):
             if value is not None:
-                update.set(attribute, json.dumps(value))
+                update.set(attribute, strict_json.dumps(value))
         try:
             return self._transition(job.job_id, event, Facts(now_ms(), lease_token=job.lease_token or ""),
                                     update=update, error=error, tenant_id=job.tenant_id)
@@ -228,7 +230,7 @@ class DynamoJobStore(Table, StoreRules):
     def record_progress(self, job: Job, progress: dict[str, Any]) -> bool:
         facts = Facts(now_ms(), lease_token=job.lease_token or "")
         try:
-            self._write(job.job_id, Update().set("progress", json.dumps(progress)), during_run_condition(facts))
+            self._write(job.job_id, Update().set("progress", strict_json.dumps(progress)), during_run_condition(facts))
         except ConditionFailed:
             return False
         return True
@@ -237,7 +239,7 @@ class DynamoJobStore(Table, StoreRules):
                   message_id: str | None = None) -> Job | None:
         update = Update()
         if last_response is not None:
-            update.set("lastResponse", json.dumps(last_response))
+            update.set("lastResponse", strict_json.dumps(last_response))
         try:
             return self._transition(job_id, Event.GIVE_UP, Facts(now_ms(), message_id=message_id), update=update, error=error)
         except ConditionFailed:
@@ -245,7 +247,7 @@ class DynamoJobStore(Table, StoreRules):
 
     def record_callback(self, job_id: str, delivery: dict[str, Any]) -> None:
         """How the outcome callback went (Notifier's CallbackLog)."""
-        self._write(job_id, Update().set("callbackDelivery", json.dumps(delivery)), attr("pk").exists())
+        self._write(job_id, Update().set("callbackDelivery", strict_json.dumps(delivery)), attr("pk").exists())
 
     # --- fan-out ----------------------------------------------------------------------
     def get_many(self, job_ids: builtins.list[str]) -> builtins.list[Job]:
@@ -261,7 +263,7 @@ class DynamoJobStore(Table, StoreRules):
         return [found[i] for i in job_ids if i in found]
 
     def wait_for_children(self, job: Job, child_ids: builtins.list[str]) -> Job | None:
-        update = Update().set("children", json.dumps(child_ids)).set(OPEN_CHILDREN, set(child_ids))
+        update = Update().set("children", strict_json.dumps(child_ids)).set(OPEN_CHILDREN, set(child_ids))
         try:
             return self._transition(job.job_id, Event.WAIT, Facts(now_ms(), lease_token=job.lease_token or ""),
                                     update=update, tenant_id=job.tenant_id)
@@ -296,7 +298,7 @@ class DynamoJobStore(Table, StoreRules):
             update.set("finishedAt", now)
         cleared = lifecycle.cleared_fields(event)
         if error is not None:
-            update.set("error", json.dumps(error.to_dict()))
+            update.set("error", strict_json.dumps(error.to_dict()))
             cleared = cleared - {"error"}
         for field in sorted(cleared):
             update.remove(_ATTRIBUTE[field])
@@ -330,7 +332,7 @@ class DynamoJobStore(Table, StoreRules):
 def _item(job: Job) -> dict[str, Any]:
     plain = {name: getattr(job, attr) for attr, name in _PLAIN_FIELDS.items() if getattr(job, attr) is not None}
     encoded: dict[str, Any] = {
-        name: json.dumps(value.to_dict() if isinstance(value, JobError) else value)
+        name: strict_json.dumps(value.to_dict() if isinstance(value, JobError) else value)
         for attr, name in _JSON_FIELDS.items() if (value := getattr(job, attr)) is not None
     }
     if job.children_open:
@@ -356,17 +358,22 @@ def _job(wire: dict[str, Any]) -> Job:
     return Job(status=JobStatus(item["status"]), **values)
 
 
-def _encode_cursor(key: dict[str, Any], tenant_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"t": tenant_id, "k": key}).encode()).decode()
+def _encode_cursor(key: dict[str, Any], tenant_id: str, query: list[str]) -> str:
+    """The page's end, bound to its tenant and its query (status, type): a cursor sent with
+    another filter would start another index at a key it does not hold."""
+    return base64.urlsafe_b64encode(strict_json.dumps({"t": tenant_id, "q": query, "k": key}).encode()).decode()
 
 
-def _decode_cursor(cursor: str, tenant_id: str) -> dict[str, Any]:
+def _decode_cursor(cursor: str, tenant_id: str, query: list[str]) -> dict[str, Any]:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
         raise InvalidInput("invalid cursor", code="invalid_cursor") from None
     if not isinstance(data, dict) or data.get("t") != tenant_id:  # a cursor never crosses tenants
         raise InvalidInput("invalid cursor", code="invalid_cursor")
+    if data.get("q") != query:
+        raise InvalidInput("this cursor belongs to a list with other filters (status, type): send it with the same ones",
+                           code="invalid_cursor")
     key = data.get("k")
     if not isinstance(key, dict) or not _is_tenant_key(key, tenant_id):
         raise InvalidInput("invalid cursor", code="invalid_cursor")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from courier.errors import CourierError, InvalidInput
+from courier.jobs.idempotency import internal_key
 from courier.jobs.models import Job, JobStatus
 from courier.jobs.payloads import load_result
 
@@ -87,7 +88,7 @@ class FanIn:
             self.jobs.check_request(parent.tenant_id, child.type, child.input)
         children = [
             self.jobs.submit(
-                parent.tenant_id, child.type, child.input, idempotency_key=f"{parent.job_id}:child:{index}",
+                parent.tenant_id, child.type, child.input, idempotency_key=internal_key("child", parent.job_id, str(index)),
                 parent_id=parent.job_id, hold=True,
             )[0]
             for index, child in enumerate(request.children)

@@ -3,9 +3,14 @@ Which type takes which model is the catalogue's (courier.jobs.catalog)."""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: What a view shows in place of a secret.
+REDACTED = "[redacted]"
 
 
 class JobInput(BaseModel):
@@ -14,6 +19,29 @@ class JobInput(BaseModel):
 
     def check(self) -> None:
         """Checks beyond the model's fields, raising InvalidInput with their own codes."""
+
+    def run_seconds(self) -> float | None:
+        """How long a run of this input takes at least, when the input says (None: unknown):
+        one that cannot end within its worker's timeout is refused at enqueue."""
+        return None
+
+    def planned_children(self) -> list[tuple[str, dict[str, Any]]]:
+        """The child jobs (type, input) this input asks for by name: checked at enqueue like
+        the request itself, so a bad child is a 4xx now, not a failed child later."""
+        return []
+
+    def children_bound(self) -> int:
+        """At most how many more children a run may start that are not planned (one per
+        page, per part of a video): counted against the request's bound at enqueue."""
+        return 0
+
+    @classmethod
+    def redact(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The stored input as views and logs show it: every field declared with
+        `json_schema_extra={"secret": True}` hidden. The run reads the stored input itself."""
+        hidden = {f.alias or name for name, f in cls.model_fields.items()
+                  if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("secret")}
+        return {k: (REDACTED if k in hidden and v is not None else v) for k, v in data.items()}
 
 
 class TextHashInput(JobInput):
@@ -42,6 +70,9 @@ class DemoSleepInput(JobInput):
     #: tests and benchmarks count to prove a job ran exactly once.
     mark_runs: bool = Field(default=False, alias="markRuns")
 
+    def run_seconds(self) -> float | None:
+        return self.seconds
+
 
 class VideoOptions(JobInput):
     max_keyframes: int | None = Field(default=None, ge=1, le=200, alias="maxKeyframes")
@@ -56,6 +87,10 @@ class VideoAnalyzeInput(JobInput):
     video_key: str | None = Field(default=None, alias="videoKey", max_length=1024)
     video_url: str | None = Field(default=None, alias="videoUrl", max_length=4096)
     options: VideoOptions = Field(default_factory=VideoOptions)
+
+    def children_bound(self) -> int:
+        # A video of at most 3 hours, in parts of fanOutSeconds, at most 100 of them (video.parts).
+        return min(100, math.ceil(3 * 60 * 60 / (self.options.fan_out_seconds or 300.0)))
 
     @model_validator(mode="after")
     def one_source(self) -> Self:
@@ -110,6 +145,20 @@ class AiRouteInput(JobInput):
         )
 
 
+#: Header names whose values are credentials: never shown back (GET /v1/jobs, console, CLI, logs).
+SENSITIVE_HEADER_WORDS = ("auth", "token", "secret", "password", "passwd", "cookie", "session", "signature",
+                          "api-key", "apikey", "credential", "private")
+#: A header name as HTTP defines it (RFC 9110 token) and a value with no control characters
+#: (CR/LF would split the request) that httpx can send (ASCII).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+
+def sensitive_header(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SENSITIVE_HEADER_WORDS)
+
+
 #: Headers a caller may not set: the connection's own, and what the network policy sets.
 FORBIDDEN_REQUEST_HEADERS = frozenset({
     "host", "connection", "content-length", "transfer-encoding", "te", "trailer", "upgrade", "keep-alive",
@@ -140,7 +189,22 @@ class HttpRequestInput(JobInput):
         bad = sorted(h for h in self.headers if h.lower() in FORBIDDEN_REQUEST_HEADERS or not h.strip())
         if bad:
             raise ValueError(f"these headers cannot be set: {bad}")
+        malformed = sorted(h for h in self.headers if not _HEADER_NAME.fullmatch(h))
+        if malformed:
+            raise ValueError(f"header names are letters, digits and !#$%&'*+-.^_`|~ only: {malformed!r}")
+        unsendable = sorted(h for h, v in self.headers.items() if not _HEADER_VALUE.fullmatch(v))
+        if unsendable:
+            raise ValueError(f"header values are printable ASCII without CR or LF: {unsendable}")
         return self
+
+    @classmethod
+    def redact(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Credentials in headers (Authorization, X-Api-Key, a cookie) are the app's secrets."""
+        shown = super().redact(data)
+        headers = shown.get("headers")
+        if isinstance(headers, dict):
+            shown["headers"] = {k: (REDACTED if sensitive_header(k) else v) for k, v in headers.items()}
+        return shown
 
     def check(self) -> None:
         from courier.network import NetworkPolicy
@@ -157,6 +221,9 @@ class BatchRunInput(JobInput):
     """batch.run: jobs run in parallel as children; the result gathers their outcomes."""
 
     jobs: list[BatchChild] = Field(min_length=1, max_length=100)
+
+    def planned_children(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(child.type, child.input) for child in self.jobs]
 
     @model_validator(mode="after")
     def _flat(self) -> Self:

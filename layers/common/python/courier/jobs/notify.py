@@ -10,12 +10,12 @@ How it went is recorded on the job (`callbackDelivery`), never only in a log lin
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from courier import strict_json
 from courier.errors import CourierError
 from courier.jobs.models import Job, utc_now
 from courier.network import NetworkPolicy
@@ -88,7 +88,7 @@ class Notifier:
             self.policy.check(url, "callbackUrl")
         except CourierError as error:
             return {"status": "refused", "error": error.message}
-        body = json.dumps(outcome(job), separators=(",", ":"))
+        body = strict_json.dumps(outcome(job), separators=(",", ":"))
         if self._qstash is not None:
             try:
                 self._qstash().message.publish(

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from courier import strict_json
 from courier.aws import client
 from courier.errors import CourierError, InvalidInput, Misconfigured
 
@@ -27,7 +28,7 @@ RESULTS_PREFIX = "results/"
 
 def stored_text(value: Any) -> str:
     """Exactly the text the job store writes for a structured field."""
-    return json.dumps(value)
+    return strict_json.dumps(value)
 
 
 def fingerprint(value: Any) -> str:
@@ -51,7 +52,7 @@ def place_input(bucket: str | None, tenant_id: str, job_id: str, data: dict[str,
     if not bucket:
         raise Misconfigured("no bucket configured for large job inputs")
     key = f"{INPUTS_PREFIX}{tenant_id}/{job_id}/input.json"
-    body = json.dumps(data, separators=(",", ":")).encode()
+    body = strict_json.dumps(data, separators=(",", ":")).encode()
     client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return {}, {"bucket": bucket, "key": key, "size": len(body), "sha256": fingerprint(data)}
 
@@ -89,7 +90,7 @@ def store_result(bucket: str | None, tenant_id: str, job_id: str, result: dict[s
         return result, None
     if not bucket:
         raise CourierError("the result is too large to store inline and no bucket is configured", code="result_too_large", retryable=False)
-    body = json.dumps(result, separators=(",", ":")).encode()
+    body = strict_json.dumps(result, separators=(",", ":")).encode()
     key = results_prefix(tenant_id, job_id) + "result.json"
     client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return None, {"bucket": bucket, "key": key, "size": len(body)}

@@ -129,10 +129,16 @@ class JobRegistry:
         return tuple(sorted({*self._handlers, *self._lazy}))
 
     def handler_for(self, job_type: str) -> JobHandler:
-        if job_type in self._lazy:
-            with self._importing:  # concurrent first jobs (the local host runs them in threads)
-                if job_type in self._lazy:
-                    self._handlers[job_type] = _imported(self._lazy.pop(job_type))
+        handler = self._handlers.get(job_type)
+        if handler is not None:
+            return handler
+        with self._importing:  # concurrent first jobs (the local host runs them in threads)
+            if job_type not in self._handlers and job_type in self._lazy:
+                # Imported first, then moved: a type is never in neither map, so a second
+                # first job that arrives mid-import waits here and finds it, instead of
+                # finding no handler and failing its job for good as an unknown type.
+                self._handlers[job_type] = _imported(self._lazy[job_type])
+                del self._lazy[job_type]
         try:
             return self._handlers[job_type]
         except KeyError:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from courier import observability
+from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound
 from courier.jobs import lifecycle
 from courier.jobs.catalog import validate_input
@@ -94,6 +94,10 @@ class JobRunner:
         """`last_attempt`: the transport will not deliver again (SQS's last receive)."""
         try:
             message = JobMessage.parse(body)
+            if message.type not in self.registry.job_types:
+                # Sent to the wrong worker: refused before the claim, so the job is untouched
+                # (its own worker's delivery still runs it).
+                raise InvalidInput(f"this worker does not run jobs of type {message.type!r}", code="wrong_worker")
             claim = self.store.claim(message.job_id, self.lease_seconds)
         except NotFound as error:
             return Outcome(Verdict.REJECT, error=CourierError(error.message, code="job_not_found", retryable=False))
@@ -180,6 +184,8 @@ class JobRunner:
 
     def _succeeded(self, job: Job, result: JobResult, seconds: float, progress: dict[str, Any] | None) -> Outcome:
         try:
+            # What every reader can take back: standard JSON (NaN made null), bounded depth.
+            result = strict_json.finite(result)
             inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)
         except CourierError as error:
             return self._failed(job, error, False, progress)

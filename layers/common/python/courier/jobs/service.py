@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 from typing import Any
 
-from courier import observability
+from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Unavailable
-from courier.jobs.catalog import admit, upload_keys, validate_input
+from courier.jobs.catalog import admit, redacted_input, upload_keys, validate_input
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
 from courier.jobs.fanout import FanIn
 from courier.jobs.messages import JobMessage
@@ -24,6 +25,8 @@ from courier.uploads import require_own_upload
 
 logger = logging.getLogger(__name__)
 UNDISPATCHED = "dispatch_failed"
+#: Jobs one request may lead to, its children's children included (COURIER_MAX_DESCENDANTS).
+MAX_DESCENDANTS = 500
 #: How long a stored file's presigned GET lasts: long enough to show, short enough to not leak.
 FILE_URL_SECONDS = 300
 
@@ -73,17 +76,17 @@ class JobService:
             parent_id=parent_id,
         )
         job, created = self.store.create(job)
-        if created and self.usage is not None:
-            self.usage.count(tenant_id, job_type, jobs=1)
-        if hold:
-            return job, created
         if created:
-            return self._dispatch(job, transport), True
-        if job.type != job_type or _input_fingerprint(job) != fingerprint(data):
+            if self.usage is not None:
+                self.usage.count(tenant_id, job_type, jobs=1)
+            return (job, True) if hold else (self._dispatch(job, transport), True)
+        if job.type != job_type or job.parent_id != parent_id or _input_fingerprint(job) != fingerprint(data):
             raise CourierError(
                 f"idempotencyKey {idempotency_key!r} was used for another request (job {job.job_id}); use a new key",
                 code="idempotency_conflict", status=409, retryable=False,
             )
+        if hold:
+            return job, False
         if job.status is JobStatus.FAILED and job.error and job.error.code == UNDISPATCHED:
             # The first try found no queue; the same request again is the natural retry.
             return self._dispatch(self.store.requeue(tenant_id, job.job_id), transport), False
@@ -91,15 +94,33 @@ class JobService:
 
     def check_request(self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None) -> dict[str, Any]:
         """A job request as it would be accepted (the input as its model dumps it), or the
-        error it would get: for jobs, and for schedules when they are created."""
+        error it would get: for jobs, and for schedules when they are created. The children
+        it names are checked the same way, and all it may lead to is bounded."""
+        data, descendants = self._checked(tenant_id, job_type, job_input)
+        limit = int(os.environ.get("COURIER_MAX_DESCENDANTS", MAX_DESCENDANTS))
+        if descendants > limit:
+            raise InvalidInput(f"this request may lead to {descendants} more jobs; one request leads to at most {limit}",
+                               code="too_many_descendants")
+        if callback_url:
+            self._check_callback(callback_url)
+        return data
+
+    def _checked(self, tenant_id: str, job_type: str, job_input: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """(the input as accepted, how many jobs it may lead to besides itself)."""
+        strict_json.require_standard(job_input)
         validated = validate_input(job_type, job_input)
         self.dispatcher.route(job_type)
         for field, key in upload_keys(job_type, validated).items():
             require_own_upload(key, tenant_id, field)  # checked again where read
         admit(job_type, tenant_id, validated)
-        if callback_url:
-            self._check_callback(callback_url)
-        return validated.model_dump(by_alias=True, exclude_none=True)
+        descendants = validated.children_bound()
+        for index, (child_type, child_input) in enumerate(validated.planned_children()):
+            try:
+                descendants += 1 + self._checked(tenant_id, child_type, child_input)[1]
+            except CourierError as error:
+                error.message = f"child {index} ({child_type}): {error.message}"
+                raise
+        return validated.model_dump(by_alias=True, exclude_none=True), descendants
 
     def release(self, job: Job) -> Job:
         """Dispatch a job recorded with `hold` (or resumed for its continuation)."""
@@ -130,6 +151,7 @@ class JobService:
     # --- read -------------------------------------------------------------------------
     def view(self, job: Job) -> dict[str, Any]:
         view = job.public_view()
+        view["input"] = redacted_input(job.type, view["input"])
         view["statusUrl"] = self.status_url(job.job_id)
         if job.result_ref:
             view["resultUrl"] = result_download_url(job.result_ref)
@@ -195,7 +217,10 @@ class JobService:
             False,
         )
         source = payload.get("sourceMessageId")
-        job = self.store.mark_dead(message.job_id, error, last_response, message_id=str(source) if source else None)
+        if not isinstance(source, str) or not source:
+            # Without it the word could be about any dispatch of the job, an old one included.
+            raise InvalidInput("a failure callback names its sourceMessageId", code="invalid_callback")
+        job = self.store.mark_dead(message.job_id, error, last_response, message_id=source)
         if job is None:
             logger.info("failure callback for %s ignored: the job is finished, running, or dispatched again", message.job_id)
             return None
@@ -208,6 +233,27 @@ class JobService:
             self.policy.check(url, "callbackUrl")
         except CourierError as error:
             raise InvalidInput(error.message, code="invalid_callback_url", status=400) from None
+        if _origin(url) in self._own_origins():
+            # QStash would sign the outcome with Courier's keys and deliver it to a worker or a
+            # hook of Courier's own, which would take it for one of its messages.
+            raise InvalidInput("the callbackUrl points at Courier itself (a worker or the API); give your app's URL",
+                               code="invalid_callback_url", status=400)
+
+    def _own_origins(self) -> set[str]:
+        urls = [self.public_api_url] + [route.url for route in self.dispatcher.routes.values()]
+        return {_origin(u) for u in urls if u}
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port, lower-cased, with the scheme's default port spelled out."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').rstrip('.').lower()}:{port}"
 
 
 def _input_fingerprint(job: Job) -> str:

@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from courier import strict_json
 from courier.ai.retries import backoff_seconds, is_retryable, retry_after_seconds
 from courier.errors import CourierError, InvalidInput
 from courier.jobs.inputs import HttpRequestInput, JobInput
@@ -101,9 +102,9 @@ def _result(status: int, headers: dict[str, str], body: bytes, limit: int, tries
     }
     if "json" in lowered.get("content-type", ""):
         try:
-            result["json"] = json.loads(body)
-        except ValueError:
-            pass
+            result["json"] = strict_json.loads(body, limit=strict_json.MAX_INPUT_DEPTH)
+        except ValueError as error:  # not JSON, NaN, or nested past what a view can show: the text stays
+            result["jsonError"] = str(error)[:200]
     return result
 
 

@@ -6,19 +6,26 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
 from courier.cron import Cron
-from courier.errors import CourierError, InvalidInput, Unavailable
+from courier.errors import CourierError, InvalidInput, Unauthorized, Unavailable
+from courier.jobs.idempotency import internal_key
 from courier.jobs.models import Job, utc_now
 from courier.jobs.service import JobService
 from courier.schedules.models import Schedule
 from courier.schedules.store import ScheduleStore
 
 logger = logging.getLogger(__name__)
+
+#: Schedules one tenant may keep (each may fire every minute); COURIER_MAX_SCHEDULES overrides.
+MAX_SCHEDULES_PER_TENANT = 100
+#: A firing's message id as QStash makes them is about 40 characters.
+MAX_MESSAGE_ID = 128
 
 #: QStash retries a firing this often before it gives up on it (each retry is the same
 #: message, so it can only find the firing's job, never make a second one).
@@ -43,6 +50,10 @@ class ScheduleService:
         """Checked like a job request now, so a bad schedule is a 400 here and not a dead job
         at every firing; then recorded, then given to QStash (undone if QStash refuses)."""
         data = self.jobs.check_request(tenant_id, job_type, job_input, callback_url=callback_url)
+        limit = int(os.environ.get("COURIER_MAX_SCHEDULES", MAX_SCHEDULES_PER_TENANT))
+        if self.store.count(tenant_id) >= limit:
+            raise CourierError(f"a tenant keeps at most {limit} schedules; delete one first", code="too_many_schedules",
+                               status=429, retryable=False)
         now = utc_now()
         schedule = Schedule(new_schedule_id(), tenant_id, cron.strip(), job_type, data, now, now, timezone=timezone or None,
                             callback_url=callback_url)
@@ -103,10 +114,15 @@ class ScheduleService:
                                   code="schedules_unavailable", retry_after=5) from None
         self.store.delete(schedule_id)
 
-    def fire(self, schedule_id: str, message_id: str) -> Job | None:
+    def fire(self, schedule_id: str, message_id: str | None, claims: dict[str, Any]) -> Job | None:
         """One firing: one job, whatever QStash redelivers. None: the schedule is paused or
         gone (QStash fired as it was being changed), or the job request is refused now; and
-        nothing runs."""
+        nothing runs. `claims`: the firing's verified signature, bound to its message id."""
+        if not message_id or len(message_id) > MAX_MESSAGE_ID or not message_id.isascii():
+            raise InvalidInput(f"a firing carries its Upstash-Message-Id (at most {MAX_MESSAGE_ID} characters)", code="invalid_firing")
+        if not claims.get("jti"):
+            raise Unauthorized("a firing's signature names itself (jti)", code="invalid_signature")
+        self.store.bind_signature(str(claims["jti"]), message_id, int(claims["exp"]))
         schedule = self.store.get(schedule_id)
         if schedule is None or schedule.paused:
             logger.info("firing of %s ignored: the schedule is %s", schedule_id, "paused" if schedule else "deleted")
@@ -114,7 +130,7 @@ class ScheduleService:
         try:
             job, _ = self.jobs.submit(
                 schedule.tenant_id, schedule.type, schedule.input, callback_url=schedule.callback_url,
-                idempotency_key=f"schedule:{schedule_id}:{message_id}", schedule_id=schedule_id,
+                idempotency_key=internal_key("schedule", schedule_id, message_id), schedule_id=schedule_id,
             )
         except CourierError as error:
             if error.retryable:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from courier.dynamodb import Table, attr, expressions, from_item, key, to_item
-from courier.errors import NotFound
+from courier.errors import NotFound, Unauthorized
 from courier.jobs.models import utc_now
 from courier.jobs.table import GSI_KEYS, GSI_TENANT
 from courier.schedules.models import LAST_RUNS, Schedule
@@ -29,6 +29,33 @@ def tenant_partition(tenant_id: str) -> str:
 
 
 class ScheduleStore(Table):
+    def bind_signature(self, signature_id: str, message_id: str, expires_at: int) -> None:
+        """Tie a firing's signature (its `jti`) to the one message id it came with. QStash
+        signs every delivery afresh; the message id header is not signed, so a captured
+        firing replayed with new ids would otherwise make a new job each time."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=to_item({"pk": f"SIGNATURE#{signature_id}", "sk": "SIGNATURE", "messageId": message_id, "ttl": expires_at + 60}),
+                **expressions(condition=attr("pk").not_exists() | attr("messageId").eq(message_id)),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise Unauthorized("this signature was already used for another message: a replay", code="invalid_signature") from None
+
+    def count(self, tenant_id: str) -> int:
+        partition = GSI_KEYS[GSI_TENANT][0]
+        request: dict[str, Any] = {
+            "TableName": self.table_name, "IndexName": GSI_TENANT, "Select": "COUNT",
+            **expressions(key=key(partition).eq(tenant_partition(tenant_id))),
+        }
+        total = 0
+        while True:
+            response = self.client.query(**request)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def create(self, schedule: Schedule) -> None:
         self.client.put_item(TableName=self.table_name, Item=_item(schedule), **expressions(condition=attr("pk").not_exists()))
 

@@ -13,6 +13,10 @@ from courier.video.errors import bad_video
 SUPPORTED_CODECS = {"h264", "hevc", "vp9", "vp8", "av1", "mpeg4", "prores"}
 #: Longer videos are analysed in parts (`fanOutSeconds`), each well inside a worker's timeout.
 MAX_DURATION_SECONDS = 3 * 60 * 60
+#: The largest picture analysed: 8K on its long side, and no more pixels than 8K UHD, so one
+#: frame's planes and the decoders' buffers stay well inside the worker's memory.
+MAX_SIDE = 8192
+MAX_PIXELS = 7680 * 4320
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,16 @@ def probe(container: av.container.InputContainer) -> VideoInfo:
         raise bad_video("corrupt_video", "the video has no duration")
     if duration > MAX_DURATION_SECONDS:
         raise bad_video("video_too_long", f"videos up to {MAX_DURATION_SECONDS // 60} minutes are analyzed; this one is {duration / 60:.1f}")
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
+        raise bad_video("video_too_large", f"videos up to 8K ({MAX_SIDE} px a side, {MAX_PIXELS} pixels) are analyzed; "
+                                           f"this one is {width}x{height}")
     rate = stream.average_rate or stream.guessed_rate or 30
     return VideoInfo(
         duration=round(duration, 3),
         fps=round(float(rate), 3),
-        width=stream.codec_context.width,
-        height=stream.codec_context.height,
+        width=width,
+        height=height,
         rotation=_rotation(stream),
         codec=codec,
         has_audio=bool(container.streams.audio),
