@@ -46,26 +46,32 @@ def slow_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         sys.modules.pop(name, None)
 
 
+def first_jobs_at_once(registry: JobRegistry) -> tuple[list[object], list[InvalidInput]]:
+    """THREADS first jobs of the type, released together by a barrier."""
+    barrier = threading.Barrier(THREADS)
+    found: list[object] = []
+    errors: list[InvalidInput] = []
+
+    def first_job() -> None:
+        barrier.wait()
+        try:
+            found.append(registry.handler_for("slow.type"))
+        except InvalidInput as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_job) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return found, errors
+
+
 def test_concurrent_first_jobs_of_a_type_all_find_its_handler(slow_module) -> None:
     for trial in range(TRIALS):
         registry = JobRegistry()
         registry.register_lazily("slow.type", slow_module(trial))
-        barrier = threading.Barrier(THREADS)
-        found: list[object] = []
-        errors: list[Exception] = []
-
-        def first_job() -> None:
-            barrier.wait()
-            try:
-                found.append(registry.handler_for("slow.type"))
-            except InvalidInput as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=first_job) for _ in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        found, errors = first_jobs_at_once(registry)
         assert errors == [], f"trial {trial}: {len(errors)} of {THREADS} first jobs found no handler: {errors[0].message}"
         assert len(found) == THREADS and len(set(map(id, found))) == 1
         assert "slow.type" in registry.job_types
