@@ -25,8 +25,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cost.add_argument("--json", action="store_true")
 
 
-def report(args: argparse.Namespace) -> dict[str, Any]:
-    prices, video, sizing = load_prices(), VideoFigures.measured(), Sizing.of_this_deployment(args.route)
+def report(args: argparse.Namespace, workers: int | None = None) -> dict[str, Any]:
+    prices, video, sizing = load_prices(), VideoFigures.measured(), Sizing.of_this_deployment(args.route, workers)
 
     def bill(videos: float) -> dict[str, Any]:
         work = Workload(videos, args.avg_video_seconds, args.ai_calls_per_day, args.tokens_in, args.tokens_out)

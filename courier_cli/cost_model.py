@@ -92,14 +92,17 @@ class Sizing:
     price_out_per_million: float
 
     @classmethod
-    def of_this_deployment(cls, route: str = "generation") -> Sizing:
+    def of_this_deployment(cls, route: str = "generation", workers: int | None = None) -> Sizing:
+        """`workers`: how many queued workers to price (default: every one this repository
+        declares, a team's own folders included; the README's table prices the shipped ones)."""
         from courier.ai.catalog import load_catalog
         from infra.config import CourierConfig, alarm_count
 
         config = CourierConfig()
         catalog = load_catalog({})
         model = catalog.deployments[catalog.routes[route][0]]
-        video, router, workers = config.worker("video_processor"), config.worker("ai_router"), len(config.workers)
+        video, router = config.worker("video_processor"), config.worker("ai_router")
+        workers = len(config.workers) if workers is None else workers
         return cls(
             video_memory_mb=video.memory_mb, video_ephemeral_mb=video.ephemeral_storage_mb, api_memory_mb=config.jobs_api.memory_mb,
             router_memory_mb=router.memory_mb, queues=workers, alarms=alarm_count(workers), model=model.name,

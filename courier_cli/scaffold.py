@@ -118,7 +118,7 @@ with its input model, CDK deploys the worker with this sizing, the local stack r
 
 from __future__ import annotations
 
-from courier.jobs.entries import JobType, Worker
+from courier.jobs import JobType, Worker
 from functions.{{name}}.inputs import {{model}}
 
 WORKER = Worker(
@@ -144,29 +144,28 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from courier.jobs.inputs import JobInput
+from courier.jobs import JobInput
 
 
 class {{model}}(JobInput):
     text: str = Field(min_length=1, max_length=100_000)
 '''
 
-JOBS = '''"""The {{name}} worker's job functions: a JobContext in, a JSON object (at most 64 KB
-inline, up to the bucket's limits beyond) out.
+JOBS = '''"""The {{name}} worker's job functions: a JobContext typed by the input model in, a JSON
+object (at most 64 KB inline, up to the bucket's limits beyond) out.
 
-Raise courier.errors.CourierError(retryable=False) (or InvalidInput) when trying again
-cannot help; any other failure is retried by the queue, a bounded number of times.
+Raise NonRetryable when trying again cannot help, RetryAfter(seconds) to be delivered
+again later; any other failure is retried by the queue, a bounded number of times.
 """
 
 from __future__ import annotations
 
-from courier.jobs.registry import JobContext, JobResult
+from courier.jobs import JobContext, JobResult
 from functions.{{name}}.inputs import {{model}}
 
 
-def run(context: JobContext) -> JobResult:
+def run(context: JobContext[{{model}}]) -> JobResult:
     spec = context.input
-    assert isinstance(spec, {{model}})
     context.progress("counting", 0.0)
     words = spec.text.split()
     context.logger.info("counted", extra={"words": len(words)})
@@ -178,12 +177,14 @@ TEST = '''"""The {{name}} worker: its catalogue entry and its job function, with
 
 from __future__ import annotations
 
-from courier.jobs import catalog
+from typing import Any
+
+from courier.jobs import JobContext, catalog
 from courier.jobs.models import Job, JobStatus, utc_now
-from courier.jobs.registry import JobContext, JobRegistry
+from courier.jobs.registry import JobRegistry
 
 
-def context_for(data: dict[str, object]) -> JobContext:
+def context_for(data: dict[str, object]) -> JobContext[Any]:
     now = utc_now()
     job = Job("job_test", "acme", "{{type}}", JobStatus.RUNNING, dict(data), now, now, attempts=1)
     return JobContext(job=job, input=catalog.validate_input("{{type}}", data), bucket=None)

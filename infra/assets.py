@@ -20,8 +20,8 @@ from pathlib import Path
 from infra.config import LAMBDA_PYTHON_VERSION
 from infra.layer_lock import PLATFORMS, TARGET_OPTIONS
 from infra.layer_lock import check as checked_lock
+from infra.layer_sources import DEPENDENCY_LAYERS, FUNCTIONS_DIR, ROOT, worker_folders
 
-ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / ".build"
 COMMON_LAYER_DIR = ROOT / "layers" / "common"
 
@@ -30,29 +30,12 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 #: Left out of every code asset (caches, and the requirements that became layers).
 CODE_EXCLUDES = ("__pycache__", "*.pyc", "*.egg-info", "requirements.txt", "requirements.lock", ".pytest_cache")
 
-FUNCTIONS_DIR = ROOT / "functions"
 #: Left out of the workers layer: each worker's handler is its own function's code.
 WORKER_LAYER_EXCLUDES = ("handler.py", *CODE_EXCLUDES)
 
 
 def function_dir(name: str) -> Path:
     return FUNCTIONS_DIR / name
-
-
-def worker_folders(root: Path = FUNCTIONS_DIR) -> list[str]:
-    """The folders that declare a worker of their own (functions/<name>/worker.py), by the
-    files alone: the catalogue finds the same ones by importing them."""
-    return sorted(p.parent.name for p in root.glob("*/worker.py"))
-
-
-#: Dependency layers by name: the requirements file each is built from. A worker folder's
-#: own requirements.txt is the layer "<name>-deps".
-DEPENDENCY_LAYERS: dict[str, Path] = {
-    "deps": ROOT / "requirements.txt",
-    "video-deps": FUNCTIONS_DIR / "video_processor" / "requirements.txt",
-    **{f"{name}-deps": FUNCTIONS_DIR / name / "requirements.txt"
-       for name in worker_folders() if (FUNCTIONS_DIR / name / "requirements.txt").exists()},
-}
 
 
 def build_workers_layer(*, build_dir: Path = BUILD_DIR, root: Path = FUNCTIONS_DIR) -> Path | None:

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from infra.config import LAMBDA_PYTHON_VERSION
+from infra.layer_sources import DEPENDENCY_LAYERS, ROOT
 
 #: Wheels Lambda's arm64 runtime (Amazon Linux 2023, glibc 2.34) can load.
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
@@ -97,8 +98,6 @@ def check(requirements: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from infra.assets import DEPENDENCY_LAYERS, ROOT
-
     parser = argparse.ArgumentParser(prog="python -m infra.layer_lock", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a lock is missing or stale; write nothing")
     args = parser.parse_args(argv)

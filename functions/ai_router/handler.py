@@ -19,11 +19,10 @@ from fastapi import Depends
 from courier.adapters.http_app import ErrorResponse, create_app, lambda_handler
 from courier.adapters.http_auth import tenant_dependency
 from courier.adapters.lambda_events import event_kind
-from courier.ai.jobs import request_from_input
+from courier.ai.inputs import AiRouteInput
 from courier.ai.router import API_DEADLINE_SECONDS, shared_router
 from courier.ai.views import RouteAnswer
 from courier.auth.api_keys import ApiKeyStore
-from courier.jobs.inputs import AiRouteInput
 from courier.jobs.registry import JobRegistry
 from courier.observability import logger
 from courier.settings import ModelWorkerSettings
@@ -51,7 +50,7 @@ registry = JobRegistry.for_worker("ai_router")
     },
 )
 def route(body: AiRouteInput, tenant_id: Tenant) -> dict[str, Any]:
-    result = router.route(request_from_input(body), deadline_seconds=API_DEADLINE_SECONDS)
+    result = router.route(body.request(), deadline_seconds=API_DEADLINE_SECONDS)
     logger.info(
         "routed",
         extra={"tenant": tenant_id, "route": result.route, "deployment": result.deployment.name,

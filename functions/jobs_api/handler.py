@@ -9,7 +9,7 @@ coldstart.begin()  # no garbage collection while the modules below load (courier
 
 import functools
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import Depends, Header, Query, Request
@@ -35,7 +35,7 @@ from courier.qstash_client import qstash_client
 from courier.schedules.service import ScheduleService, firing_payload
 from courier.schedules.store import ScheduleStore
 from courier.secrets import qstash_credentials
-from courier.settings import JobsApiSettings
+from courier.settings import DispatchMode, JobsApiSettings
 from courier.signatures import SignatureVerifier
 from courier.uploads import presign_upload
 
@@ -113,7 +113,7 @@ class JobRequest(BaseModel):
     callbackUrl: str | None = Field(default=None, max_length=2048)
     idempotencyKey: str | None = Field(default=None, min_length=1, max_length=128)
     delaySeconds: int = Field(default=0, ge=0, le=MAX_DELAY_SECONDS)
-    transport: Literal["auto", "qstash", "sqs"] | None = Field(
+    transport: DispatchMode | None = Field(
         default=None, description="Force one queue for this job (default: the deployment's dispatch mode)."
     )
 

@@ -9,8 +9,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from courier.errors import CourierError, InvalidInput
-from courier.network import NetworkPolicy
+from courier.jobs import CourierError, InvalidInput, NetworkPolicy
 
 USER_AGENT = "CourierDigest/1 (+https://github.com/courier)"
 ROBOTS_MAX_BYTES = 512 * 1024

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from courier.jobs.inputs import JobInput
+from courier.jobs import JobInput, NetworkPolicy
 
 MAX_PAGES = 20
 
@@ -31,8 +31,6 @@ class WebDigestInput(JobInput):
         return urls
 
     def check(self) -> None:
-        from courier.network import NetworkPolicy
-
         policy = NetworkPolicy.from_env()
         for url in self.urls:
             policy.check_static(url, "url")
@@ -46,6 +44,4 @@ class WebPageInput(JobInput):
     max_chars: int = Field(default=6000, ge=200, le=20_000, alias="maxChars")
 
     def check(self) -> None:
-        from courier.network import NetworkPolicy
-
         NetworkPolicy.from_env().check_static(self.url, "url")

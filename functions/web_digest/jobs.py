@@ -12,10 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from courier.errors import CourierError, InvalidInput
-from courier.jobs.fanout import FanOut
-from courier.jobs.models import utc_now
-from courier.jobs.registry import JobContext, JobResult
+from courier.jobs import CourierError, FanOut, InvalidInput, JobContext, JobResult, utc_now
 from functions.web_digest.fetch import fetch
 from functions.web_digest.inputs import WebDigestInput, WebPageInput
 
@@ -28,18 +25,16 @@ INSTRUCTIONS = (
 )
 
 
-def digest(context: JobContext) -> FanOut:
+def digest(context: JobContext[WebDigestInput]) -> FanOut:
     spec = context.input
-    assert isinstance(spec, WebDigestInput)
     context.progress("fetching", 0.0, f"{len(spec.urls)} pages")
     return context.fan_out([
         ("web.page", {"url": url, "maxBytes": spec.max_page_bytes, "maxChars": spec.max_chars_per_page}) for url in spec.urls
     ])
 
 
-def page(context: JobContext) -> JobResult:
+def page(context: JobContext[WebPageInput]) -> JobResult:
     spec = context.input
-    assert isinstance(spec, WebPageInput)
     fetched = fetch(spec.url, max_bytes=spec.max_bytes, timeout=min(20.0, max(1.0, context.remaining_seconds() - 10)))
     title, text = readable_text(fetched.body, spec.url, fetched.content_type)
     if not text.strip():
@@ -64,10 +59,9 @@ def readable_text(body: bytes, url: str, content_type: str) -> tuple[str | None,
     return document.title, document.text or ""
 
 
-def summarize(context: JobContext) -> JobResult:
+def summarize(context: JobContext[WebDigestInput]) -> JobResult:
     """The continuation: the pages that came back, through the router, with their sources."""
     spec = context.input
-    assert isinstance(spec, WebDigestInput)
     pages = [child.result for child in context.children if child.succeeded and child.result]
     failed = [{"url": _url(child.job_id, spec, context), "error": child.error} for child in context.children if not child.succeeded]
     sources = [{"n": n, "url": p["url"], "title": p.get("title")} for n, p in enumerate(pages, 1)]
@@ -112,7 +106,7 @@ def parse_report(output: Any, sources: int) -> dict[str, Any]:
     return {"topics": cited(topics), "trends": cited(trends)}
 
 
-def _url(child_id: str, spec: WebDigestInput, context: JobContext) -> str | None:
+def _url(child_id: str, spec: WebDigestInput, context: JobContext[WebDigestInput]) -> str | None:
     """A failed child's URL: the children are the URLs, in order."""
     ids = [child.job_id for child in context.children]
     return spec.urls[ids.index(child_id)] if child_id in ids else None

@@ -7,7 +7,7 @@ stack runs it. Scaffolded by `courier new worker web_digest --type web.digest`.
 
 from __future__ import annotations
 
-from courier.jobs.entries import JobType, Worker
+from courier.jobs import JobType, Worker
 from functions.web_digest.inputs import WebDigestInput, WebPageInput
 
 WORKER = Worker(

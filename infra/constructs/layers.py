@@ -12,12 +12,12 @@ from infra.assets import (
     BUILD_DIR,
     CODE_EXCLUDES,
     COMMON_LAYER_DIR,
-    DEPENDENCY_LAYERS,
     build_dependency_layer,
     build_workers_layer,
     layer_inputs_hash,
 )
 from infra.config import LAMBDA_PYTHON_VERSION
+from infra.layer_sources import DEPENDENCY_LAYERS
 
 RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_" + LAMBDA_PYTHON_VERSION.replace(".", "_"))
 ARCHITECTURE = lambda_.Architecture.ARM_64

@@ -1,6 +1,6 @@
 """`courier new worker` in a copy of the repository, as a team would run it: no other edit,
-then `cdk synth` gives the worker everything a worker gets, and the local stack runs a job
-of its new type."""
+then the unit and worker suites stay green, `cdk synth` gives the worker everything a
+worker gets, and the local stack runs a job of its new type."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import httpx
 
 from courier.auth.api_keys import ApiKeyStore
 from devstack.environment import free_port_base
-from infra.assets import ROOT
 from infra.config import ALARMS_PER_WORKER
+from infra.layer_sources import ROOT
 from tests.support.jobs import FINISHED, wait_for_job
 
 SYNTH = """
@@ -63,9 +63,11 @@ def test_a_scaffolded_worker_synthesizes_and_runs_on_the_local_stack(tmp_path: P
     again = run(repo, "-m", "courier_cli.main", "new", "worker", "reports", "--type", "reports.count")
     assert again.returncode == 2 and "exists already" in again.stderr
 
-    # Its own test passes, in the copy.
-    tested = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/workers/test_reports.py")
-    assert tested.returncode == 0, tested.stdout[-2000:]
+    # The whole unit and worker suites pass in the copy, the new worker's own test among them:
+    # a new worker leaves `make test` green without another edit.
+    tested = run(repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit", "tests/workers", timeout=600)
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    assert "tests/workers/test_reports.py" in run(repo, "-m", "pytest", "-q", "--collect-only", "tests/workers").stdout
 
     # cdk synth: its function, Function URL, queue and DLQ, event source mapping, alarms, own role.
     synth = run(repo, "-c", SYNTH, str(tmp_path / "cdk.out"))

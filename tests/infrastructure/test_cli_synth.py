@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.assets import DEPENDENCY_LAYERS, ROOT
+from infra.layer_sources import DEPENDENCY_LAYERS, ROOT
 from tests.infrastructure.conftest import assert_every_finding_acknowledged
 
 CDK = ROOT / "node_modules" / ".bin" / "cdk"

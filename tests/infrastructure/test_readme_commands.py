@@ -21,8 +21,8 @@ import boto3
 
 from devstack.aws_resources import create_resources
 from devstack.environment import DevSettings, register_stack
-from infra.assets import ROOT
 from infra.config import CONTEXT_KEYS, CourierConfig
+from infra.layer_sources import ROOT
 
 README = ROOT / "README.md"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from courier.jobs.catalog import SHIPPED_WORKER_FOLDERS, worker_folders
 from infra.config import MAX_RECEIVE_COUNT, CourierConfig
 
 
@@ -18,7 +19,11 @@ def test_defaults() -> None:
     assert config.worker("video_processor").memory_mb >= 2048
     assert config.worker("video_processor").visibility_timeout_seconds == 6 * 900
     assert MAX_RECEIVE_COUNT == 5
-    assert [f.name for f in config.functions] == ["jobs_api", "video_processor", "ai_router", "web_digest"]
+    # The shipped functions in their order; any worker folder a team adds is there besides.
+    shipped = ["jobs_api", "video_processor", "ai_router", "web_digest"]
+    names = [f.name for f in config.functions]
+    assert [n for n in names if n in shipped] == shipped
+    assert set(names) - set(shipped) == set(worker_folders()) - set(SHIPPED_WORKER_FOLDERS)
 
 
 def test_stage_names_secrets_and_context_overrides() -> None:

@@ -22,11 +22,13 @@ def test_the_lifecycle_table_is_the_codes() -> None:
 
 
 def test_the_catalogue_table_is_the_codes() -> None:
-    table = [(t.name, t.worker, t.input.__name__, t.handler, ", ".join(t.upload_fields) or "-", t.summary) for t in catalog.JOB_TYPES]
+    """Every shipped type has its row, as the code declares it; a team's own worker folder
+    is documented by its folder, and needs no row here to keep `make test` green."""
+    table = [(t.name, t.worker, t.input.__name__, t.handler, ", ".join(t.upload_fields) or "-", t.summary) for t in catalog.SHIPPED_JOB_TYPES]
     for row in rows(table):
         assert row in DOC, f"docs/architecture.md lacks the catalogue row {row}"
     documented = re.findall(r"^\| ([a-z0-9_]+\.[a-z0-9_.]+) \| ([a-z_]+) \|", DOC, flags=re.MULTILINE)
-    assert {name for name, _ in documented} == {t.name for t in catalog.JOB_TYPES}
+    assert {name for name, _ in documented} == {t.name for t in catalog.SHIPPED_JOB_TYPES}
 
 
 def test_every_path_it_names_exists() -> None:
@@ -34,3 +36,11 @@ def test_every_path_it_names_exists() -> None:
     assert len(paths) > 20
     missing = sorted(p for p in paths if not (ROOT / p).exists())
     assert not missing, missing
+
+
+def test_the_table_s_key_schema_is_the_codes() -> None:
+    from courier.jobs.table import KEY_SCHEMA
+
+    for what, pk, sk, indexes, why in KEY_SCHEMA:
+        row = f"| {what} | `{pk}` | `{sk}` | {indexes} | {why} |"
+        assert row in DOC, f"docs/architecture.md lacks the key-schema row {row}"

@@ -8,7 +8,7 @@ import math
 from courier.video.cuts import on_grid
 from courier.video.packets import PacketIndex
 from courier.video.parts import OVERLAP_SECONDS, Part, plan
-from courier.video.scan import Sample
+from courier.video.samples import Sample
 
 
 def index(keyframes: list[float], duration: float) -> PacketIndex:

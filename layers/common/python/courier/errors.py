@@ -103,3 +103,24 @@ class Conflict(CourierError):
     status = 409
     code = "conflict"
     retryable = False
+
+
+class NonRetryable(CourierError):
+    """Raise from a job when trying again cannot help (the input, not the moment, is wrong):
+    the job fails now, QStash gets 489 and SQS drops the message."""
+
+    status = 422
+    code = "non_retryable"
+    retryable = False
+
+
+class RetryAfter(CourierError):
+    """Raise from a job to be delivered again after `seconds` (an upstream's rate limit):
+    QStash is told Retry-After, SQS hides the record that long."""
+
+    status = 503
+    code = "retry_after"
+    retryable = True
+
+    def __init__(self, seconds: float, message: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(message or f"try again in {seconds:g} s", code=code, retry_after=seconds)

@@ -24,7 +24,10 @@ class RouterClient:
         json: bool | None = None,
     ) -> dict[str, Any]:
         """The routed answer as `POST /v1/route` gives it (`output`, `deployment`, `usage`, `attempts`)."""
-        request = ChatRequest.build(type, prompt=prompt, messages=messages, images=images, max_tokens=max_tokens,
-                                    temperature=temperature, json=json)
+        return self.send(ChatRequest.build(type, prompt=prompt, messages=messages, images=images, max_tokens=max_tokens,
+                                           temperature=temperature, json=json))
+
+    def send(self, request: ChatRequest) -> dict[str, Any]:
+        """A request already built (an `ai.route` job's, `AiRouteInput.request()`)."""
         deadline = max(MIN_DEADLINE_SECONDS, self._remaining() - FINISH_MARGIN_SECONDS)
         return shared_router().route(request, deadline_seconds=deadline).to_dict()

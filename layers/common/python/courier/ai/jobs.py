@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from courier.ai.request import ChatRequest
-from courier.jobs.inputs import AiRouteInput
-from courier.jobs.registry import JobContext, JobResult
+from courier.ai.inputs import AiRouteInput
+from courier.jobs import JobContext, JobResult
 
 
-def request_from_input(spec: AiRouteInput) -> ChatRequest:
-    return ChatRequest.build(
-        spec.type,
-        prompt=spec.prompt,
-        messages=spec.messages,
-        images=spec.images,
-        max_tokens=spec.max_tokens,
-        temperature=spec.temperature,
-        json=spec.json_output,
-    )
-
-
-def route_job(context: JobContext) -> JobResult:
+def route_job(context: JobContext[AiRouteInput]) -> JobResult:
     """The job handler, with a deadline that leaves the function time to finish."""
-    spec = context.input
-    assert isinstance(spec, AiRouteInput)
-    return context.router.route(
-        spec.type, prompt=spec.prompt, messages=spec.messages, images=spec.images,
-        max_tokens=spec.max_tokens, temperature=spec.temperature, json=spec.json_output,
-    )
+    return context.router.send(context.input.request())

@@ -17,9 +17,9 @@ from typing import Any
 from courier.dynamodb import Table, attr, expressions, from_item, serialize, to_item
 from courier.errors import NotFound, Unauthorized
 from courier.jobs.models import utc_now
+from courier.jobs.table import API_KEY_SK, api_key_pk
 
 KEY_PREFIX = "ck_"
-KEY_SK = "APIKEY"
 #: How long a warm function trusts a key it has checked: a revocation takes effect within it.
 CACHE_SECONDS = 5
 _cache: dict[str, tuple[float, str]] = {}
@@ -90,7 +90,7 @@ class ApiKeyStore(Table):
         return ApiKey(key.key_id, key.tenant_id, key.name, key.created_at, True)
 
     def _scan(self, matching: Any = None) -> Iterator[dict[str, Any]]:
-        wanted = attr("sk").eq(KEY_SK) if matching is None else attr("sk").eq(KEY_SK) & matching
+        wanted = attr("sk").eq(API_KEY_SK) if matching is None else attr("sk").eq(API_KEY_SK) & matching
         request: dict[str, Any] = {"TableName": self.table_name, **expressions(filter=wanted)}
         while True:
             response = self.client.scan(**request)
@@ -101,7 +101,7 @@ class ApiKeyStore(Table):
 
 
 def _key_of(digest: str) -> dict[str, str]:
-    return {"pk": f"APIKEY#{digest}", "sk": KEY_SK}
+    return {"pk": api_key_pk(digest), "sk": API_KEY_SK}
 
 
 def _key(item: dict[str, Any]) -> ApiKey:

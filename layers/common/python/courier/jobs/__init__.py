@@ -1,1 +1,32 @@
-"""Jobs: the messages that name them, the registry of job types, and running one."""
+"""The job-author API: everything a job type's code needs, from one module.
+
+```python
+from courier.jobs import JobContext, JobInput, JobResult, JobType, NonRetryable, Worker
+
+class ReportInput(JobInput):
+    account: str
+
+def build(context: JobContext[ReportInput]) -> JobResult:
+    return {"account": context.input.account}
+```
+
+A worker folder's `worker.py` declares its `Worker` and `JobType`s, `inputs.py` its
+`JobInput` models, `jobs.py` its functions; a handler returns a result (a JSON object) or
+`context.fan_out([...])`, and raises `NonRetryable`, `RetryAfter(seconds)` or any
+`CourierError` to say what happens next; every URL a user can aim goes through
+`NetworkPolicy` (SSRF-safe). Nothing here imports the catalogue, so the
+folders the catalogue gathers can import this.
+"""
+
+from courier.errors import CourierError, InvalidInput, NonRetryable, RetryAfter
+from courier.jobs.context import JobContext, JobHandler, JobResult
+from courier.jobs.entries import JobType, Worker
+from courier.jobs.fanout import Child, ChildOutcome, FanOut
+from courier.jobs.inputs import JobInput
+from courier.jobs.models import utc_now
+from courier.network import NetworkPolicy
+
+__all__ = [
+    "Child", "ChildOutcome", "CourierError", "FanOut", "InvalidInput", "JobContext", "JobHandler", "JobInput",
+    "JobResult", "JobType", "NetworkPolicy", "NonRetryable", "RetryAfter", "Worker", "utc_now",
+]

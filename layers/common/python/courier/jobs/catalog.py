@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,43 +29,18 @@ from courier.errors import InvalidInput
 from courier.jobs.entries import VISIBILITY_TIMEOUT_FACTOR as VISIBILITY_TIMEOUT_FACTOR
 from courier.jobs.entries import JobType as JobType
 from courier.jobs.entries import Worker as Worker
-from courier.jobs.inputs import (
-    AiRouteInput,
-    BatchRunInput,
-    DemoSleepInput,
-    HttpRequestInput,
-    JobInput,
-    TextHashInput,
-    VideoAnalyzeInput,
-    VideoPartInput,
-)
+from courier.jobs.inputs import JobInput
 
-BUILTIN_WORKERS: tuple[Worker, ...] = (
-    Worker(
-        name="video_processor", memory_mb=3008, timeout_seconds=900, ephemeral_storage_mb=4096,
-        layers=("deps", "video-deps"), calls_models=True,
-    ),
-    Worker(name="ai_router", memory_mb=512, timeout_seconds=300, max_concurrency=20, calls_models=True),
-)
+#: Courier's own domain packages, each declaring its workers and job types in its
+#: `job_types` module beside its inputs and code; named, not imported, here, so the
+#: catalogue depends on none of what it gathers.
+DOMAIN_PACKAGES = ("courier.video", "courier.ai", "courier.outbound", "courier.builtin")
 
-BUILTIN_JOB_TYPES: tuple[JobType, ...] = (
-    JobType("video.analyze", "video_processor", VideoAnalyzeInput, "courier.video.job:analyze_job",
-            continuation="courier.video.job:merge_job", upload_fields=("videoKey",),
-            summary="shot cuts, keyframes, frame metrics, optional captions (long videos in parts)"),
-    JobType("video.part", "video_processor", VideoPartInput, "courier.video.job:part_job",
-            upload_fields=("videoKey",), summary="one time range of a long video (video.analyze's child)"),
-    JobType("ai.route", "ai_router", AiRouteInput, "courier.ai.jobs:route_job",
-            summary="a prompt answered by the model its task type routes to"),
-    JobType("text.hash", "ai_router", TextHashInput, "courier.jobs.builtin:text_hash",
-            upload_fields=("uploadKey",), summary="a digest of text or of an upload (tests, doctor)"),
-    JobType("demo.sleep", "ai_router", DemoSleepInput, "courier.jobs.builtin:demo_sleep",
-            summary="waits and fails on purpose (retries, leases, DLQ)"),
-    JobType("http.request", "ai_router", HttpRequestInput, "courier.outbound.request_job:http_request",
-            admit="courier.outbound.request_job:admit",
-            summary="a request to your own app, on a host you allowed, retried on 429/5xx"),
-    JobType("batch.run", "ai_router", BatchRunInput, "courier.jobs.builtin:batch_run", continuation="courier.jobs.builtin:batch_gather",
-            summary="jobs run in parallel as children; the result gathers their outcomes (fan-out, fan-in)"),
-)
+
+def _declared(module_name: str) -> tuple[tuple[Worker, ...], tuple[JobType, ...]]:
+    module = importlib.import_module(module_name)
+    return tuple(module.WORKERS), tuple(module.JOB_TYPES)
+
 
 #: The package whose subpackages with a `worker` module are workers of their own.
 WORKER_PACKAGE = "functions"
@@ -83,7 +59,14 @@ def worker_folders() -> list[str]:
 
 
 def _gather() -> tuple[tuple[Worker, ...], tuple[JobType, ...]]:
-    workers, types = list(BUILTIN_WORKERS), list(BUILTIN_JOB_TYPES)
+    """Every worker and type: the domain packages', then each worker folder's. Each worker
+    comes out knowing its types (`Worker.job_types`)."""
+    workers: list[Worker] = []
+    types: list[JobType] = []
+    for package in DOMAIN_PACKAGES:
+        declared_workers, declared_types = _declared(f"{package}.job_types")
+        workers += declared_workers
+        types += declared_types
     for folder in worker_folders():
         module = importlib.import_module(f"{WORKER_PACKAGE}.{folder}.worker")
         declared: Worker = module.WORKER
@@ -91,11 +74,18 @@ def _gather() -> tuple[tuple[Worker, ...], tuple[JobType, ...]]:
             raise ValueError(f"functions/{folder}/worker.py declares a worker named {declared.name!r}; name it {folder!r}")
         workers.append(declared)
         types.extend(module.JOB_TYPES)
-    return tuple(workers), tuple(types)
+    return tuple(replace(w, job_types=tuple(t.name for t in types if t.worker == w.name)) for w in workers), tuple(types)
 
 
 WORKERS, JOB_TYPES = _gather()
 _BY_NAME = {t.name: t for t in JOB_TYPES}
+
+#: The worker folders this repository ships (Courier's worked example). Every other folder
+#: under functions/ is a team's own: the shipped docs, figures and tests describe these
+#: and the built-ins, and hold for any folder a team adds beside them.
+SHIPPED_WORKER_FOLDERS = ("web_digest",)
+SHIPPED_WORKERS = tuple(w for w in WORKERS if w.name not in worker_folders() or w.name in SHIPPED_WORKER_FOLDERS)
+SHIPPED_JOB_TYPES = tuple(t for t in JOB_TYPES if t.worker in {w.name for w in SHIPPED_WORKERS})
 _WORKER_TIMEOUTS = {w.name: w.timeout_seconds for w in WORKERS}
 
 

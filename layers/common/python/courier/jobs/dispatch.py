@@ -18,10 +18,10 @@ from courier.aws import client
 from courier.errors import CourierError, Misconfigured, Unavailable
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job
+from courier.settings import DispatchMode
 
 logger = logging.getLogger(__name__)
 
-DispatchMode = Literal["auto", "qstash", "sqs"]
 Transport = Literal["qstash", "sqs"]
 TRANSPORT_NAMES: dict[Transport, str] = {"qstash": "QStash", "sqs": "SQS"}
 #: SQS delays stop at 15 minutes; the API keeps both transports equal.

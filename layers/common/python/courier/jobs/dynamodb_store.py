@@ -24,13 +24,21 @@ from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
 from courier.jobs.store import DEFAULT_TTL_DAYS, Claim, ConditionFailed, StoreRules, new_lease_token, now_ms
-from courier.jobs.table import GSI_KEYS, GSI_TENANT, GSI_TENANT_STATUS
+from courier.jobs.table import (
+    GSI_KEYS,
+    GSI_TENANT,
+    GSI_TENANT_STATUS,
+    IDEMPOTENCY_SK,
+    JOB_SK,
+    idempotency_pk,
+    job_pk,
+    tenant_pk,
+    tenant_status_pk,
+)
 
 if TYPE_CHECKING:
     from boto3.dynamodb.conditions import ConditionBase
 
-JOB_SK = "JOB"
-IDEMPOTENCY_SK = "IDEMPOTENCY"
 #: Job field -> item attribute, for fields stored as themselves and fields stored as JSON text.
 _PLAIN_FIELDS = {
     "job_id": "jobId", "tenant_id": "tenantId", "type": "type", "attempts": "attempts", "transport": "transport",
@@ -51,11 +59,11 @@ _STATUS_INDEX_KEY = GSI_KEYS[GSI_TENANT_STATUS][0]
 
 
 def job_key(job_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"JOB#{job_id}", "sk": JOB_SK})
+    return to_item({"pk": job_pk(job_id), "sk": JOB_SK})
 
 
 def status_index_key(tenant_id: str, status: JobStatus) -> str:
-    return f"TENANT#{tenant_id}#STATUS#{status.value}"
+    return tenant_status_pk(tenant_id, status.value)
 
 
 def transition_condition(event: Event, facts: Facts) -> ConditionBase:
@@ -149,7 +157,7 @@ class DynamoJobStore(Table, StoreRules):
             self.client.put_item(TableName=self.table_name, Item=item, **put_new)
             return job, True
         marker = {
-            "pk": serialize(f"IDEMPOTENCY#{job.tenant_id}#{job.idempotency_key}"),
+            "pk": serialize(idempotency_pk(job.tenant_id, job.idempotency_key)),
             "sk": serialize(IDEMPOTENCY_SK),
             "jobId": serialize(job.job_id),
             "ttl": item["ttl"],
@@ -181,7 +189,7 @@ class DynamoJobStore(Table, StoreRules):
         if status is not None:
             index, value = GSI_TENANT_STATUS, status_index_key(tenant_id, status)
         else:
-            index, value = GSI_TENANT, f"TENANT#{tenant_id}"
+            index, value = GSI_TENANT, tenant_pk(tenant_id)
         request: dict[str, Any] = {
             "TableName": self.table_name, "IndexName": index, "ScanIndexForward": False, "Limit": limit,
             **expressions(key=key(GSI_KEYS[index][0]).eq(value), filter=attr("type").eq(job_type) if job_type else None),
@@ -338,10 +346,10 @@ def _item(job: Job) -> dict[str, Any]:
     if job.children_open:
         encoded[OPEN_CHILDREN] = set(job.children_open)
     sort = f"{job.created_at}#{job.job_id}"
-    (status_pk, status_sk), (tenant_pk, tenant_sk) = GSI_KEYS[GSI_TENANT_STATUS], GSI_KEYS[GSI_TENANT]
+    (status_pk, status_sk), (tenant_key, tenant_sort) = GSI_KEYS[GSI_TENANT_STATUS], GSI_KEYS[GSI_TENANT]
     indexes = {
         status_pk: status_index_key(job.tenant_id, job.status), status_sk: sort,
-        tenant_pk: f"TENANT#{job.tenant_id}", tenant_sk: sort,
+        tenant_key: tenant_pk(job.tenant_id), tenant_sort: sort,
     }
     return {**job_key(job.job_id), **to_item({**plain, **encoded, **indexes, "status": job.status.value})}
 
@@ -388,6 +396,6 @@ def _is_tenant_key(key: Any, tenant_id: str) -> bool:
         if set(key) == {"pk", "sk", partition, sort}:
             value = str(key[partition]["S"])
             if index == GSI_TENANT_STATUS:
-                return value.startswith(f"TENANT#{tenant_id}#STATUS#")
-            return value == f"TENANT#{tenant_id}"
+                return value.startswith(tenant_status_pk(tenant_id, ""))
+            return value == tenant_pk(tenant_id)
     return False

@@ -1,7 +1,7 @@
 """The shapes of the catalogue's entries: a job type and a worker.
 
-Their own module so a worker folder's `worker.py` can declare its entries while the
-catalogue (courier.jobs.catalog) is gathering them.
+Their own module so a domain package's `job_types` or a worker folder's `worker.py` can
+declare its entries while the catalogue (courier.jobs.catalog) is gathering them.
 """
 
 from __future__ import annotations
@@ -55,16 +55,12 @@ class Worker:
     #: QStash's flow control and the SQS event source each take up to `max_concurrency`,
     #: and a throttled SQS receive counts toward the DLQ); 0 reserves nothing.
     reserved_concurrency: int | None = None
-    #: Dependency layers (names in infra.assets.DEPENDENCY_LAYERS) besides the shared library.
+    #: Dependency layers (names in infra.layer_sources.DEPENDENCY_LAYERS) besides the shared library.
     layers: tuple[str, ...] = ("deps",)
     #: Its jobs call AI models: it gets the model keys and the model catalog.
     calls_models: bool = False
-
-    @property
-    def job_types(self) -> tuple[str, ...]:
-        from courier.jobs.catalog import JOB_TYPES
-
-        return tuple(t.name for t in JOB_TYPES if t.worker == self.name)
+    #: The types it runs: filled in by the catalogue, which gathers both (leave it out).
+    job_types: tuple[str, ...] = ()
 
     @property
     def visibility_timeout_seconds(self) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from courier.errors import CourierError, InvalidInput
 from courier.jobs.idempotency import internal_key
@@ -25,7 +25,7 @@ from courier.jobs.models import Job, JobStatus
 from courier.jobs.payloads import load_result
 
 if TYPE_CHECKING:
-    from courier.jobs.service import JobService
+    from courier.jobs.store import JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,24 @@ class ChildOutcome:
         return data
 
 
+class ChildJobs(Protocol):
+    """What fan-in needs of the job service: check, record and send a child, and the store.
+    A protocol, so this module does not depend on the service that uses it."""
+
+    @property
+    def store(self) -> JobStore: ...
+
+    def check_request(self, tenant_id: str, job_type: str, job_input: dict[str, Any], *,
+                      callback_url: str | None = None) -> dict[str, Any]: ...
+
+    def submit(self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, idempotency_key: str | None = None,
+               parent_id: str | None = None, hold: bool = False) -> tuple[Job, bool]: ...
+
+    def release(self, job: Job) -> Job: ...
+
+
 class FanIn:
-    def __init__(self, jobs: JobService) -> None:
+    def __init__(self, jobs: ChildJobs) -> None:
         self.jobs = jobs
 
     def start(self, parent: Job, request: FanOut) -> Job | None:

@@ -12,7 +12,7 @@ from typing import Any
 from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Unavailable
 from courier.jobs.catalog import admit, redacted_input, upload_keys, validate_input
-from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher, DispatchMode
+from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher
 from courier.jobs.fanout import FanIn
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_in, utc_now
@@ -21,6 +21,7 @@ from courier.jobs.payloads import fingerprint, load_result, place_input, result_
 from courier.jobs.store import JobStore, new_job_id
 from courier.jobs.usage import UsageStore
 from courier.network import NetworkPolicy
+from courier.settings import DispatchMode
 from courier.uploads import require_own_upload
 
 logger = logging.getLogger(__name__)

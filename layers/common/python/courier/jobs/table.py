@@ -1,4 +1,6 @@
-"""The jobs table's layout, shared by the code that reads it and the CDK that creates it."""
+"""The jobs table's layout, shared by the code that reads it and the CDK that creates it:
+every item kind's keys are built here and nowhere else (docs/architecture.md, "The table",
+shows KEY_SCHEMA; a test compares the two)."""
 
 TABLE_PARTITION_KEY = "pk"
 TABLE_SORT_KEY = "sk"
@@ -11,3 +13,61 @@ GSI_KEYS: dict[str, tuple[str, str]] = {
     GSI_TENANT_STATUS: ("gsi1pk", "gsi1sk"),
     GSI_TENANT: ("gsi2pk", "gsi2sk"),
 }
+
+JOB_SK = "JOB"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
+API_KEY_SK = "APIKEY"
+SCHEDULE_SK = "SCHEDULE"
+SIGNATURE_SK = "SIGNATURE"
+ALLOWED_HOSTS_SK = "ALLOWED_HOSTS"
+
+
+def job_pk(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def idempotency_pk(tenant_id: str, key: str) -> str:
+    return f"IDEMPOTENCY#{tenant_id}#{key}"
+
+
+def api_key_pk(digest: str) -> str:
+    return f"APIKEY#{digest}"
+
+
+def schedule_pk(schedule_id: str) -> str:
+    return f"SCHEDULE#{schedule_id}"
+
+
+def signature_pk(signature_id: str) -> str:
+    return f"SIGNATURE#{signature_id}"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    """The tenant's own partition: its usage by month, its allowed hosts; its jobs' index key."""
+    return f"TENANT#{tenant_id}"
+
+
+def tenant_status_pk(tenant_id: str, status: str) -> str:
+    return f"TENANT#{tenant_id}#STATUS#{status}"
+
+
+def tenant_schedules_pk(tenant_id: str) -> str:
+    """The schedules' index partition (apart from the jobs', so a job list never meets them)."""
+    return f"TENANT#{tenant_id}#SCHEDULES"
+
+
+def usage_sk(month: str) -> str:
+    return f"USAGE#{month}"
+
+
+#: Every item kind: (what, pk, sk, index keys, why), as the docs show it.
+KEY_SCHEMA: tuple[tuple[str, str, str, str, str], ...] = (
+    ("job", "JOB#{jobId}", JOB_SK, "gsi1: TENANT#{t}#STATUS#{s} / createdAt#jobId; gsi2: TENANT#{t} / createdAt#jobId",
+     "one item per job: its record, status and lease"),
+    ("idempotency key", "IDEMPOTENCY#{tenant}#{key}", IDEMPOTENCY_SK, "-", "written with its job in one transaction"),
+    ("API key", "APIKEY#{sha256}", API_KEY_SK, "-", "only the key's hash is stored"),
+    ("schedule", "SCHEDULE#{scheduleId}", SCHEDULE_SK, "gsi2: TENANT#{t}#SCHEDULES / createdAt", "a tenant's cron and its last runs"),
+    ("firing signature", "SIGNATURE#{jti}", SIGNATURE_SK, "-", "binds a firing's signature to its one message id (TTL)"),
+    ("usage", "TENANT#{tenant}", "USAGE#{yyyy-mm}", "-", "a tenant's month, counted with atomic ADDs"),
+    ("allowed hosts", "TENANT#{tenant}", ALLOWED_HOSTS_SK, "-", "where the tenant's http.request jobs may go"),
+)

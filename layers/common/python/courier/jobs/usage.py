@@ -17,6 +17,7 @@ from typing import Any
 from courier import observability
 from courier.dynamodb import Table, from_item, serialize, to_item
 from courier.errors import InvalidInput
+from courier.jobs.table import tenant_pk, usage_sk
 
 logger = logging.getLogger(__name__)
 JOBS, COMPUTE_MS = "jobs", "computeMs"
@@ -28,7 +29,7 @@ def current_month(now: datetime | None = None) -> str:
 
 
 def usage_key(tenant_id: str, month: str) -> dict[str, Any]:
-    return to_item({"pk": f"TENANT#{tenant_id}", "sk": f"USAGE#{month}"})
+    return to_item({"pk": tenant_pk(tenant_id), "sk": usage_sk(month)})
 
 
 class UsageStore(Table):

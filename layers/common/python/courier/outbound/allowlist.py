@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 from courier.dynamodb import Table, from_item, to_item
 from courier.errors import InvalidInput
 from courier.jobs.models import utc_now
+from courier.jobs.table import ALLOWED_HOSTS_SK, tenant_pk
 
 MAX_HOSTS = 100
-ALLOWED_HOSTS_SK = "ALLOWED_HOSTS"
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 
@@ -69,4 +69,4 @@ class AllowedHosts(Table):
 
 
 def _key(tenant_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"TENANT#{tenant_id}", "sk": ALLOWED_HOSTS_SK})
+    return to_item({"pk": tenant_pk(tenant_id), "sk": ALLOWED_HOSTS_SK})

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 from courier import strict_json
 from courier.ai.retries import backoff_seconds, is_retryable, retry_after_seconds
 from courier.errors import CourierError, InvalidInput
-from courier.jobs.inputs import HttpRequestInput, JobInput
-from courier.jobs.registry import JobContext, JobResult
+from courier.jobs import JobContext, JobResult
 from courier.network import NetworkPolicy
 from courier.outbound.allowlist import AllowedHosts
+from courier.outbound.inputs import HttpRequestInput
 from courier.settings import CommonSettings
 
 #: Response headers kept in the result.
@@ -36,15 +36,13 @@ def _allowlist() -> AllowedHosts:
     return AllowedHosts(CommonSettings.from_env().table_name)
 
 
-def admit(tenant_id: str, spec: JobInput) -> None:
+def admit(tenant_id: str, spec: HttpRequestInput) -> None:
     """At enqueue: the host is one the tenant allowed (catalogue `admit`)."""
-    assert isinstance(spec, HttpRequestInput)
     _allowlist().require(tenant_id, spec.url)
 
 
-def http_request(context: JobContext) -> JobResult:
+def http_request(context: JobContext[HttpRequestInput]) -> JobResult:
     spec = context.input
-    assert isinstance(spec, HttpRequestInput)
     _allowlist().require(context.job.tenant_id, spec.url)
     policy, where = NetworkPolicy.from_env(), _without_query(spec.url)
     headers = dict(spec.headers)

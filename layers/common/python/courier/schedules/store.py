@@ -9,10 +9,9 @@ from typing import Any
 from courier.dynamodb import Table, attr, expressions, from_item, key, to_item
 from courier.errors import NotFound, Unauthorized
 from courier.jobs.models import utc_now
-from courier.jobs.table import GSI_KEYS, GSI_TENANT
+from courier.jobs.table import GSI_KEYS, GSI_TENANT, SCHEDULE_SK, SIGNATURE_SK, schedule_pk, signature_pk, tenant_schedules_pk
 from courier.schedules.models import LAST_RUNS, Schedule
 
-SCHEDULE_SK = "SCHEDULE"
 _PLAIN = {"schedule_id": "scheduleId", "tenant_id": "tenantId", "cron": "cron", "type": "type", "timezone": "timezone",
           "callback_url": "callbackUrl", "paused": "paused", "runs": "runs", "created_at": "createdAt", "updated_at": "updatedAt"}
 _JSON = {"input": "input", "last_runs": "lastRuns"}
@@ -21,11 +20,11 @@ _RECORD_ATTEMPTS = 5
 
 
 def schedule_key(schedule_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"SCHEDULE#{schedule_id}", "sk": SCHEDULE_SK})
+    return to_item({"pk": schedule_pk(schedule_id), "sk": SCHEDULE_SK})
 
 
 def tenant_partition(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}#SCHEDULES"
+    return tenant_schedules_pk(tenant_id)
 
 
 class ScheduleStore(Table):
@@ -36,7 +35,7 @@ class ScheduleStore(Table):
         try:
             self.client.put_item(
                 TableName=self.table_name,
-                Item=to_item({"pk": f"SIGNATURE#{signature_id}", "sk": "SIGNATURE", "messageId": message_id, "ttl": expires_at + 60}),
+                Item=to_item({"pk": signature_pk(signature_id), "sk": SIGNATURE_SK, "messageId": message_id, "ttl": expires_at + 60}),
                 **expressions(condition=attr("pk").not_exists() | attr("messageId").eq(message_id)),
             )
         except self.client.exceptions.ConditionalCheckFailedException:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from courier.video.images import layout_delta
 
 if TYPE_CHECKING:
-    from courier.video.scan import Sample, Scan
+    from courier.video.samples import Sample, Scan
 
 #: A layout change at least this large (0-255 scale) may be a cut...
 MIN_SCORE = 15.0

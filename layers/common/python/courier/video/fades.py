@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from courier.video.scan import Sample
+from courier.video.samples import Sample
 
 #: Mean luma (0-255, video range starts at 16) under which a picture is black.
 DARK_LUMA = 24.0

@@ -17,13 +17,13 @@ from typing import Any
 
 from courier.ai.router import shared_router
 from courier.errors import CourierError, Misconfigured
+from courier.jobs import JobContext, JobResult
 from courier.jobs.fanout import FanOut
-from courier.jobs.inputs import VideoAnalyzeInput, VideoOptions, VideoPartInput
 from courier.jobs.payloads import results_prefix
-from courier.jobs.registry import JobContext, JobResult
 from courier.uploads import uploads_prefix
 from courier.video.analysis import Frame, analyze_frames
 from courier.video.fetch import fetch_s3, fetch_url
+from courier.video.inputs import VideoAnalyzeInput, VideoOptions, VideoPartInput
 from courier.video.packets import index
 from courier.video.parts import DEFAULT_FAN_OUT_SECONDS, Part, merge, plan
 from courier.video.pipeline import DEFAULT_MAX_KEYFRAMES, DEFAULT_SAMPLE_EVERY, Options, analyze
@@ -33,9 +33,8 @@ from courier.video.probe import open_video, probe
 SCRATCH = "/tmp"
 
 
-def analyze_job(context: JobContext) -> JobResult | FanOut:
+def analyze_job(context: JobContext[VideoAnalyzeInput]) -> JobResult | FanOut:
     spec = context.input
-    assert isinstance(spec, VideoAnalyzeInput)
     bucket = _bucket(context)
     job = context.job
     prefix = results_prefix(job.tenant_id, job.job_id)
@@ -67,9 +66,8 @@ def analyze_job(context: JobContext) -> JobResult | FanOut:
     return result
 
 
-def part_job(context: JobContext) -> JobResult:
+def part_job(context: JobContext[VideoPartInput]) -> JobResult:
     spec = context.input
-    assert isinstance(spec, VideoPartInput)
     bucket = _bucket(context)
     job = context.job
     part = Part.of(spec.index, spec.start, spec.end)
@@ -85,10 +83,9 @@ def part_job(context: JobContext) -> JobResult:
     return result
 
 
-def merge_job(context: JobContext) -> JobResult:
+def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
     """The continuation: every part's result merged; the keyframes copied next to it."""
     spec = context.input
-    assert isinstance(spec, VideoAnalyzeInput)
     bucket = _bucket(context)
     failed = [child for child in context.children if not child.succeeded or not child.result]
     if failed:
@@ -129,7 +126,7 @@ def _source(spec: VideoAnalyzeInput) -> dict[str, Any]:
     return {"videoKey": spec.video_key} if spec.video_key else {"videoUrl": spec.video_url}
 
 
-def _bucket(context: JobContext) -> str:
+def _bucket(context: JobContext[Any]) -> str:
     if not context.bucket:
         raise Misconfigured("no bucket configured for results")
     return context.bucket

@@ -19,7 +19,8 @@ from courier.video.keyframes import Keyframe, Shot, choose, encode
 from courier.video.packets import PacketIndex, index
 from courier.video.probe import VideoInfo, open_video, probe
 from courier.video.refine import cut_times as refined_cut_times
-from courier.video.scan import Scan, scan
+from courier.video.samples import Scan
+from courier.video.scan import scan
 
 DEFAULT_MAX_KEYFRAMES = 24
 DEFAULT_SAMPLE_EVERY = 5.0

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import av
 
 from courier.video.images import layout_delta, pooled
-from courier.video.scan import Scan, exact_decoder, seek, thumbnail
+from courier.video.samples import Scan
+from courier.video.scan import exact_decoder, seek, thumbnail
 
 
 def needs_refining(result: Scan, index: int, fps: float) -> bool:

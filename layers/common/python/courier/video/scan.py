@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, cast
 
@@ -26,36 +25,12 @@ from courier.video.cuts import RECENT, is_candidate
 from courier.video.errors import bad_video
 from courier.video.images import BLOCK, detail, histogram, histogram_delta, layout_delta, pooled
 from courier.video.packets import PacketIndex
-from courier.video.stills import Still, StillKeeper
+from courier.video.samples import Sample, Scan
+from courier.video.stills import StillKeeper
 
 THUMB_WIDTH = 64
 #: Segments shorter than this are not worth a decoder of their own.
 MIN_SEGMENT_SECONDS = 2.0
-
-
-@dataclass
-class Sample:
-    time: float
-    key: bool  # an I-frame
-    score: float  # layout change (pooled blocks) from the previous sample, 0-255
-    colour: float  # histogram change from the previous sample, 0-6
-    luma: float
-    sharpness: float  # `images.detail` of the thumbnail: which frame of a second is the crispest still
-    #: The encoder's surprise at this frame (`PacketIndex.surprise`), 0 when unsurprised.
-    surprise: float = 0.0
-
-    @property
-    def motion(self) -> float:
-        return self.score
-
-
-@dataclass
-class Scan:
-    samples: list[Sample] = field(default_factory=list)
-    #: Pooled thumbnails and histograms, for flash checks.
-    layouts: list[np.ndarray] = field(default_factory=list)
-    histograms: list[np.ndarray] = field(default_factory=list)
-    stills: list[Still] = field(default_factory=list)
 
 
 def thumbnail(frame: av.VideoFrame) -> np.ndarray:

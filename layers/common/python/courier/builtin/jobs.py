@@ -12,17 +12,16 @@ import time
 import uuid
 
 from courier.aws import client
+from courier.builtin.inputs import BatchRunInput, DemoSleepInput, TextHashInput
 from courier.errors import CourierError, InvalidInput, Misconfigured
+from courier.jobs import JobContext, JobResult
 from courier.jobs.fanout import FanOut
-from courier.jobs.inputs import BatchRunInput, DemoSleepInput, TextHashInput
 from courier.jobs.payloads import results_prefix
-from courier.jobs.registry import JobContext, JobResult
 from courier.uploads import reading_upload, require_own_upload
 
 
-def text_hash(context: JobContext) -> JobResult:
+def text_hash(context: JobContext[TextHashInput]) -> JobResult:
     spec = context.input
-    assert isinstance(spec, TextHashInput)
     if spec.upload_key is None:
         assert spec.text is not None
         digest = hashlib.new(spec.algorithm, spec.text.encode("utf-8")).hexdigest()
@@ -39,9 +38,8 @@ def text_hash(context: JobContext) -> JobResult:
     return {"algorithm": spec.algorithm, "digest": hasher.hexdigest(), "bytes": size, "uploadKey": spec.upload_key}
 
 
-def demo_sleep(context: JobContext) -> JobResult:
+def demo_sleep(context: JobContext[DemoSleepInput]) -> JobResult:
     spec = context.input
-    assert isinstance(spec, DemoSleepInput)
     if context.attempt <= spec.fail_times:
         if spec.fail == "fatal":
             raise InvalidInput(f"failing on purpose (attempt {context.attempt})", code="demo_fatal")
@@ -56,13 +54,12 @@ def demo_sleep(context: JobContext) -> JobResult:
     return {"slept": spec.seconds, "attempt": context.attempt}
 
 
-def batch_run(context: JobContext) -> FanOut:
+def batch_run(context: JobContext[BatchRunInput]) -> FanOut:
     spec = context.input
-    assert isinstance(spec, BatchRunInput)
     return context.fan_out([(child.type, child.input) for child in spec.jobs])
 
 
-def batch_gather(context: JobContext) -> JobResult:
+def batch_gather(context: JobContext[BatchRunInput]) -> JobResult:
     """The continuation: every child's outcome, in the order given."""
     outcomes = [child.to_dict() for child in context.children]
     succeeded = sum(1 for child in context.children if child.succeeded)
