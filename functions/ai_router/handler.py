@@ -11,19 +11,17 @@ from courier import coldstart
 
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import Depends
 
 from courier.adapters.http_app import ErrorResponse, create_app, lambda_handler
 from courier.adapters.http_auth import tenant_dependency
-from courier.adapters.lambda_events import event_kind
+from courier.adapters.worker_handler import queued_worker_handler
 from courier.ai.inputs import AiRouteInput
 from courier.ai.router import API_DEADLINE_SECONDS, shared_router
 from courier.ai.views import RouteAnswer
 from courier.auth.api_keys import ApiKeyStore
-from courier.jobs.registry import JobRegistry
 from courier.observability import logger
 from courier.settings import ModelWorkerSettings
 
@@ -35,7 +33,6 @@ app = create_app(
     title="Courier AI router",
     description="Routes a prompt by task type to the right model deployment, with retries and fallbacks.",
 )
-registry = JobRegistry.for_worker("ai_router")
 
 
 @app.post(
@@ -64,20 +61,9 @@ def models(tenant_id: Tenant) -> dict[str, Any]:
     return router.models()
 
 
-_http = lambda_handler(app)
-_worker: Any = None
-
-
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    global _worker
-    if event_kind(event) == "http_api":
-        return _http(event, context)
-    if _worker is None:
-        from courier.adapters.worker import WorkerRuntime
-
-        _worker = WorkerRuntime.from_env(registry, settings)
-    return cast(dict[str, Any], _worker(event, context))
+# POST /v1/route and the ai.route / built-in jobs share this function; the worker runtime
+# loads on the first queued event only, so the API's cold start never pays for it.
+handler = queued_worker_handler("ai_router", settings, http=lambda_handler(app))
 
 
 coldstart.end()

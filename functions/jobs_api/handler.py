@@ -26,7 +26,6 @@ from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.idempotency import check_callers_key
 from courier.jobs.service import failure_payload
-from courier.jobs.usage import UsageStore
 from courier.jobs.views import AllowedHostsView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
 from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
 from courier.observability import logger
@@ -47,7 +46,6 @@ keys = ApiKeyStore(settings.table_name)
 service = job_service(settings, settings, store)
 verifier = SignatureVerifier(qstash_credentials)
 allowed_hosts = AllowedHosts(settings.table_name)
-usage = UsageStore(settings.table_name)
 schedules = ScheduleService(
     ScheduleStore(settings.table_name), service, qstash=qstash_client, hook_url=settings.public_api_url + SCHEDULE_HOOK_PATH,
 )
@@ -208,7 +206,9 @@ def create_upload(request: UploadRequest, tenant_id: Tenant) -> dict[str, Any]:
 
 @app.get("/v1/usage", tags=["usage"], summary="Jobs accepted and compute seconds spent this month (or another)", response_model=UsageView)
 def get_usage(tenant_id: Tenant, month: Annotated[str | None, Query(examples=["2026-12"], description="YYYY-MM, UTC")] = None) -> dict[str, Any]:
-    return usage.month(tenant_id, month)
+    if service.usage is None:
+        raise Misconfigured("usage is not counted in this deployment")
+    return service.usage.month(tenant_id, month)
 
 
 @app.post(FAILURE_HOOK_PATH, tags=["hooks"], summary="QStash failure callback (signed by QStash)")

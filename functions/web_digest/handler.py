@@ -6,7 +6,7 @@ from courier import coldstart
 
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
-from courier.adapters.worker import queued_worker_handler
+from courier.adapters.worker_handler import queued_worker_handler
 from courier.settings import ModelWorkerSettings
 
 settings = ModelWorkerSettings.from_env()

@@ -235,3 +235,17 @@ def test_methods_the_api_does_not_know_are_answered_in_json(stack: Stack, method
         document = response.json()
         assert "error" in document or "message" in document
 
+
+
+def test_a_tenant_with_its_most_jobs_waiting_is_told_to_come_back(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Delayed jobs stay queued: at the cap a new request is 429 with Retry-After and nothing
+    is recorded; another tenant is not held back, and the same tenant's answer is 4xx, not lost."""
+    monkeypatch.setenv("COURIER_MAX_QUEUED_JOBS", "3")
+    waiting = {"type": "text.hash", "input": {"text": "later"}, "delaySeconds": 900}
+    for _ in range(3):
+        stack.submit(waiting)
+    over = stack.api.post("/v1/jobs", json=waiting, headers=stack.headers())
+    assert_error(over, 429, "too_many_queued")
+    assert int(over.headers["retry-after"]) > 0
+    assert len(stack.api.get("/v1/jobs", headers=stack.headers()).json()["jobs"]) == 3
+    stack.submit(waiting, tenant="globex")

@@ -7,6 +7,7 @@ cold start about 80 ms, which an API request that never reads the table should n
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
@@ -94,3 +95,63 @@ class Table:
 
             self._client = client("dynamodb")
         return self._client
+
+
+class Update:
+    """An update expression built from named changes, never from string surgery."""
+
+    def __init__(self) -> None:
+        self._sets: list[str] = []
+        self._removes: list[str] = []
+        self._deletes: list[str] = []
+        self._adds: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def _name(self, attribute: str) -> str:
+        placeholder = f"#u{len(self.names)}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def _value(self, value: Any) -> str:
+        placeholder = f":u{len(self.values)}"
+        self.values[placeholder] = serialize(value)
+        return placeholder
+
+    def set(self, attribute: str, value: Any) -> Update:
+        self._sets.append(f"{self._name(attribute)} = {self._value(value)}")
+        return self
+
+    def set_once(self, attribute: str, value: Any) -> Update:
+        name = self._name(attribute)
+        self._sets.append(f"{name} = if_not_exists({name}, {self._value(value)})")
+        return self
+
+    def increment(self, attribute: str, by: int = 1) -> Update:
+        name = self._name(attribute)
+        self._sets.append(f"{name} = {name} + {self._value(by)}")
+        return self
+
+    def delete_from_set(self, attribute: str, members: builtins.set[str]) -> Update:
+        self._deletes.append(f"{self._name(attribute)} {self._value(members)}")
+        return self
+
+    def add(self, attribute: str, amount: int) -> Update:
+        """ADD: an atomic counter, created at 0 when absent (no read, no lost count)."""
+        self._adds.append(f"{self._name(attribute)} {self._value(amount)}")
+        return self
+
+    def remove(self, attribute: str) -> Update:
+        self._removes.append(self._name(attribute))
+        return self
+
+    @property
+    def expression(self) -> str:
+        parts = ["SET " + ", ".join(self._sets)] if self._sets else []
+        if self._removes:
+            parts.append("REMOVE " + ", ".join(self._removes))
+        if self._deletes:
+            parts.append("DELETE " + ", ".join(self._deletes))
+        if self._adds:
+            parts.append("ADD " + ", ".join(self._adds))
+        return " ".join(parts)

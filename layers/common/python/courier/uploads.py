@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from courier.aws import client
-from courier.errors import CourierError, InvalidInput
+from courier.errors import InvalidInput
 from courier.jobs.models import utc_in
+from courier.s3_errors import s3_outcomes
 
 MB = 1024 * 1024
 #: What may be uploaded, and how large.
@@ -39,22 +40,10 @@ def require_own_upload(key: str, tenant_id: str, field: str) -> None:
 
 @contextmanager
 def reading_upload(key: str, *, not_found_code: str) -> Iterator[None]:
-    """S3's answers as job outcomes: missing is the caller's mistake (not retried; a 404,
-    since workers may list the uploads prefix), access denied is a deployment's (not
-    retried either), anything else is S3's trouble (retried)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
+    """A missing upload is the caller's mistake (not retried; a 404, since workers may list
+    the uploads prefix); the rest as every S3 call's (courier.s3_errors)."""
+    with s3_outcomes(key, missing=InvalidInput(f"no upload at {key}", code=not_found_code)):
         yield
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in ("404", "NoSuchKey", "NotFound"):
-            raise InvalidInput(f"no upload at {key}", code=not_found_code) from None
-        if code in ("403", "AccessDenied"):
-            raise CourierError(f"cannot read {key}: access denied", code="s3_access_denied", retryable=False) from None
-        raise CourierError(f"S3 failed ({code}); will retry", code="s3_unavailable", status=503) from None
-    except BotoCoreError as error:  # endpoint unreachable, timeouts
-        raise CourierError(f"S3 unreachable: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
 
 
 def presign_upload(bucket: str, tenant_id: str, *, content_type: str, size_bytes: int, filename: str | None) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from typing import Any, cast
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from courier.adapters.lambda_events import event_kind, json_response, raw_body
 from courier.aws import client
@@ -54,9 +53,7 @@ class WorkerRuntime:
     @classmethod
     def from_env(cls, registry: JobRegistry, settings: WorkerSettings | None = None) -> WorkerRuntime:
         settings = settings or WorkerSettings.from_env()
-        missing = set(settings.job_types) - set(registry.job_types)
-        if missing:
-            raise RuntimeError(f"{settings.name} is deployed for job types it does not register: {sorted(missing)}")
+        registry.require(settings.job_types, settings.name)
         store = DynamoJobStore(settings.table_name)
         jobs = job_service(settings, settings, store)
         runner = JobRunner(
@@ -156,21 +153,6 @@ def sqs_reports_failure(outcome: Outcome) -> bool:
 
 class RetryLater(Exception):
     """Raised for a record SQS should deliver again."""
-
-
-def queued_worker_handler(worker: str, settings: WorkerSettings) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The whole Lambda handler of a queued worker (functions/<name>/handler.py): the
-    runtime over the worker's catalogue types, in Powertools' logger context. Each job
-    type's code is imported on its first verified job, not here."""
-    from courier.observability import logger as function_logger
-
-    runtime = WorkerRuntime.from_env(JobRegistry.for_worker(worker), settings)
-
-    @function_logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return runtime(event, context)
-
-    return handler
 
 
 def _public_url_from(settings: WorkerSettings) -> Callable[[], str]:

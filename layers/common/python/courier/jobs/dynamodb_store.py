@@ -18,7 +18,7 @@ from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from courier import strict_json
-from courier.dynamodb import Table, attr, expressions, from_item, key, serialize, to_item
+from courier.dynamodb import Table, Update, attr, expressions, from_item, key, serialize, to_item
 from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
@@ -91,58 +91,6 @@ def _row_condition(sources: frozenset[JobStatus], guards: frozenset[Guard], fact
     return condition
 
 
-class Update:
-    """An update expression built from named changes, never from string surgery."""
-
-    def __init__(self) -> None:
-        self._sets: list[str] = []
-        self._removes: list[str] = []
-        self._deletes: list[str] = []
-        self.names: dict[str, str] = {}
-        self.values: dict[str, Any] = {}
-
-    def _name(self, attribute: str) -> str:
-        placeholder = f"#u{len(self.names)}"
-        self.names[placeholder] = attribute
-        return placeholder
-
-    def _value(self, value: Any) -> str:
-        placeholder = f":u{len(self.values)}"
-        self.values[placeholder] = serialize(value)
-        return placeholder
-
-    def set(self, attribute: str, value: Any) -> Update:
-        self._sets.append(f"{self._name(attribute)} = {self._value(value)}")
-        return self
-
-    def set_once(self, attribute: str, value: Any) -> Update:
-        name = self._name(attribute)
-        self._sets.append(f"{name} = if_not_exists({name}, {self._value(value)})")
-        return self
-
-    def increment(self, attribute: str, by: int = 1) -> Update:
-        name = self._name(attribute)
-        self._sets.append(f"{name} = {name} + {self._value(by)}")
-        return self
-
-    def delete_from_set(self, attribute: str, members: builtins.set[str]) -> Update:
-        self._deletes.append(f"{self._name(attribute)} {self._value(members)}")
-        return self
-
-    def remove(self, attribute: str) -> Update:
-        self._removes.append(self._name(attribute))
-        return self
-
-    @property
-    def expression(self) -> str:
-        parts = ["SET " + ", ".join(self._sets)] if self._sets else []
-        if self._removes:
-            parts.append("REMOVE " + ", ".join(self._removes))
-        if self._deletes:
-            parts.append("DELETE " + ", ".join(self._deletes))
-        return " ".join(parts)
-
-
 class DynamoJobStore(Table, StoreRules):
     def __init__(self, table_name: str, *, client: Any = None, ttl_days: int = DEFAULT_TTL_DAYS) -> None:
         super().__init__(table_name, client=client)
@@ -201,6 +149,23 @@ class DynamoJobStore(Table, StoreRules):
         jobs = [_job(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return jobs, _encode_cursor(last, tenant_id, query) if last else None
+
+    def count_waiting(self, tenant_id: str, limit: int) -> int:
+        """From the status index, keys only as far as `limit`: a tenant near its cap pays for
+        the items it has waiting, one far below it for the few it has."""
+        total = 0
+        for status in (JobStatus.QUEUED, JobStatus.RETRYING):
+            request: dict[str, Any] = {
+                "TableName": self.table_name, "IndexName": GSI_TENANT_STATUS, "Select": "COUNT",
+                **expressions(key=key(GSI_KEYS[GSI_TENANT_STATUS][0]).eq(status_index_key(tenant_id, status))),
+            }
+            while total < limit:
+                response = self.client.query(**request, Limit=limit - total)
+                total += int(response.get("Count", 0))
+                if "LastEvaluatedKey" not in response:
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
 
     # --- dispatch ---------------------------------------------------------------------
     def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:

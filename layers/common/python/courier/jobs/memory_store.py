@@ -60,6 +60,11 @@ class MemoryJobStore(StoreRules):
         end = start + limit
         return jobs[start:end], f"{tenant_id}:{end}" if end < len(jobs) else None
 
+    def count_waiting(self, tenant_id: str, limit: int) -> int:
+        with self._lock:
+            waiting = sum(1 for j in self._jobs.values() if j.tenant_id == tenant_id and j.status in (JobStatus.QUEUED, JobStatus.RETRYING))
+        return min(waiting, limit)
+
     def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
         with self._lock:
             job = self._existing(job_id)

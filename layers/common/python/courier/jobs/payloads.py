@@ -18,6 +18,7 @@ from typing import Any
 from courier import strict_json
 from courier.aws import client
 from courier.errors import CourierError, InvalidInput, Misconfigured
+from courier.s3_errors import s3_outcomes
 
 INLINE_LIMIT = 64 * 1024
 #: The largest input a job may have, stored: beyond it, upload the data (POST /v1/uploads).
@@ -67,17 +68,9 @@ def load_result(ref: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_object(ref: dict[str, Any], what: str) -> dict[str, Any]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
+    gone = CourierError(f"the job's stored {what} is gone", code=f"{what}_missing", retryable=False)
+    with s3_outcomes(f"the job's stored {what}", missing=gone):
         body = client("s3").get_object(Bucket=ref["bucket"], Key=ref["key"])["Body"].read()
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in ("404", "NoSuchKey"):
-            raise CourierError(f"the job's stored {what} is gone", code=f"{what}_missing", retryable=False) from None
-        raise CourierError(f"S3 failed ({code}); will retry", code="s3_unavailable", status=503) from None
-    except BotoCoreError as error:
-        raise CourierError(f"S3 unreachable: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
     data = json.loads(body)
     if not isinstance(data, dict):
         raise CourierError(f"the job's stored {what} is not an object", code=f"{what}_missing", retryable=False)

@@ -53,6 +53,12 @@ class JobRegistry:
 
         return decorator
 
+    def require(self, job_types: tuple[str, ...] | list[str], worker: str) -> None:
+        """The types a deployment sends this worker are all its own (checked at init)."""
+        missing = set(job_types) - set(self.job_types)
+        if missing:
+            raise RuntimeError(f"{worker} is deployed for job types it does not register: {sorted(missing)}")
+
     @property
     def job_types(self) -> tuple[str, ...]:
         return tuple(sorted({*self._handlers, *self._lazy}))

@@ -16,6 +16,7 @@ from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound
 from courier.jobs import lifecycle
 from courier.jobs.catalog import validate_input
+from courier.jobs.endings import job_ended
 from courier.jobs.fanout import FanIn, FanOut
 from courier.jobs.lifecycle import Event
 from courier.jobs.messages import JobMessage
@@ -163,14 +164,7 @@ class JobRunner:
         return Outcome(Verdict.DONE, job.job_id, waiting.status)
 
     def _finished(self, job: Job) -> None:
-        """Its callback, and its parent's count. Should the count fail (DynamoDB throttled),
-        the error reaches the transport, whose redelivery finds the job finished and counts again."""
-        self.notifier.job_finished(job)
-        if job.parent_id:
-            if self.fan_in is None:
-                logger.error("job %s has a parent but this runner cannot count it", job.job_id)
-            else:
-                self.fan_in.child_finished(job)
+        job_ended(job, self.notifier, self.fan_in)
 
     def _repeat_what_follows(self, claim: Claim) -> None:
         """A redelivery of a job that ended, or waits, repeats what its run did after its

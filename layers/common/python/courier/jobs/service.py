@@ -13,6 +13,7 @@ from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Unavailable
 from courier.jobs.catalog import admit, redacted_input, upload_keys, validate_input
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher
+from courier.jobs.endings import job_ended
 from courier.jobs.fanout import FanIn
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_in, utc_now
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 UNDISPATCHED = "dispatch_failed"
 #: Jobs one request may lead to, its children's children included (COURIER_MAX_DESCENDANTS).
 MAX_DESCENDANTS = 500
+#: Jobs one tenant may have waiting to run (queued or retrying; COURIER_MAX_QUEUED_JOBS):
+#: past it a new request is 429 too_many_queued, recorded nowhere, to be sent again later.
+MAX_QUEUED_JOBS = 10_000
+QUEUED_RETRY_AFTER_SECONDS = 30
 #: How long a stored file's presigned GET lasts: long enough to show, short enough to not leak.
 FILE_URL_SECONDS = 300
 
@@ -68,6 +73,8 @@ class JobService:
         data = self.check_request(tenant_id, job_type, job_input, callback_url=callback_url)
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise InvalidInput(f"delaySeconds is 0 to {MAX_DELAY_SECONDS}", code="invalid_delay")
+        if parent_id is None:  # a child is bounded by its request's descendants instead
+            self._check_waiting(tenant_id)
         now, job_id = utc_now(), new_job_id()
         inline, input_ref = place_input(self.bucket, tenant_id, job_id, data)
         job = Job(
@@ -92,6 +99,12 @@ class JobService:
             # The first try found no queue; the same request again is the natural retry.
             return self._dispatch(self.store.requeue(tenant_id, job.job_id), transport), False
         return job, False
+
+    def _check_waiting(self, tenant_id: str) -> None:
+        limit = int(os.environ.get("COURIER_MAX_QUEUED_JOBS", MAX_QUEUED_JOBS))
+        if self.store.count_waiting(tenant_id, limit) >= limit:
+            raise CourierError(f"this tenant has {limit} jobs waiting to run, its most; send this one again later",
+                               code="too_many_queued", status=429, retry_after=QUEUED_RETRY_AFTER_SECONDS)
 
     def check_request(self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None) -> dict[str, Any]:
         """A job request as it would be accepted (the input as its model dumps it), or the
@@ -128,9 +141,7 @@ class JobService:
         return self._dispatch(job)
 
     def finished(self, job: Job) -> None:
-        """What follows a job's end, wherever it ended: its callback, and its parent's count."""
-        self.notifier.job_finished(job)
-        self.fan_in.child_finished(job)
+        job_ended(job, self.notifier, self.fan_in)
 
     def _dispatch(self, job: Job, transport: DispatchMode | None = None) -> Job:
         try:

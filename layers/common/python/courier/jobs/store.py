@@ -123,6 +123,10 @@ class JobStore(Protocol):
         cursor: str | None = None, limit: int = 50,
     ) -> tuple[list[Job], str | None]: ...
 
+    def count_waiting(self, tenant_id: str, limit: int) -> int:
+        """The tenant's jobs waiting to run (queued or retrying), counted up to `limit`."""
+        ...
+
     def record_dispatch(self, job_id: str, transport: str, message_id: str, fallback_reason: str | None = None) -> Job:
         """Whatever the status: a fast worker may have claimed (or finished) the job already."""
         ...

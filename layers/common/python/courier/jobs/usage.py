@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from courier import observability
-from courier.dynamodb import Table, from_item, serialize, to_item
+from courier.dynamodb import Table, Update, from_item, to_item
 from courier.errors import InvalidInput
 from courier.jobs.table import tenant_pk, usage_sk
 
@@ -35,19 +35,15 @@ def usage_key(tenant_id: str, month: str) -> dict[str, Any]:
 class UsageStore(Table):
     def add(self, tenant_id: str, job_type: str, *, jobs: int = 0, compute_ms: int = 0, month: str | None = None) -> None:
         """Count into the month's totals and the job type's, in one atomic write."""
-        counts = {JOBS: jobs, COMPUTE_MS: compute_ms}
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        parts: list[str] = []
-        for n, (name, amount) in enumerate((k, v) for k, v in counts.items() if v):
-            names |= {f"#t{n}": name, f"#y{n}": f"{name}:{job_type}"}
-            values[f":v{n}"] = serialize(amount)
-            parts += [f"#t{n} :v{n}", f"#y{n} :v{n}"]
-        if not parts:
+        update = Update()
+        for name, amount in ((JOBS, jobs), (COMPUTE_MS, compute_ms)):
+            if amount:
+                update.add(name, amount).add(f"{name}:{job_type}", amount)
+        if not update.expression:
             return
         self.client.update_item(
             TableName=self.table_name, Key=usage_key(tenant_id, month or current_month()),
-            UpdateExpression="ADD " + ", ".join(parts), ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            UpdateExpression=update.expression, ExpressionAttributeNames=update.names, ExpressionAttributeValues=update.values,
         )
 
     def count(self, tenant_id: str, job_type: str, *, jobs: int = 0, compute_ms: int = 0) -> None:

@@ -20,6 +20,7 @@ from courier.errors import CourierError, Misconfigured
 from courier.jobs import JobContext, JobResult
 from courier.jobs.fanout import FanOut
 from courier.jobs.payloads import results_prefix
+from courier.s3_errors import s3_outcomes
 from courier.uploads import uploads_prefix
 from courier.video.analysis import Frame, analyze_frames
 from courier.video.fetch import fetch_s3, fetch_url
@@ -139,13 +140,9 @@ def _scratch() -> Iterator[Path]:
 
 
 def _s3_call(call: Any, **arguments: Any) -> Any:
-    """An S3 call whose failure is S3's trouble: retried."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
+    """An S3 call on the job's own objects: a failure is S3's trouble (retried) or the role's."""
+    with s3_outcomes(str(arguments.get("Key", "the job's objects"))):
         return call(**arguments)
-    except (ClientError, BotoCoreError) as error:
-        raise CourierError(f"S3 failed: {type(error).__name__}; will retry", code="s3_unavailable", status=503) from None
 
 
 def _put(bucket: str, key: str, data: bytes) -> str:
