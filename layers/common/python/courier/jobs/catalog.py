@@ -84,7 +84,8 @@ _BY_NAME = {t.name: t for t in JOB_TYPES}
 #: under functions/ is a team's own: the shipped docs, figures and tests describe these
 #: and the built-ins, and hold for any folder a team adds beside them.
 SHIPPED_WORKER_FOLDERS = ("web_digest",)
-SHIPPED_WORKERS = tuple(w for w in WORKERS if w.name not in worker_folders() or w.name in SHIPPED_WORKER_FOLDERS)
+_BUILTIN_WORKER_NAMES = {w.name for package in DOMAIN_PACKAGES for w in _declared(f"{package}.job_types")[0]}
+SHIPPED_WORKERS = tuple(w for w in WORKERS if w.name in _BUILTIN_WORKER_NAMES or w.name in SHIPPED_WORKER_FOLDERS)
 SHIPPED_JOB_TYPES = tuple(t for t in JOB_TYPES if t.worker in {w.name for w in SHIPPED_WORKERS})
 _WORKER_TIMEOUTS = {w.name: w.timeout_seconds for w in WORKERS}
 
