@@ -187,11 +187,11 @@ from courier.jobs.registry import JobRegistry
 def context_for(data: dict[str, object]) -> JobContext[Any]:
     now = utc_now()
     job = Job("job_test", "acme", "{{type}}", JobStatus.RUNNING, dict(data), now, now, attempts=1)
-    return JobContext(job=job, input=catalog.validate_input("{{type}}", data), bucket=None)
+    return JobContext(job=job, input=catalog.load().validate_input("{{type}}", data), bucket=None)
 
 
 def test_the_catalogue_routes_the_type_to_this_worker() -> None:
-    catalog.check()
+    catalog.load().check()
     assert "{{type}}" in JobRegistry.for_worker("{{name}}").job_types
 
 

@@ -40,7 +40,7 @@ def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample
             bar.update(bar.task_ids[0], completed=fraction, description=f"{source.name} · {stage}")
 
         try:
-            result = analyze(str(source), Options(max_keyframes, sample_every), save, progress, _describer(analyze_frames))
+            result = analyze(str(source), Options(max_keyframes, sample_every), save, progress, _describer(analyze_frames)).to_dict()
         except CourierError as error:
             raise CliError(error.code, f"{error.code}: {error.message}") from None
     if as_json:
@@ -123,15 +123,15 @@ def _describer(requested: bool | None) -> Describe | None:
         return lambda frames: skipped(NO_VISION_MODEL)
     # The router and its catalogue (pydantic) load while the video decodes, instead of
     # before or after it.
-    loading = threading.Thread(target=importlib.import_module, args=("courier.ai.router",), daemon=True)
+    loading = threading.Thread(target=importlib.import_module, args=("courier.ai.client",), daemon=True)
     loading.start()
 
     def describe(frames: list[Frame]) -> dict[str, Any]:
         loading.join()
-        from courier.ai.router import shared_router
+        from courier.ai.client import RouterClient
         from courier.video.analysis import analyze_frames
 
-        return analyze_frames(frames, shared_router(), requested=requested)
+        return analyze_frames(frames, RouterClient(), requested=requested)
 
     return describe
 

@@ -17,10 +17,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from courier.jobs.catalog import worker_folders
 from infra.config import LAMBDA_PYTHON_VERSION
 from infra.layer_lock import PLATFORMS, TARGET_OPTIONS
 from infra.layer_lock import check as checked_lock
-from infra.layer_sources import DEPENDENCY_LAYERS, FUNCTIONS_DIR, ROOT, worker_folders
+from infra.layer_sources import DEPENDENCY_LAYERS, FUNCTIONS_DIR, ROOT
 
 BUILD_DIR = ROOT / ".build"
 COMMON_LAYER_DIR = ROOT / "layers" / "common"

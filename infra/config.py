@@ -14,8 +14,8 @@ from typing import Any
 # Defined by the library that reads and writes them, so the two can never disagree, and
 # re-exported here (`X as X`) for the stack and the local stack: the jobs table's layout,
 # where large inputs and results live, and the catalogue's workers.
+from courier.jobs import catalog
 from courier.jobs.catalog import VISIBILITY_TIMEOUT_FACTOR as VISIBILITY_TIMEOUT_FACTOR
-from courier.jobs.catalog import WORKERS as WORKERS
 from courier.jobs.catalog import Worker
 from courier.jobs.payloads import INPUTS_PREFIX as INPUTS_PREFIX
 from courier.jobs.payloads import RESULTS_PREFIX as RESULTS_PREFIX
@@ -175,7 +175,7 @@ class CourierConfig:
     reserved_concurrency: int | None = None
     jobs_api: ApiFunctionSpec = field(default_factory=lambda: ApiFunctionSpec("jobs_api"))
     #: From the catalogue (courier.jobs.catalog); a test may size them differently.
-    workers: tuple[WorkerSpec, ...] = WORKERS
+    workers: tuple[WorkerSpec, ...] = field(default_factory=lambda: catalog.load().workers)
 
     @property
     def uses_function_urls(self) -> bool:
@@ -241,9 +241,7 @@ class CourierConfig:
         return config
 
     def validate(self) -> None:
-        from courier.jobs import catalog
-
-        catalog.check()
+        catalog.load().check()
         if self.dispatch_mode not in ("auto", "qstash", "sqs"):
             raise ValueError(f"dispatchMode must be auto, qstash or sqs, not {self.dispatch_mode!r}")
         if self.ai_foundry_endpoint and not self.ai_foundry_endpoint.startswith("https://"):

@@ -6,14 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from courier.jobs.catalog import worker_folders
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
-
-def worker_folders(root: Path = FUNCTIONS_DIR) -> list[str]:
-    """The folders that declare a worker of their own (functions/<name>/worker.py), by the
-    files alone: the catalogue finds the same ones by importing them."""
-    return sorted(p.parent.name for p in root.glob("*/worker.py"))
-
 
 #: Dependency layers by name: the requirements file each is built from. A worker folder's
 #: own requirements.txt is the layer "<name>-deps".
@@ -21,5 +17,5 @@ DEPENDENCY_LAYERS: dict[str, Path] = {
     "deps": ROOT / "requirements.txt",
     "video-deps": FUNCTIONS_DIR / "video_processor" / "requirements.txt",
     **{f"{name}-deps": FUNCTIONS_DIR / name / "requirements.txt"
-       for name in worker_folders() if (FUNCTIONS_DIR / name / "requirements.txt").exists()},
+       for name in worker_folders(FUNCTIONS_DIR) if (FUNCTIONS_DIR / name / "requirements.txt").exists()},
 }

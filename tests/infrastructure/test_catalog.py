@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from courier.jobs import catalog
-from courier.jobs.catalog import JOB_TYPES, WORKERS, JobType
+from courier.jobs.catalog import Catalog, JobType
 from courier.jobs.registry import JobRegistry
 from devstack.aws_resources import LocalResources, WorkerQueues
 from devstack.environment import DevSettings, function_environment
@@ -20,19 +20,22 @@ from infra.config import CourierConfig
 from tests.infrastructure.test_stack import functions_by_service
 
 ROOT = Path(__file__).resolve().parents[2]
+CATALOG = catalog.load()
+WORKERS, JOB_TYPES = CATALOG.workers, CATALOG.job_types
 ROUTED = {t.name: t.worker for t in JOB_TYPES}
 
 
-def test_the_catalogue_is_consistent(monkeypatch: pytest.MonkeyPatch) -> None:
-    catalog.check()
+def test_the_catalogue_is_consistent() -> None:
+    CATALOG.check()
+    assert catalog.load() is CATALOG  # gathered once per process
     stray = JobType("x.y", "no_such_worker", JOB_TYPES[0].input, "m:f")
-    monkeypatch.setattr(catalog, "JOB_TYPES", (*JOB_TYPES, stray))
     with pytest.raises(ValueError, match="not a declared worker"):
-        catalog.check()
+        Catalog.of(WORKERS, (*JOB_TYPES, stray)).check()
     bad_field = JobType("x.z", "ai_router", JOB_TYPES[0].input, "m:f", upload_fields=("nope",))
-    monkeypatch.setattr(catalog, "JOB_TYPES", (*JOB_TYPES, bad_field))
     with pytest.raises(ValueError, match="upload_fields"):
-        catalog.check()
+        Catalog.of(WORKERS, (*JOB_TYPES, bad_field)).check()
+    with pytest.raises(ValueError, match="workers without a job type"):
+        Catalog.of(WORKERS, [t for t in JOB_TYPES if t.worker != "ai_router"]).check()
 
 
 @pytest.mark.parametrize("worker", [w.name for w in WORKERS])
@@ -85,5 +88,5 @@ def test_api_validation_knows_each_type_by_its_model() -> None:
         module, _, name = declared.handler.partition(":")
         assert callable(getattr(importlib.import_module(module), name))
         with pytest.raises(Exception) as caught:
-            catalog.validate_input(declared.name, {"certainly_not_a_field": 1})
+            CATALOG.validate_input(declared.name, {"certainly_not_a_field": 1})
         assert getattr(caught.value, "code", None) == "invalid_input"

@@ -35,7 +35,7 @@ def run(clip: Clip, **options: object) -> tuple[dict, dict[str, bytes]]:
         saved[name] = data
         return name
 
-    return analyze(str(clip.path), Options(**options), save), saved  # type: ignore[arg-type]
+    return analyze(str(clip.path), Options(**options), save).to_dict(), saved  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", ["social", "fixed_gop", "one_shot"])
@@ -58,7 +58,7 @@ def test_cuts_between_look_alike_textures_are_found_by_the_encoders_surprise(tmp
     for gop in (None, 15):  # I-frames where scenes change (x264's default); a fixed GOP, whose I-frames say nothing
         path = tmp_path / f"textures-{gop}.mp4"
         truth = render(path, [1.2, 1.7, 1.4, 1.9], width=240, height=426, sources=sources, gop=gop)
-        result = analyze(str(path), Options(), lambda name, data: name)
+        result = analyze(str(path), Options(), lambda name, data: name).to_dict()
         found = [c["time"] for c in result["cuts"]]
         assert len(found) == len(truth) and all(abs(a - b) <= 1 / 30 + 1e-3 for a, b in zip(found, truth, strict=True)), (gop, found, truth)
 
@@ -67,7 +67,7 @@ def test_fades_through_black_are_reported_and_separate_shots_without_being_cuts(
     # Fades in from black at 0 s; a hard cut at 2 s; fades out (3.9-4.5 s) and in (4.5-5.1 s)
     # through black; a hard cut at 6.5 s.
     clip = make_clip(tmp_path / "fades.mp4", shots=[2.0, 2.5, 2.0, 1.5], fades={0: 0.5, 2: 0.6})
-    result = analyze(str(clip.path), Options(), lambda name, data: name)
+    result = analyze(str(clip.path), Options(), lambda name, data: name).to_dict()
     assert [c["time"] for c in result["cuts"]] == clip.cuts == [2.0, 6.5]
     assert [f["kind"] for f in result["fades"]] == ["in", "out", "in"]
     expected = [(0.0, 0.5), (3.9, 4.5), (4.5, 5.1)]
@@ -79,7 +79,7 @@ def test_fades_through_black_are_reported_and_separate_shots_without_being_cuts(
 
 
 def test_flashes_and_hard_cuts_are_not_fades(clips: dict[str, Clip]) -> None:
-    result = analyze(str(clips["social"].path), Options(), lambda name, data: name)
+    result = analyze(str(clips["social"].path), Options(), lambda name, data: name).to_dict()
     assert result["fades"] == []
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from courier.jobs.catalog import SHIPPED_WORKER_FOLDERS, worker_folders
 from infra.config import MAX_RECEIVE_COUNT, CourierConfig
+from infra.layer_sources import FUNCTIONS_DIR
 
 
 def context(values: dict):
@@ -23,7 +24,7 @@ def test_defaults() -> None:
     shipped = ["jobs_api", "video_processor", "ai_router", "web_digest"]
     names = [f.name for f in config.functions]
     assert [n for n in names if n in shipped] == shipped
-    assert set(names) - set(shipped) == set(worker_folders()) - set(SHIPPED_WORKER_FOLDERS)
+    assert set(names) - set(shipped) == set(worker_folders(FUNCTIONS_DIR)) - set(SHIPPED_WORKER_FOLDERS)
 
 
 def test_stage_names_secrets_and_context_overrides() -> None:

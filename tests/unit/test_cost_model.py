@@ -71,8 +71,9 @@ def test_model_tokens_and_fargate_tasks() -> None:
 
 
 def test_this_deployments_sizing_is_the_catalogues() -> None:
-    from courier.jobs.catalog import WORKERS
+    from courier.jobs.catalog import load
 
+    WORKERS = load().workers
     sizing = Sizing.of_this_deployment()
     video = next(w for w in WORKERS if w.name == "video_processor")
     assert (sizing.video_memory_mb, sizing.queues, sizing.alarms) == (video.memory_mb, len(WORKERS), 6 * len(WORKERS))
@@ -88,10 +89,10 @@ def test_the_command_prints_the_bill_and_the_readme_has_its_table(capsys: pytest
     assert main(["cost", "--videos-per-day", "50"]) == 0
     assert "total" in capsys.readouterr().out
     defaults = argparse.Namespace(videos_per_day=50, avg_video_seconds=60, ai_calls_per_day=0, tokens_in=1000, tokens_out=300, route="generation")
-    from courier.jobs.catalog import SHIPPED_WORKERS
+    from courier.jobs.catalog import load
 
     # The README prices the shipped workers; a worker folder a team adds changes its own bill only.
-    table = cost.markdown(cost.report(defaults, workers=len(SHIPPED_WORKERS)))
+    table = cost.markdown(cost.report(defaults, workers=len(load().shipped_workers)))
     readme = (ROOT / "README.md").read_text()
     assert table in readme, "README's cost table is stale: paste `courier cost --markdown` into it"
     assert re.search(rf"prices checked {PRICES['checked']}", readme)

@@ -8,7 +8,7 @@ import pytest
 
 from courier.builtin.jobs import demo_sleep, text_hash
 from courier.errors import CourierError, InvalidInput
-from courier.jobs.catalog import JOB_TYPES, SHIPPED_JOB_TYPES, validate_input
+from courier.jobs.catalog import load
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus
 from courier.jobs.registry import JobContext, JobRegistry
@@ -16,7 +16,7 @@ from courier.jobs.registry import JobContext, JobRegistry
 
 def context(job_type: str, data: dict, attempt: int = 1) -> JobContext:
     job = Job("job_1", "acme", job_type, JobStatus.RUNNING, data, "t", "t", attempts=attempt)
-    return JobContext(job=job, input=validate_input(job_type, data), bucket=None)
+    return JobContext(job=job, input=load().validate_input(job_type, data), bucket=None)
 
 
 def test_message_round_trip() -> None:
@@ -59,16 +59,16 @@ def test_registry_refuses_duplicates_and_unknown_types() -> None:
 )
 def test_inputs_are_validated(job_type: str, data: dict, problem: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        validate_input(job_type, data)
+        load().validate_input(job_type, data)
     assert problem in caught.value.message and caught.value.status == 422
 
 
 def test_unknown_type_is_400() -> None:
     with pytest.raises(InvalidInput) as caught:
-        validate_input("nope", {})
+        load().validate_input("nope", {})
     assert caught.value.status == 400 and caught.value.code == "unknown_job_type"
     shipped = {"text.hash", "demo.sleep", "video.analyze", "video.part", "ai.route", "http.request", "batch.run", "web.digest", "web.page"}
-    assert {t.name for t in SHIPPED_JOB_TYPES} == shipped and shipped <= {t.name for t in JOB_TYPES}
+    assert {t.name for t in load().shipped_job_types} == shipped and shipped <= {t.name for t in load().job_types}
 
 
 def test_text_hash() -> None:

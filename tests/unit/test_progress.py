@@ -9,6 +9,7 @@ from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.models import Job, JobStatus
 from courier.jobs.progress import ProgressReporter
 from courier.jobs.registry import JobContext
+from courier.jobs.views import JobView
 from tests.support.memory_runner import deliver, memory_runner, queued
 
 
@@ -71,4 +72,4 @@ def test_the_runner_ends_the_record_on_the_last_report() -> None:
     final = store.get(job.job_id)
     assert final is not None and final.status is JobStatus.SUCCEEDED
     assert store.progress_writes == 1 and final.progress and final.progress["fraction"] == 1.0
-    assert final.public_view()["progress"]["stage"] == "work"
+    assert JobView.of(final)["progress"]["stage"] == "work"

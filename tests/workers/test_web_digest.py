@@ -20,11 +20,11 @@ PAGE = b"""<html><head><title>Heat pumps</title></head><body>
 
 
 def test_the_catalogue_routes_both_types_to_this_worker_with_a_continuation() -> None:
-    catalog.check()
+    catalog.load().check()
     assert JobRegistry.for_worker("web_digest").job_types == ("web.digest", "web.page")
-    declared = {t.name: t for t in catalog.JOB_TYPES}
+    declared = {t.name: t for t in catalog.load().job_types}
     assert declared["web.digest"].continuation == "functions.web_digest.jobs:summarize"
-    assert next(w for w in catalog.WORKERS if w.name == "web_digest").layers == ("deps", "web_digest-deps")
+    assert next(w for w in catalog.load().workers if w.name == "web_digest").layers == ("deps", "web_digest-deps")
 
 
 def test_readable_text_keeps_the_article_and_drops_the_chrome() -> None:
@@ -50,5 +50,5 @@ def test_the_prompt_numbers_each_page_with_its_url() -> None:
 
 def test_page_input_is_checked_by_the_network_policy() -> None:
     with pytest.raises(InvalidInput) as caught:
-        catalog.validate_input("web.page", {"url": "https://10.0.0.1/admin"})
+        catalog.load().validate_input("web.page", {"url": "https://10.0.0.1/admin"})
     assert caught.value.code == "forbidden_address"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from courier.ai.catalog import load_catalog
+from courier.ai.client import RouterClient
 from courier.ai.router import Router
 from courier.video.analysis import Frame, analyze_frames
 from devstack.model_server import ModelServer, Step
@@ -13,7 +14,7 @@ FRAMES = [Frame(0.5, b"\xff\xd8first"), Frame(2.0, b"\xff\xd8second"), Frame(4.2
 
 
 def test_a_caption_per_keyframe_one_image_each_then_a_summary(router: Router, upstream: ModelServer) -> None:
-    analysis = analyze_frames(FRAMES, router, requested=None)
+    analysis = analyze_frames(FRAMES, RouterClient(router=router), requested=None)
     assert analysis["status"] == "done"
     assert [c["time"] for c in analysis["captions"]] == [0.5, 2.0, 4.25]
     assert all(c["deployment"] == "Phi-4-multimodal-instruct" and "saw 1 image" in c["caption"] for c in analysis["captions"])
@@ -30,24 +31,24 @@ def test_a_caption_per_keyframe_one_image_each_then_a_summary(router: Router, up
 def test_a_failing_frame_is_reported_and_the_rest_delivered(make_router: Callable[..., Router], upstream: ModelServer) -> None:
     router = make_router(retry={"attemptsPerDeployment": 1})
     upstream.script("Phi-4-multimodal-instruct", Step(400, body={"error": {"code": "content_filter", "message": "filtered"}}))
-    analysis = analyze_frames(FRAMES[:1], router, requested=True)
+    analysis = analyze_frames(FRAMES[:1], RouterClient(router=router), requested=True)
     assert analysis["status"] == "failed" and analysis["captions"][0]["error"]["code"] == "content_filtered"
     assert analysis["summary"]["status"] == "skipped"
     upstream.script("Phi-4-multimodal-instruct", Step(500))
-    partial = analyze_frames(FRAMES[:2], router, requested=True)
+    partial = analyze_frames(FRAMES[:2], RouterClient(router=router), requested=True)
     assert partial["status"] == "partial" and sum("caption" in c for c in partial["captions"]) == 1
     assert "text" in partial["summary"]
 
 
 def test_no_vision_model_or_not_requested_skips_without_a_call(upstream: ModelServer, router: Router) -> None:
     unconfigured = Router(lambda: load_catalog({}))
-    assert analyze_frames(FRAMES, unconfigured, requested=True) == {
+    assert analyze_frames(FRAMES, RouterClient(router=unconfigured), requested=True) == {
         "status": "skipped", "reason": "no vision model is configured (no deployment of the 'vision' route has an endpoint)"}
-    assert analyze_frames(FRAMES, router, requested=False)["reason"].startswith("not requested")
+    assert analyze_frames(FRAMES, RouterClient(router=router), requested=False)["reason"].startswith("not requested")
     assert upstream.calls() == []
 
 
 def test_without_a_generation_model_the_captions_still_come(make_router: Callable[..., Router], upstream: ModelServer) -> None:
     router = make_router(deployments=[{"name": n, "baseUrl": ""} for n in ("DeepSeek-V3-0324", "Phi-4", "DeepSeek-R1")])
-    analysis = analyze_frames(FRAMES[:1], router, requested=None)
+    analysis = analyze_frames(FRAMES[:1], RouterClient(router=router), requested=None)
     assert analysis["status"] == "done" and analysis["summary"] == {"status": "skipped", "reason": "no generation model is configured"}

@@ -57,7 +57,7 @@ def test_a_long_video_runs_as_parts_in_parallel_and_merges_to_the_single_run(sta
     shots = (pattern * 6)[:61]
     shots[-1] = round(180 - sum(shots[:-1]), 3)
     truth = render(path, shots, width=180, height=320, keyframes_at_cuts=True)
-    single = analyze(str(path), Options(), lambda name, data: name)
+    single = analyze(str(path), Options(), lambda name, data: name).to_dict()
     accepted = stack.submit({"type": "video.analyze", "input": {"videoKey": _upload(stack, path), "options": {"fanOutSeconds": 45, "analyze": False}}})
     job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead", timeout=120)
     assert job["status"] == "succeeded", job

@@ -1,5 +1,8 @@
 """The AI router for job code: the same routing as `POST /v1/route`, in process, within
-the run's deadline instead of API Gateway's."""
+the run's deadline instead of API Gateway's.
+
+Job code (and the CLI's video command) asks models through this one client, so a job's
+deadline bounds every call it makes, whichever part of the job makes it."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from courier.ai.request import ChatRequest
-from courier.ai.router import shared_router
+from courier.ai.router import Router, shared_router
 
 #: Seconds kept back from the run's deadline for storing the result.
 FINISH_MARGIN_SECONDS = 20.0
@@ -15,8 +18,17 @@ MIN_DEADLINE_SECONDS = 5.0
 
 
 class RouterClient:
-    def __init__(self, remaining_seconds: Callable[[], float]) -> None:
+    def __init__(self, remaining_seconds: Callable[[], float] = lambda: float("inf"), router: Router | None = None) -> None:
         self._remaining = remaining_seconds
+        self._router = router
+
+    @property
+    def _routing(self) -> Router:
+        return self._router or shared_router()
+
+    def available(self, type: str) -> bool:
+        """Whether any deployment could serve this task type (ask before optional work)."""
+        return self._routing.available(type)
 
     def route(
         self, type: str, *, prompt: str | None = None, messages: list[dict[str, Any]] | None = None,
@@ -27,7 +39,10 @@ class RouterClient:
         return self.send(ChatRequest.build(type, prompt=prompt, messages=messages, images=images, max_tokens=max_tokens,
                                            temperature=temperature, json=json))
 
-    def send(self, request: ChatRequest) -> dict[str, Any]:
-        """A request already built (an `ai.route` job's, `AiRouteInput.request()`)."""
+    def send(self, request: ChatRequest, *, deadline_seconds: float | None = None) -> dict[str, Any]:
+        """A request already built (an `ai.route` job's, `AiRouteInput.request()`), within
+        `deadline_seconds` when given and always within the run's."""
         deadline = max(MIN_DEADLINE_SECONDS, self._remaining() - FINISH_MARGIN_SECONDS)
-        return shared_router().route(request, deadline_seconds=deadline).to_dict()
+        if deadline_seconds is not None:
+            deadline = min(deadline, deadline_seconds)
+        return self._routing.route(request, deadline_seconds=deadline).to_dict()

@@ -93,34 +93,7 @@ class Job:
     children: list[str] | None = None
     children_open: list[str] | None = None
 
-    def public_view(self) -> dict[str, Any]:
-        """What the API shows a tenant: the contract's fields, no internals."""
-        view: dict[str, Any] = {
-            "jobId": self.job_id,
-            "type": self.type,
-            "status": self.status.value,
-            "input": self.input,
-            "attempts": self.attempts,
-            "transport": self.transport,
-            "messageId": self.message_id,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-        }
-        optional = {
-            "result": self.result,
-            "error": self.error.to_dict() if self.error else None,
-            "callbackUrl": self.callback_url,
-            "idempotencyKey": self.idempotency_key,
-            "startedAt": self.started_at,
-            "finishedAt": self.finished_at,
-            "lastResponse": self.last_response,
-            "callbackDelivery": self.callback_delivery,
-            "fallbackReason": self.fallback_reason,
-            "progress": self.progress,
-            "scheduleId": self.schedule_id,
-            "parentId": self.parent_id,
-            "childrenPending": len(self.children_open or ()) if self.children else None,
-            "inputRef": {"key": self.input_ref["key"], "size": self.input_ref["size"]} if self.input_ref else None,
-        }
-        view.update({k: v for k, v in optional.items() if v is not None})
-        return view
+    @property
+    def children_pending(self) -> int | None:
+        """A parent's children not finished yet (None for a job without children)."""
+        return len(self.children_open or ()) if self.children else None

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 from courier.errors import InvalidInput
-from courier.jobs.catalog import JOB_TYPES
+from courier.jobs import catalog
 from courier.jobs.context import JobContext, JobHandler, JobResult
 
 __all__ = ["JobContext", "JobHandler", "JobRegistry", "JobResult"]
@@ -23,7 +23,7 @@ class JobRegistry:
     def for_worker(cls, worker: str) -> JobRegistry:
         """Every catalogue type the worker runs, each handler imported on its first job."""
         registry = cls()
-        for declared in JOB_TYPES:
+        for declared in catalog.load().job_types:
             if declared.worker == worker:
                 registry.register_lazily(declared.name, declared.handler)
                 if declared.continuation:

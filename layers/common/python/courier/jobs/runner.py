@@ -14,8 +14,7 @@ from typing import Any
 
 from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound
-from courier.jobs import lifecycle
-from courier.jobs.catalog import validate_input
+from courier.jobs import catalog, lifecycle
 from courier.jobs.endings import job_ended
 from courier.jobs.fanout import FanIn, FanOut
 from courier.jobs.lifecycle import Event
@@ -131,7 +130,7 @@ class JobRunner:
             # The job record decides what runs, never the message: a message may lie.
             continuing = bool(job.children)
             handler = self.registry.continuation_for(job.type) if continuing else self.registry.handler_for(job.type)
-            spec = validate_input(job.type, load_input(job.input, job.input_ref))
+            spec = catalog.load().validate_input(job.type, load_input(job.input, job.input_ref))
             children = tuple(self._fan_in().outcomes(job)) if continuing else ()
             context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds,
                                  report=reporter, children=children, started=started)

@@ -11,7 +11,7 @@ from typing import Any
 
 from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Unavailable
-from courier.jobs.catalog import admit, redacted_input, upload_keys, validate_input
+from courier.jobs import catalog
 from courier.jobs.dispatch import MAX_DELAY_SECONDS, Dispatcher
 from courier.jobs.endings import job_ended
 from courier.jobs.fanout import FanIn
@@ -21,6 +21,7 @@ from courier.jobs.notify import Notifier
 from courier.jobs.payloads import fingerprint, load_result, place_input, result_download_url, stored_files
 from courier.jobs.store import JobStore, new_job_id
 from courier.jobs.usage import UsageStore
+from courier.jobs.views import JobView
 from courier.network import NetworkPolicy
 from courier.settings import DispatchMode
 from courier.uploads import require_own_upload
@@ -122,11 +123,12 @@ class JobService:
     def _checked(self, tenant_id: str, job_type: str, job_input: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """(the input as accepted, how many jobs it may lead to besides itself)."""
         strict_json.require_standard(job_input)
-        validated = validate_input(job_type, job_input)
+        known = catalog.load()
+        validated = known.validate_input(job_type, job_input)
         self.dispatcher.route(job_type)
-        for field, key in upload_keys(job_type, validated).items():
+        for field, key in known.upload_keys(job_type, validated).items():
             require_own_upload(key, tenant_id, field)  # checked again where read
-        admit(job_type, tenant_id, validated)
+        known.admit(job_type, tenant_id, validated)
         descendants = validated.children_bound()
         for index, (child_type, child_input) in enumerate(validated.planned_children()):
             try:
@@ -162,14 +164,11 @@ class JobService:
 
     # --- read -------------------------------------------------------------------------
     def view(self, job: Job) -> dict[str, Any]:
-        view = job.public_view()
-        view["input"] = redacted_input(job.type, view["input"])
-        view["statusUrl"] = self.status_url(job.job_id)
-        if job.result_ref:
-            view["resultUrl"] = result_download_url(job.result_ref)
-        if job.children:
-            view["children"] = self.fan_in.summary(job)
-        return view
+        return JobView.of(
+            job, input=catalog.load().redacted_input(job.type, job.input), statusUrl=self.status_url(job.job_id),
+            resultUrl=result_download_url(job.result_ref) if job.result_ref else None,
+            children=self.fan_in.summary(job) if job.children else None,
+        )
 
     def files(self, tenant_id: str, job_id: str, expires_in: int = FILE_URL_SECONDS) -> dict[str, Any]:
         """Presigned GETs of the files the job stored in its results folder (its keyframes)."""

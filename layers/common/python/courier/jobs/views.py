@@ -1,15 +1,22 @@
 """The jobs API's answers as models: what `GET /v1/jobs/{id}` and its siblings return, so
 the OpenAPI document (and the TypeScript client generated from it) types them exactly.
 
-Built from `Job.public_view()` and the service's additions; fields absent from a view stay
-absent in the answer (the API answers with `exclude_unset`), as before these models.
+`JobView` is the job's one public shape: `JobView.of(job)` reads each of its fields from
+the job's attribute of the same name (snake_case), so a field is made public by adding it
+here, once. Empty optional fields stay absent from the answer (the API answers with
+`exclude_unset`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from courier.jobs.models import Job
 
 JobStatusName = Literal["queued", "running", "retrying", "waiting", "succeeded", "failed", "dead", "cancelled"]
 
@@ -72,6 +79,42 @@ class JobView(View):
     parentId: str | None = None
     childrenPending: int | None = None
     children: list[ChildView] | None = None
+
+    @classmethod
+    def of(cls, job: Job, **computed: Any) -> dict[str, Any]:
+        """The job as a tenant sees it: the contract's fields, no internals (its `input` as
+        stored; the service redacts it). `computed`: the fields the job does not hold
+        (`statusUrl`, `resultUrl`, `children`)."""
+        view: dict[str, Any] = {}
+        for name, declared in cls.model_fields.items():
+            if name in computed or name in COMPUTED:
+                value = computed.get(name)
+            else:
+                value = _public(getattr(job, _snake(name), None), declared.annotation)
+            if value is not None or (declared.is_required() and name not in COMPUTED):
+                view[name] = value
+        return view
+
+
+#: JobView's fields that the service computes from more than the job (links, the children's states).
+COMPUTED = frozenset({"statusUrl", "resultUrl", "children"})
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _public(value: Any, annotation: Any) -> Any:
+    """A job attribute in its view's form: an enum's value, a record's dict, and a nested
+    view's fields only (an input's location without its bucket)."""
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    nested = next((a for a in getattr(annotation, "__args__", ()) if isinstance(a, type) and issubclass(a, View)), None)
+    if nested is not None and isinstance(value, dict):
+        return {k: v for k, v in value.items() if k in nested.model_fields}
+    return value
 
 
 class JobList(View):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from courier.cron import Cron
-from courier.jobs.catalog import redacted_input
+from courier.jobs import catalog
 
 #: Firings kept on the record for `GET /v1/schedules/{id}` (each is also an ordinary job).
 LAST_RUNS = 10
@@ -45,7 +45,7 @@ class Schedule:
             "scheduleId": self.schedule_id,
             "cron": self.cron,
             "type": self.type,
-            "input": redacted_input(self.type, self.input),
+            "input": catalog.load().redacted_input(self.type, self.input),
             "paused": self.paused,
             "nextRunAt": self.next_run_at(),
             "runs": self.runs,

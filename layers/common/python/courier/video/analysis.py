@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from courier.errors import CourierError
 
 if TYPE_CHECKING:  # the router (pydantic models, the AI catalogue) loads when a model is asked
+    from courier.ai.client import RouterClient
     from courier.ai.request import ChatRequest
-    from courier.ai.router import Router
 
 #: Why the analysis was skipped when nothing serves the vision route.
 NO_VISION_MODEL = "no vision model is configured (no deployment of the 'vision' route has an endpoint)"
@@ -45,7 +45,7 @@ def skipped(reason: str) -> dict[str, Any]:
     return {"status": "skipped", "reason": reason}
 
 
-def analyze_frames(frames: list[Frame], router: Router, *, requested: bool | None) -> dict[str, Any]:
+def analyze_frames(frames: list[Frame], router: RouterClient, *, requested: bool | None) -> dict[str, Any]:
     """`requested` is the job's `options.analyze`: None analyses when a model is configured."""
     if requested is False:
         return skipped("not requested (options.analyze is false)")
@@ -71,14 +71,14 @@ def analyze_frames(frames: list[Frame], router: Router, *, requested: bool | Non
     return analysis
 
 
-def _caption(router: Router, frame: Frame) -> dict[str, Any]:
+def _caption(router: RouterClient, frame: Frame) -> dict[str, Any]:
     from courier.ai.request import ChatRequest, image_data_url
 
     request = ChatRequest.build("vision", prompt=CAPTION_PROMPT, images=[image_data_url(frame.jpeg)], max_tokens=120)
     return {"time": frame.time, **_ask(router, request, "caption")}
 
 
-def _summary(router: Router, captions: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(router: RouterClient, captions: list[dict[str, Any]]) -> dict[str, Any]:
     from courier.ai.request import ChatRequest
 
     listing = "\n".join(f"{c['time']:.1f}s: {c['caption']}" for c in captions)
@@ -86,9 +86,9 @@ def _summary(router: Router, captions: list[dict[str, Any]]) -> dict[str, Any]:
     return _ask(router, request, "text")
 
 
-def _ask(router: Router, request: ChatRequest, field: str) -> dict[str, Any]:
+def _ask(router: RouterClient, request: ChatRequest, field: str) -> dict[str, Any]:
     try:
-        result = router.route(request, deadline_seconds=CALL_DEADLINE_SECONDS)
+        result = router.send(request, deadline_seconds=CALL_DEADLINE_SECONDS)
     except CourierError as error:
         return {"error": {"code": error.code, "message": error.message}}
-    return {field: result.output, "deployment": result.deployment.name, "costUsd": result.cost_usd}
+    return {field: result["output"], "deployment": result["deployment"], "costUsd": result["costUsd"]}

@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from courier.ai.router import shared_router
 from courier.errors import CourierError, Misconfigured
 from courier.jobs import JobContext, JobResult
 from courier.jobs.fanout import FanOut
@@ -26,9 +25,10 @@ from courier.video.analysis import Frame, analyze_frames
 from courier.video.fetch import fetch_s3, fetch_url
 from courier.video.inputs import VideoAnalyzeInput, VideoOptions, VideoPartInput
 from courier.video.packets import index
-from courier.video.parts import DEFAULT_FAN_OUT_SECONDS, Part, merge, plan
+from courier.video.parts import DEFAULT_FAN_OUT_SECONDS, Part, plan
 from courier.video.pipeline import DEFAULT_MAX_KEYFRAMES, DEFAULT_SAMPLE_EVERY, Options, analyze
 from courier.video.probe import open_video, probe
+from courier.video.result import VideoResult, merge
 
 #: Lambda's writable disk; the temporary folder always goes, whatever happens.
 SCRATCH = "/tmp"
@@ -61,10 +61,9 @@ def analyze_job(context: JobContext[VideoAnalyzeInput]) -> JobResult | FanOut:
             str(path), _options(spec.options),
             lambda name, data: _put(bucket, prefix + name, data),
             progress=lambda stage, fraction: context.progress(stage, fraction),
-            describe=lambda frames: analyze_frames(frames, shared_router(), requested=spec.options.analyze), packets=packets,
+            describe=lambda frames: analyze_frames(frames, context.router, requested=spec.options.analyze), packets=packets,
         )
-    result["source"] = _source(spec)
-    return result
+    return {**result.to_dict(), "source": _source(spec)}
 
 
 def part_job(context: JobContext[VideoPartInput]) -> JobResult:
@@ -80,8 +79,7 @@ def part_job(context: JobContext[VideoPartInput]) -> JobResult:
             str(path), _options(spec.options), lambda name, data: _put(bucket, prefix + name, data),
             progress=lambda stage, fraction: context.progress(stage, fraction), span=(part.start, part.decode_until),
         )
-    result["part"] = part.to_dict()
-    return result
+    return {**result.to_dict(), "part": part.to_dict()}
 
 
 def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
@@ -99,7 +97,7 @@ def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
     results = sorted((child.result for child in context.children if child.result), key=lambda r: r["part"]["index"])
     parts = [Part.of(**r["part"]) for r in results]
     context.progress("merge", 0.0, f"{len(parts)} parts")
-    merged = merge(parts, results, max_keyframes=_options(spec.options).max_keyframes)
+    merged = merge(VideoResult, parts, results, max_keyframes=_options(spec.options).max_keyframes).to_dict()
     from courier.aws import client
 
     s3 = client("s3")
@@ -111,7 +109,7 @@ def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
         keyframe["image"] = target
         if spec.options.analyze is not False:
             frames.append(Frame(keyframe["time"], _s3_call(s3.get_object, Bucket=bucket, Key=target)["Body"].read()))
-    merged["analysis"] = analyze_frames(frames, shared_router(), requested=spec.options.analyze)
+    merged["analysis"] = analyze_frames(frames, context.router, requested=spec.options.analyze)
     merged["source"] = _source(spec)
     return merged
 

@@ -1,5 +1,5 @@
 """A long video in parts: keyframe-aligned time ranges analysed side by side (one child
-job each), and their results merged into the one a single run would give.
+job each), whose results courier.video.result merges into the one a single run would give.
 
 Each part decodes a little past its end (`OVERLAP_SECONDS`) and owns what starts in the
 middle of its overlaps: a cut on a boundary is seen, with the frames before it, by the
@@ -15,10 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from courier.video.keyframes import Shot, spread
 from courier.video.packets import PacketIndex
-from courier.video.pipeline import video_metrics
-from courier.video.probe import VideoInfo
 
 OVERLAP_SECONDS = 2.0
 #: A part's share of the video by default: at the benchmark's slowest (1080x1920, about
@@ -60,46 +57,3 @@ def plan(packets: PacketIndex, duration: float, fan_out_seconds: float) -> list[
     bounds = packets.split(0.0, duration, wanted)[:-1]
     bounds = [b for n, b in enumerate(bounds) if n == 0 or b - bounds[n - 1] >= OVERLAP_SECONDS * 2]
     return [Part(n, start, bounds[n + 1] if n + 1 < len(bounds) else math.inf) for n, start in enumerate(bounds)]
-
-
-def merge(parts: list[Part], results: list[dict[str, Any]], *, max_keyframes: int) -> dict[str, Any]:
-    """The whole video's result from its parts' (in part order)."""
-    first = results[0]
-    info = VideoInfo(**first["video"])
-    cuts = sorted({c["time"] for part, r in zip(parts, results, strict=True) for c in r["cuts"] if part.owns(c["time"])})
-    bounds = sorted({
-        shot["start"] for part, r in zip(parts, results, strict=True) for shot in r["shots"][1:] if part.owns(shot["start"])
-    })
-    end = max(info.duration, results[-1]["shots"][-1]["end"])
-    edges = [0.0, *bounds, end]
-    shots = [Shot(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
-    keyframes = _keyframes(parts, results, shots, max_keyframes)
-    metrics = video_metrics(info, shots, cuts, hook=first["metrics"]["hookScore"])
-    return {
-        "video": first["video"],
-        "cuts": [{"time": t, "frame": round(t * info.fps)} for t in cuts],
-        "fades": [f for part, r in zip(parts, results, strict=True) for f in r["fades"] if part.owns(f["start"])],
-        "shots": [{"start": round(s.start, 3), "end": round(s.end, 3), "length": round(s.length, 3)} for s in shots],
-        "keyframes": keyframes,
-        "metrics": metrics,
-        "processing": {
-            "parts": [{**part.to_dict(), **r["processing"]} for part, r in zip(parts, results, strict=True)],
-            "framesDecoded": sum(r["processing"]["framesDecoded"] for r in results),
-        },
-    }
-
-
-def _keyframes(parts: list[Part], results: list[dict[str, Any]], shots: list[Shot], max_keyframes: int) -> list[dict[str, Any]]:
-    """The parts' keyframes on the whole video's shots: the sharpest representative of each
-    shot (a shot across a boundary had one in each part), its samples, spread as one run does."""
-    owned = [k for part, r in zip(parts, results, strict=True) for k in r["keyframes"] if part.owns(k["time"])]
-    chosen: list[dict[str, Any]] = []
-    extras: list[dict[str, Any]] = []
-    for n, shot in enumerate(shots):
-        inside = [{**k, "shot": n} for k in owned if shot.start <= k["time"] < shot.end]
-        representatives = [k for k in inside if k["reason"] == "shot"]
-        if representatives:
-            best = max(representatives, key=lambda k: (k["metrics"] or {}).get("sharpness", 0.0))
-            chosen.append(best)
-        extras += [k for k in inside if k["reason"] == "sample"]
-    return sorted(spread(chosen, extras, max_keyframes), key=lambda k: k["time"])
