@@ -22,8 +22,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], co
     listing.add_argument("--status", choices=STATUSES)
     listing.add_argument("--type", help="one job type")
     listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20; pages are followed)")
-    for name, text in (("show", "one job, its result or error"), ("retry", "a failed or dead job, again"), ("cancel", "a queued job")):
+    for name, text in (("show", "one job, its result, error and steps"), ("retry", "a failed or dead job, again, from its failed step"),
+                       ("cancel", "a queued or waiting job")):
         actions.add_parser(name, parents=[common], help=text).add_argument("job_id")
+    actions.choices["retry"].add_argument("--from-start", action="store_true", help="run every step anew, not from the failed one")
     wait = actions.add_parser("wait", parents=[common], help="until the job ends (exit 0 if it succeeded, 3 if not, 4 on timeout)")
     wait.add_argument("job_id")
     wait.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
@@ -58,7 +60,7 @@ def run(api: Api, out: Output, args: argparse.Namespace) -> int:
     elif args.action == "wait":
         return wait(api, out, args.job_id, timeout=args.timeout, interval=args.interval)
     elif args.action == "retry":
-        accepted = api.post(path + "/retry")
+        accepted = api.post(path + "/retry" + ("?fromStart=true" if args.from_start else ""))
         out.data(accepted, f"{accepted['jobId']} {accepted['status']} again ({accepted['transport']})")
     else:
         job = api.delete(path)
@@ -101,8 +103,24 @@ def show(out: Output, job: dict[str, Any]) -> None:
         ("finished", local_time(job.get("finishedAt"))), ("took", took(job)),
         ("progress", f"{progress['stage']} {progress['fraction']:.0%}" if progress else None),
         ("error", error_text(job)), ("input", job.get("input")), ("result", job.get("result")), ("result URL", job.get("resultUrl")),
-        ("children", job.get("children")),
+        ("children", job.get("children")), ("waiting for", waiting_text(job.get("waitingFor"))),
+        ("steps", "\n".join(step_text(s) for s in job.get("steps") or ()) or None),
     ])
+
+
+def waiting_text(waiting: dict[str, Any] | None) -> str | None:
+    if not waiting:
+        return None
+    what = {"sleep": "sleeping", "retry": "retrying", "event": f"event {waiting.get('key')}", "call": "calling"}.get(waiting["kind"], waiting["kind"])
+    return f"{what} in step {waiting['step']} until {local_time(waiting['until'])}"
+
+
+def step_text(step: dict[str, Any]) -> str:
+    """One line a step: its name, kind, status and attempts, and why it failed."""
+    error = step.get("error")
+    why = f" ({error['code']}: {error['message']})" if error and step["status"] != "done" else ""
+    until = f" until {local_time(step['until'])}" if step.get("until") else ""
+    return f"{step['name']} [{step['kind']}] {step['status']}, {step['attempts']} attempt(s){until}{why}"
 
 
 def follow(api: Api, out: Output, job_id: str, *, timeout: float, interval: float) -> dict[str, Any]:

@@ -5,6 +5,10 @@ imageio-ffmpeg wheel), creates an API key, asks the jobs API for a presigned upl
 URL and uploads to it, enqueues `video.analyze`, follows the job, prints the result and
 saves the keyframes to a local folder. On a terminal it then keeps the stack running
 until Ctrl-C; otherwise (CI, scripts) it exits, non-zero if the job did not succeed.
+
+When it starts the stack and no model is configured (AZURE_AI_FOUNDRY_ENDPOINT,
+COURIER_AI_CATALOG), the fake OpenAI-compatible server stands in for every deployment, so
+the analysis step runs too; its captions are a stand-in's, and the output says so.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any
 import httpx
 
 from devstack.cli import down, read_state, up
-from devstack.environment import DevSettings, aws_environment
+from devstack.environment import MODEL_PASSTHROUGH, DevSettings, aws_environment
+from devstack.model_server import ModelServer
 from devstack.sample_video import render
 
 SHOTS = [2.5, 1.5, 3.0, 2.0, 3.0]
@@ -90,6 +95,11 @@ def show(job: dict[str, Any], expected_cuts: list[float], out: Path, bucket: str
     print(f"hook      {metrics['hookScore']}/100 (first 3 seconds)")
     analysis = result["analysis"]
     print(f"analysis  {analysis['status']}" + (f" ({analysis['reason']})" if "reason" in analysis else ""))
+    if analysis.get("captions"):
+        deployments = sorted({c.get("deployment", "?") for c in analysis["captions"]})
+        print(f"captions  {len(analysis['captions'])} by {', '.join(deployments)}; summary: {analysis.get('summary', {}).get('text', '-')[:100]}")
+    steps = ", ".join(f"{s['name']} ({s['status']}, {s['attempts']} attempt{'s' if s['attempts'] != 1 else ''})" for s in job.get("steps", []))
+    print(f"steps     {steps or '-'}")
     print(f"transport {job['transport']}, {job['attempts']} attempt(s), {result['processing']['seconds']} s of processing")
     out.mkdir(parents=True, exist_ok=True)
     s3 = boto3.client("s3")
@@ -101,6 +111,7 @@ def show(job: dict[str, Any], expected_cuts: list[float], out: Path, bucket: str
 
 def run(settings: DevSettings, out: Path, tty: bool) -> int:
     started_here = read_state(settings) is None
+    stand_in = _stand_in_models() if started_here else None
     state = up(settings)
     os.environ.update(aws_environment(settings))
     try:
@@ -138,6 +149,24 @@ def run(settings: DevSettings, out: Path, tty: bool) -> int:
     finally:
         if started_here:
             down(settings)
+        if stand_in is not None:
+            stand_in.stop()
+
+
+def _stand_in_models() -> ModelServer | None:
+    """The fake model server for every deployment, when none is configured; the workers of
+    the stack started next read its address from the environment."""
+    if any(os.environ.get(name) for name in MODEL_PASSTHROUGH):
+        return None
+    from courier.ai.catalog import load_catalog
+
+    server = ModelServer().start()
+    names = sorted(load_catalog({"AZURE_AI_FOUNDRY_ENDPOINT": server.url}).deployments)
+    os.environ["AZURE_AI_FOUNDRY_ENDPOINT"] = server.url
+    os.environ["COURIER_AI_CATALOG"] = json.dumps({"deployments": [{"name": n, "keySecret": None} for n in names]})
+    print(f"models    a stand-in: devstack's fake OpenAI-compatible server at {server.url} answers for every deployment"
+          " (set AZURE_AI_FOUNDRY_ENDPOINT for real ones)")
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:

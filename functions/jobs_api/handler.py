@@ -8,6 +8,7 @@ from courier import coldstart
 coldstart.begin()  # no garbage collection while the modules below load (courier/coldstart.py)
 
 import functools
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from courier.adapters import console
 from courier.adapters.http_app import create_app, lambda_handler
 from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import ApiKeyStore
-from courier.errors import Misconfigured, error_body
+from courier.errors import InvalidInput, Misconfigured, error_body
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.idempotency import check_callers_key
@@ -30,6 +31,7 @@ from courier.jobs.views import AllowedHostsView, JobFiles, JobList, JobView, Sch
 from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
 from courier.observability import logger
 from courier.outbound.allowlist import AllowedHosts
+from courier.outbound.calls import CALL_HOOK_PATH, take_answer
 from courier.qstash_client import qstash_client
 from courier.schedules.service import ScheduleService, firing_payload
 from courier.schedules.store import ScheduleStore
@@ -123,6 +125,20 @@ class JobAccepted(BaseModel):
     statusUrl: str
 
 
+class EventRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=200, examples=["approval:order-1234"],
+                     description="What the jobs wait for (`context.wait_for_event(name, key, ...)`), within the caller's tenant.")
+    data: Any = Field(default=None, description="The waiting step's result (JSON, at most 64 KB).")
+
+
+class EventAccepted(BaseModel):
+    key: str
+    woke: int = Field(description="Jobs that were waiting for the key and are queued now.")
+    keptSeconds: int = Field(description="How long the event counts for a wait that begins after it.")
+
+
 class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -174,9 +190,10 @@ def list_jobs(
     return {"jobs": [service.view(job) for job in jobs], "cursor": next_cursor}
 
 
-@app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="A job's status and result", response_model=JobView, response_model_exclude_unset=True)
+@app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="A job's status, result and steps", response_model=JobView,
+         response_model_exclude_unset=True)
 def get_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
-    return service.view(service.get(tenant_id, job_id))
+    return service.view(service.get(tenant_id, job_id), steps=True)
 
 
 @app.get("/v1/jobs/{job_id}/files", tags=["jobs"], summary="Short-lived links to the files a job stored (a video's keyframes)",
@@ -186,11 +203,17 @@ def job_files(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
 
 
 @app.post("/v1/jobs/{job_id}/retry", status_code=202, response_model=JobAccepted, tags=["jobs"], summary="Retry a failed or dead job")
-def retry_job(job_id: str, tenant_id: Tenant) -> JobAccepted:
-    return accepted(service.retry(tenant_id, job_id))
+def retry_job(job_id: str, tenant_id: Tenant, fromStart: bool = False) -> JobAccepted:
+    """A job of steps resumes at the step that failed; `fromStart=true` runs every step anew."""
+    return accepted(service.retry(tenant_id, job_id, from_start=fromStart))
 
 
-@app.delete("/v1/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued job", response_model=JobView, response_model_exclude_unset=True)
+@app.post("/v1/events", status_code=202, response_model=EventAccepted, tags=["jobs"], summary="Post an event that waiting jobs wait for")
+def post_event(request: EventRequest, tenant_id: Tenant) -> dict[str, Any]:
+    return service.post_event(tenant_id, request.key, request.data)
+
+
+@app.delete("/v1/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued or waiting job", response_model=JobView, response_model_exclude_unset=True)
 def cancel_job(job_id: str, tenant_id: Tenant) -> dict[str, Any]:
     return service.view(service.cancel(tenant_id, job_id))
 
@@ -217,6 +240,18 @@ async def qstash_failure(request: Request, upstash_signature: Annotated[str | No
     verifier.verify(signature=upstash_signature, body=raw, url=settings.public_api_url + FAILURE_HOOK_PATH)
     job = service.qstash_gave_up(failure_payload(raw))
     return {"jobId": job.job_id if job else None, "status": job.status.value if job else "ignored"}
+
+
+@app.post(CALL_HOOK_PATH, tags=["hooks"], summary="A step's call answered (QStash's callback, signed by QStash)")
+async def call_answered(request: Request, key: str, upstash_signature: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    raw = await request.body()
+    verifier.verify(signature=upstash_signature, body=raw, url=f"{settings.public_api_url}{CALL_HOOK_PATH}?key={key}")
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        raise InvalidInput("not a QStash callback", code="invalid_callback") from None
+    taken = take_answer(key, payload if isinstance(payload, dict) else {}, job_tenant=service.tenant_of, deliver=service.deliver_event)
+    return {"key": key, "status": "taken" if taken else "ignored"}
 
 
 @app.post("/v1/schedules", status_code=201, tags=["schedules"], summary="Run a job type on a cron schedule",

@@ -94,6 +94,25 @@ def test_a_worker_killed_mid_job_is_retried_and_completes(devstack: DevStack) ->
     assert devstack.state["processes"]["ai_router"] != victim and devstack.state["restarts"]["ai_router"] >= 1
 
 
+def test_a_worker_killed_mid_step_runs_that_step_again_and_no_step_before_it(devstack: DevStack) -> None:
+    """kill -9 while a step's code runs: the steps that finished keep their results (each ran
+    once, counted by the S3 object each execution writes); the interrupted one runs again."""
+    accepted = devstack.submit("demo.steps", {"steps": [{"name": "first"}, {"name": "slow", "seconds": 2}, {"name": "last"}]})
+    s3, bucket = devstack.client("s3"), devstack.state["resources"]["bucket"]
+
+    def executions(step: str) -> int:
+        prefix = f"results/acme/{accepted['jobId']}/runs/{step}/"
+        return int(s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0))
+
+    eventually(lambda: executions("slow") == 1, timeout=30, what="the slow step started")
+    victim = devstack.state["processes"]["ai_router"]
+    os.kill(victim, signal.SIGKILL)
+    job = devstack.finished(accepted["jobId"])
+    assert job["status"] == "succeeded", job
+    assert [executions(s) for s in ("first", "slow", "last")] == [1, 2, 1]
+    assert [s["attempts"] for s in job["steps"]] == [1, 1, 1]  # the killed execution never recorded an attempt
+
+
 def test_a_poison_job_ends_dead_and_is_visible_through_the_api(devstack: DevStack) -> None:
     accepted = devstack.submit("demo.sleep", {"failTimes": 100})
     job = devstack.finished(accepted["jobId"])

@@ -14,6 +14,7 @@ from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.jobs.lifecycle import Event
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.steps import Suspend
 from courier.jobs.store import JobStore, new_job_id
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
@@ -151,15 +152,22 @@ LIFECYCLE_SPEC: dict[tuple[Event, S, str], S | str] = {
     (Event.CANCEL, S.QUEUED, "-"): S.CANCELLED,
     (Event.CLAIM, S.WAITING, "open"): "waiting",
     (Event.CLAIM, S.WAITING, "done"): "waiting",
+    (Event.CLAIM, S.WAITING, "early"): "waiting",
+    (Event.CLAIM, S.WAITING, "due"): S.RUNNING,
+    **{(Event.CANCEL, S.WAITING, s): S.CANCELLED for s in ("open", "done", "early", "due")},
     (Event.WAIT, S.RUNNING, "held"): S.WAITING,
+    (Event.SUSPEND, S.RUNNING, "held"): S.WAITING,
     (Event.RESUME, S.WAITING, "done"): S.QUEUED,
+    (Event.NUDGE, S.WAITING, "key"): S.QUEUED,
 }
-RUN_ENDS = (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST, Event.WAIT)
+RUN_ENDS = (Event.SUCCEED, Event.RETRY, Event.FAIL, Event.EXHAUST, Event.WAIT, Event.SUSPEND)
 RUN_SITUATIONS = {Event.CLAIM: ("other", "expired"), Event.GIVE_UP: ("other", "expired"),
                   **{e: ("held", "other", "expired") for e in RUN_ENDS}}
 IDLE_SITUATIONS = {Event.GIVE_UP: ("same", "old"), **{e: ("held",) for e in RUN_ENDS}}
-#: A waiting job with a child still open, or with every child counted.
-WAITING_SITUATIONS = {**IDLE_SITUATIONS, **{e: ("open", "done") for e in Event if e not in IDLE_SITUATIONS}}
+#: A waiting job with a child still open, or with every child counted; or one of steps, whose
+#: wake-up is due or not yet, waiting for the event the writer names or another.
+WAITING_SITUATIONS = {**IDLE_SITUATIONS, **{e: ("open", "done", "early", "due") for e in Event if e not in IDLE_SITUATIONS},
+                      Event.NUDGE: ("key", "other_key")}
 
 
 def _situations(status: JobStatus) -> dict[Event, tuple[str, ...]]:
@@ -172,9 +180,12 @@ CASES = [(event, status, situation) for event in Event for status in S for situa
 def _job_in(store: JobStore, status: JobStatus, situation: str) -> Job:
     now, at = utc_now(), int(time.time() * 1000)
     lease = {"expired": at - 1000}.get(situation, at + 60_000) if status is S.RUNNING else None
+    fan_out = status is S.WAITING and situation in ("open", "done")
     job = Job(new_job_id(), "acme", "text.hash", status, {"text": "x"}, now, now, message_id="msg_current",
               lease_until=lease, lease_token="token" if status is S.RUNNING else None,
-              children=["job_child"] if status is S.WAITING else None, children_open=["job_child"] if situation == "open" else None)
+              children=["job_child"] if fan_out else None, children_open=["job_child"] if situation == "open" else None,
+              wake_at={"due": at - 1000, "early": at + 60_000, "key": at + 60_000, "other_key": at + 60_000}.get(situation),
+              wait_key="k" if situation in ("key", "other_key") else None)
     return store.create(job)[0]
 
 
@@ -189,11 +200,17 @@ def _take(store: JobStore, event: Event, job: Job, situation: str) -> JobStatus 
         if event is Event.WAIT:
             waiting = store.wait_for_children(writer, ["job_child"])
             return waiting.status if waiting else None
+        if event is Event.SUSPEND:
+            suspended = store.suspend(writer, Suspend("sleep", "nap", int(time.time() * 1000) + 1000), 1)
+            return suspended.status if suspended else None
         done = store.finish(writer, event, error=None if event is Event.SUCCEED else error)
         return done.status if done else None
     if event is Event.RESUME:
         resumed = store.resume(job.job_id)
         return resumed.status if resumed else None
+    if event is Event.NUDGE:
+        nudged = store.nudge(job.job_id, "k" if situation == "key" else "other")
+        return nudged.status if nudged else None
     if event is Event.GIVE_UP:
         dead = store.mark_dead(job.job_id, error, message_id="msg_old" if situation == "old" else "msg_current")
         return dead.status if dead else None
@@ -216,7 +233,7 @@ def test_every_transition_the_lifecycle_allows_and_only_those(store: JobStore) -
         kept = stored is not None and stored.status is (after if isinstance(after, JobStatus) else status)
         if after != expected or not kept:
             wrong.append(f"{event.value} from {status.value} ({situation}): {after}, expected {expected}")
-    assert len(CASES) == 112 and not wrong, wrong
+    assert len(CASES) == 141 and not wrong, wrong
 
 
 def test_progress_is_written_only_by_the_run_that_holds_the_job(store: JobStore) -> None:

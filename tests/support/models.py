@@ -10,9 +10,10 @@ from courier.ai.catalog import Catalog, load_catalog
 DEFAULT_DEPLOYMENTS = ("DeepSeek-R1", "DeepSeek-V3-0324", "Phi-4-multimodal-instruct", "Phi-4")
 
 
-def catalog_override(url: str, *, key_secret: str | None = None, **sections: Any) -> str:
-    """COURIER_AI_CATALOG for the shipped catalog with every deployment at `url`."""
-    deployments = [{"name": n, "keySecret": key_secret} for n in DEFAULT_DEPLOYMENTS]
+def catalog_override(url: str, *, key_secret: str | None = None, offload: bool = False, **sections: Any) -> str:
+    """COURIER_AI_CATALOG for the shipped catalog with every deployment at `url` (`offload`:
+    each may be called by QStash)."""
+    deployments = [{"name": n, "keySecret": key_secret, **({"offload": True} if offload else {})} for n in DEFAULT_DEPLOYMENTS]
     deployments += sections.pop("deployments", [])
     return json.dumps({"deployments": deployments, **sections})
 

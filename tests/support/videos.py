@@ -7,6 +7,11 @@ false-positive bait.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -67,7 +72,36 @@ def make_clip(
 ) -> Clip:
     """`shots`: the length of each shot in seconds; `flashes`: times of 2-frame white flashes;
     `fades`: shot index → seconds over which the shot before fades out to black and this
-    one fades in from it (a fade through black, not a hard cut)."""
+    one fades in from it (a fade through black, not a hard cut).
+
+    Encoding is the slow part (x264 medium: 20 s for one clip), and `make test` runs the
+    video tests on two Pythons at once: a clip is kept in a cache keyed by its arguments and
+    this file's code, so the second run copies what the first encoded."""
+    arguments = {"shots": shots, "fps": fps, "width": width, "height": height, "flashes": list(flashes), "audio": audio,
+                 "gop": gop, "seed": seed, "preset": preset, "fades": sorted((fades or {}).items())}
+    key = hashlib.sha256((json.dumps(arguments) + Path(__file__).read_text()).encode()).hexdigest()[:24]
+    cached = CLIP_CACHE / f"{key}.mp4"
+    if cached.exists():
+        shutil.copyfile(cached, path)
+        return Clip(path, fps, width, height, **json.loads(cached.with_suffix(".json").read_text()))
+    clip = _encode(path, shots=shots, fps=fps, width=width, height=height, flashes=flashes, audio=audio, gop=gop, seed=seed,
+                   preset=preset, fades=fades)
+    CLIP_CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=CLIP_CACHE, delete=False) as staging:  # whole or absent, whoever writes first
+        shutil.copyfile(path, staging.name)
+    cached.with_suffix(".json").write_text(json.dumps({"cuts": clip.cuts, "flashes": clip.flashes, "duration": clip.duration}))
+    os.replace(staging.name, cached)
+    return clip
+
+
+#: Outside the repository, so a fresh clone still starts empty of test data of its own.
+CLIP_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "courier" / "test-clips"
+
+
+def _encode(
+    path: Path, *, shots: list[float], fps: int, width: int, height: int, flashes: list[float] | tuple[float, ...],
+    audio: bool, gop: int | None, seed: int, preset: str, fades: dict[int, float] | None,
+) -> Clip:
     fades = fades or {}
     rng = np.random.default_rng(seed)
     container = av.open(str(path), mode="w")

@@ -39,7 +39,7 @@ def test_registry_refuses_duplicates_and_unknown_types() -> None:
     with pytest.raises(InvalidInput) as caught:
         registry.handler_for("video.analyze")
     assert caught.value.code == "unknown_job_type"
-    assert registry.job_types == ("ai.route", "batch.run", "demo.sleep", "http.request", "text.hash")
+    assert registry.job_types == ("ai.route", "batch.run", "demo.sleep", "demo.steps", "http.request", "text.hash")
     assert registry.handler_for("text.hash") is text_hash
 
 
@@ -67,7 +67,7 @@ def test_unknown_type_is_400() -> None:
     with pytest.raises(InvalidInput) as caught:
         load().validate_input("nope", {})
     assert caught.value.status == 400 and caught.value.code == "unknown_job_type"
-    shipped = {"text.hash", "demo.sleep", "video.analyze", "video.part", "ai.route", "http.request", "batch.run", "web.digest", "web.page"}
+    shipped = {"text.hash", "demo.sleep", "demo.steps", "video.analyze", "video.part", "ai.route", "http.request", "batch.run", "web.digest", "web.page"}
     assert {t.name for t in load().shipped_job_types} == shipped and shipped <= {t.name for t in load().job_types}
 
 

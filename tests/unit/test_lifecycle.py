@@ -31,15 +31,17 @@ def test_each_event_leads_to_one_status_and_finished_jobs_leave_only_by_requeue(
     leaving_finished = {t.event for t in TRANSITIONS if any(s.terminal for s in t.sources)}
     assert leaving_finished == {Event.REQUEUE}
     assert {t.target for t in TRANSITIONS} | {S.QUEUED} == set(S)  # every status is reachable
-    # A run ends with a result or an error (finish), or by waiting for the children it started.
-    assert lifecycle.RUN_ENDINGS | {Event.WAIT} == {e for e in Event if lifecycle.sources(e) == {S.RUNNING}}
+    # A run ends with a result or an error (finish), by waiting for the children it started,
+    # or suspended (a sleep, a step's backoff, an event).
+    assert lifecycle.RUN_ENDINGS | {Event.WAIT, Event.SUSPEND} == {e for e in Event if lifecycle.sources(e) == {S.RUNNING}}
 
 
 def test_describe_is_the_table_in_words() -> None:
     rows = lifecycle.describe()
     assert len(rows) == len(TRANSITIONS)
     assert [r[:4] for r in rows if r[0] == "claim"] == [("claim", "queued, retrying", "running", "-"),
-                                                        ("claim", "running", "running", "lease_expired")]
+                                                        ("claim", "running", "running", "lease_expired"),
+                                                        ("claim", "waiting", "running", "wake_due")]
     assert ("give_up", "queued, retrying", "dead", "same_message") in [r[:4] for r in rows]
     assert all(why for *_, why in rows)  # every row says why it exists
 

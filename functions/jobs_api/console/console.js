@@ -117,6 +117,10 @@ async function renderDetail() {
   const actions = [badge(job.status)];
   if (job.status === "dead" || job.status === "failed") actions.push(" ", retryButton(job));
   $("detail-actions").replaceChildren(...actions);
+  $("detail-steps").replaceChildren(...(job.steps || []).map((s) => el("li", {},
+    el("code", {}, s.name), ` ${s.kind} `, el("span", { class: `status status-${{ done: "succeeded", failed: "failed" }[s.status] || "waiting"}` }, s.status),
+    ` ${s.attempts} attempt${s.attempts === 1 ? "" : "s"}`, s.until ? ` until ${new Date(s.until).toLocaleString()}` : "",
+    s.error && s.status !== "done" ? ` (${s.error.code}: ${s.error.message})` : "")));
   const frames = $("keyframes");
   if (job.status !== "succeeded" || frames.dataset.jobId === job.jobId) return;
   const { files } = await api(`/v1/jobs/${encodeURIComponent(job.jobId)}/files`);

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import boto3
 import httpx
+import pytest
 
+from courier.ai.router import reset_shared_router
 from courier.video.pipeline import Options, analyze
-from devstack.model_server import ModelServer
+from devstack.model_server import ModelServer, Step
 from devstack.sample_video import render
 from tests.integration.jobs.conftest import Stack
+from tests.support.models import catalog_override
 from tests.support.videos import make_clip
 
 
@@ -80,3 +83,19 @@ def test_a_long_video_runs_as_parts_in_parallel_and_merges_to_the_single_run(sta
     assert s3.get_object(Bucket=stack.resources.bucket_name, Key=result["keyframes"][0]["image"])["Body"].read()[:2] == b"\xff\xd8"
     files = stack.api.get(f"/v1/jobs/{accepted['jobId']}/files", headers=stack.headers()).json()
     assert [f["key"] for f in files["files"]] == [k["image"] for k in result["keyframes"]]
+
+
+def test_a_model_that_fails_retries_the_analysis_step_alone(stack: Stack, models: ModelServer, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vision model answers 503 to the first attempt's captions: the analysis step runs
+    again after its backoff, the scan (the decode) does not."""
+    monkeypatch.setenv("COURIER_AI_CATALOG", catalog_override(models.url, retry={"attemptsPerDeployment": 1}))
+    reset_shared_router()
+    clip = make_clip(tmp_path / "clip.mp4", shots=[1.5, 2.0, 1.5])
+    models.script("Phi-4-multimodal-instruct", *[Step(503, body={"error": {"code": "overloaded", "message": "busy"}})] * 3)
+    accepted = stack.submit({"type": "video.analyze", "input": {"videoKey": _upload(stack, clip.path), "options": {"maxKeyframes": 5}}})
+    job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead", timeout=60)
+    assert job["status"] == "succeeded", job
+    assert [(s["name"], s["attempts"]) for s in job["steps"]] == [("scan", 1), ("analysis", 2)]
+    assert job["result"]["analysis"]["status"] == "done" and len(job["result"]["keyframes"]) == 3
+    assert len(models.calls("Phi-4-multimodal-instruct")) == 3 + 3  # three refused, then three captions

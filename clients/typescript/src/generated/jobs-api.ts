@@ -39,6 +39,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Post an event that waiting jobs wait for */
+        post: operations["post_event_v1_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hooks/qstash/call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A step's call answered (QStash's callback, signed by QStash) */
+        post: operations["call_answered_v1_hooks_qstash_call_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/hooks/qstash/failure": {
         parameters: {
             query?: never;
@@ -98,11 +132,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A job's status and result */
+        /** A job's status, result and steps */
         get: operations["get_job_v1_jobs__job_id__get"];
         put?: never;
         post?: never;
-        /** Cancel a queued job */
+        /** Cancel a queued or waiting job */
         delete: operations["cancel_job_v1_jobs__job_id__delete"];
         options?: never;
         head?: never;
@@ -135,7 +169,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Retry a failed or dead job */
+        /**
+         * Retry a failed or dead job
+         * @description A job of steps resumes at the step that failed; `fromStart=true` runs every step anew.
+         */
         post: operations["retry_job_v1_jobs__job_id__retry_post"];
         delete?: never;
         options?: never;
@@ -292,6 +329,35 @@ export interface components {
          */
         ErrorResponse: {
             error: components["schemas"]["ErrorDetail"];
+        };
+        /** EventAccepted */
+        EventAccepted: {
+            /**
+             * Keptseconds
+             * @description How long the event counts for a wait that begins after it.
+             */
+            keptSeconds: number;
+            /** Key */
+            key: string;
+            /**
+             * Woke
+             * @description Jobs that were waiting for the key and are queued now.
+             */
+            woke: number;
+        };
+        /** EventRequest */
+        EventRequest: {
+            /**
+             * Data
+             * @description The waiting step's result (JSON, at most 64 KB).
+             */
+            data?: unknown;
+            /**
+             * Key
+             * @description What the jobs wait for (`context.wait_for_event(name, key, ...)`), within the caller's tenant.
+             * @example approval:order-1234
+             */
+            key: string;
         };
         /**
          * HealthCheck
@@ -457,12 +523,15 @@ export interface components {
             status: "queued" | "running" | "retrying" | "waiting" | "succeeded" | "failed" | "dead" | "cancelled";
             /** Statusurl */
             statusUrl: string;
+            /** Steps */
+            steps?: components["schemas"]["StepView"][] | null;
             /** Transport */
             transport: ("qstash" | "sqs") | null;
             /** Type */
             type: string;
             /** Updatedat */
             updatedAt: string;
+            waitingFor?: components["schemas"]["WaitingForView"] | null;
         };
         /** ProgressView */
         ProgressView: {
@@ -550,6 +619,30 @@ export interface components {
             /** Updatedat */
             updatedAt: string;
         };
+        /** StepView */
+        StepView: {
+            /** Attempts */
+            attempts: number;
+            error?: components["schemas"]["JobErrorView"] | null;
+            /** Finishedat */
+            finishedAt?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "run" | "sleep" | "event" | "call";
+            /** Name */
+            name: string;
+            /** Startedat */
+            startedAt?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "done" | "failed" | "waiting";
+            /** Until */
+            until?: string | null;
+        };
         /** TypeUsage */
         TypeUsage: {
             /** Computeseconds */
@@ -599,6 +692,25 @@ export interface components {
             jobs: number;
             /** Month */
             month: string;
+        };
+        /**
+         * WaitingForView
+         * @description What a waiting job of steps waits for: a sleep's end, a step's retry after its
+         *     backoff, an event (`POST /v1/events`) until its timeout, or a call's answer.
+         */
+        WaitingForView: {
+            error?: components["schemas"]["JobErrorView"] | null;
+            /** Key */
+            key?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "sleep" | "retry" | "event" | "call";
+            /** Step */
+            step: string;
+            /** Until */
+            until: string;
         };
     };
     responses: never;
@@ -876,6 +988,257 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AllowedHostsView"];
+                };
+            };
+            /** @description The request cannot be taken as it is (an unknown job type, an unsafe callback URL) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request names something that is not the caller's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The resource is not in a state that allows this, or the idempotency key was used for another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Our fault */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    post_event_v1_events_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+                "x-api-key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAccepted"];
+                };
+            };
+            /** @description The request cannot be taken as it is (an unknown job type, an unsafe callback URL) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or unknown API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request names something that is not the caller's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource for this caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The resource is not in a state that allows this, or the idempotency key was used for another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; retry after Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Our fault */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is unavailable or not configured; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    call_answered_v1_hooks_qstash_call_post: {
+        parameters: {
+            query: {
+                key: string;
+            };
+            header?: {
+                "upstash-signature"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description The request cannot be taken as it is (an unknown job type, an unsafe callback URL) */
@@ -1853,7 +2216,9 @@ export interface operations {
     };
     retry_job_v1_jobs__job_id__retry_post: {
         parameters: {
-            query?: never;
+            query?: {
+                fromStart?: boolean;
+            };
             header?: {
                 authorization?: string | null;
                 "x-api-key"?: string | null;

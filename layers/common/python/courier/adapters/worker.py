@@ -21,8 +21,11 @@ from courier.adapters.lambda_events import event_kind, json_response, raw_body
 from courier.aws import client
 from courier.errors import MAX_RETRY_AFTER_SECONDS, CourierError, Misconfigured, error_body
 from courier.jobs.dynamodb_store import DynamoJobStore
+from courier.jobs.models import Job
 from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome, Verdict
+from courier.jobs.service import JobService, kept_transport
+from courier.jobs.steps import Calls
 from courier.jobs.wiring import job_service
 from courier.secrets import load_parameter, qstash_credentials
 from courier.settings import WorkerSettings
@@ -65,6 +68,8 @@ class WorkerRuntime:
             time_limit_seconds=settings.timeout_seconds,
             fan_in=jobs.fan_in if settings.sends_jobs else None,
             usage=jobs.usage,
+            wakes=jobs if settings.sends_jobs else None,
+            calls=_calls(settings, jobs) if settings.sends_jobs else None,
         )
         return cls(
             runner,
@@ -153,6 +158,24 @@ def sqs_reports_failure(outcome: Outcome) -> bool:
 
 class RetryLater(Exception):
     """Raised for a record SQS should deliver again."""
+
+
+def _calls(settings: WorkerSettings, jobs: JobService) -> Callable[[Job], Calls]:
+    """Each job's calls: through QStash (the jobs API's call hook takes the answer) unless
+    the job keeps to SQS or the deployment has no QStash; in process otherwise."""
+    from courier.network import NetworkPolicy
+    from courier.outbound.allowlist import AllowedHosts
+    from courier.outbound.calls import CALL_HOOK_PATH, HttpCalls
+    from courier.qstash_client import qstash_client
+
+    allowed = AllowedHosts(settings.table_name)
+    hook = settings.public_api_url + CALL_HOOK_PATH if settings.public_api_url else None
+
+    def for_job(job: Job) -> Calls:
+        by_qstash = jobs.dispatcher.mode != "sqs" and kept_transport(job) != "sqs"
+        return HttpCalls(job.tenant_id, allowed.require, NetworkPolicy.from_env(), qstash_client if by_qstash else None, hook)
+
+    return for_job
 
 
 def _public_url_from(settings: WorkerSettings) -> Callable[[], str]:

@@ -54,6 +54,9 @@ class Deployment(_Model):
     #: Azure only: the OpenAI v1 route or the model-inference route.
     api: Literal["openai-v1", "model-inference"] = "openai-v1"
     api_version: str = Field(default="2024-05-01-preview", alias="apiVersion")
+    #: A job's calls to this deployment (ai.route) may be made by QStash while no Lambda
+    #: waits: QStash then sees the request, the key's header included (README, "Offloaded model calls").
+    offload: bool = False
 
     @property
     def configured(self) -> bool:

@@ -11,7 +11,10 @@ from typing import Any
 
 from courier.ai.request import ChatRequest
 from courier.ai.router import Router, shared_router
+from courier.jobs.steps import Steps
 
+#: An offloaded request's attempts are bounded by their deployments' timeouts, not the run's.
+OFFLOADED_DEADLINE_SECONDS = 7 * 86400.0
 #: Seconds kept back from the run's deadline for storing the result.
 FINISH_MARGIN_SECONDS = 20.0
 MIN_DEADLINE_SECONDS = 5.0
@@ -38,6 +41,18 @@ class RouterClient:
         """The routed answer as `POST /v1/route` gives it (`output`, `deployment`, `usage`, `attempts`)."""
         return self.send(ChatRequest.build(type, prompt=prompt, messages=messages, images=images, max_tokens=max_tokens,
                                            temperature=temperature, json=json))
+
+    def offloads(self, type: str) -> bool:
+        """Whether this type's requests may go by QStash (every deployment of its route says `offload`)."""
+        return self._routing.offloads(type)
+
+    def send_by_steps(self, request: ChatRequest, steps: Steps, *, name: str = "model") -> dict[str, Any]:
+        """The request routed with each attempt a durable step of the job (courier.ai.offload):
+        the Lambda does not wait for the model."""
+        from courier.ai.offload import StepAttempts
+
+        via = StepAttempts(steps, name).via()
+        return self._routing.route(request, deadline_seconds=OFFLOADED_DEADLINE_SECONDS, via=via).to_dict()
 
     def send(self, request: ChatRequest, *, deadline_seconds: float | None = None) -> dict[str, Any]:
         """A request already built (an `ai.route` job's, `AiRouteInput.request()`), within

@@ -110,6 +110,15 @@ class RouteResult:
         return data
 
 
+@dataclass(frozen=True)
+class Via:
+    """How one request's attempts go out: `post(url, headers, body, timeout) -> Reply` (or
+    TransportError), and `sleep(seconds)` between them."""
+
+    post: Callable[[str, dict[str, str], bytes, float], Reply]
+    sleep: Callable[[float], None]
+
+
 class _NextDeployment(Exception):
     """This deployment is done for this request; the router moves on."""
 
@@ -146,18 +155,22 @@ class Router:
             deployment["coolingDownSeconds"] = round(self.cooldowns.remaining(deployment["name"]), 1)
         return described
 
-    def route(self, request: ChatRequest, *, deadline_seconds: float = API_DEADLINE_SECONDS) -> RouteResult:
+    def route(self, request: ChatRequest, *, deadline_seconds: float = API_DEADLINE_SECONDS, via: Via | None = None) -> RouteResult:
+        """`via`: how this request's attempts are sent and waited between (a job's durable
+        steps: each attempt a `context.call`, each wait a `context.sleep`); the route then
+        keeps no cooldowns of this process, so a replayed run decides as the first did."""
         started = self._clock()
         deadline = started + deadline_seconds
         catalog = self._catalog()
         route_name, candidates = self._candidates(catalog, request)
         attempts: list[Attempt] = []
-        for deployment in self._order(candidates, attempts):
+        cooldowns = self.cooldowns if via is None else Cooldowns(self._clock)
+        for deployment in self._order(candidates, attempts, cooldowns):
             try:
-                completion = self._try(deployment, request, catalog, deadline, attempts)
+                completion = self._try(deployment, request, catalog, deadline, attempts, via or self._via)
             except _NextDeployment as moving_on:
                 if moving_on.cool_for:
-                    self.cooldowns.cool(deployment.name, moving_on.cool_for)
+                    cooldowns.cool(deployment.name, moving_on.cool_for)
                 continue
             usage = _usage(completion, request)
             result = RouteResult(
@@ -204,16 +217,27 @@ class Router:
             raise InvalidInput(f"no deployment of route {route_name!r} can take this request: {'; '.join(reasons)}", code="no_capable_deployment")
         return route_name, capable
 
-    def _order(self, candidates: list[Deployment], attempts: list[Attempt]) -> list[Deployment]:
-        ready = [d for d in candidates if self.cooldowns.remaining(d.name) == 0]
+    def offloads(self, task_type: str) -> bool:
+        """Whether every configured deployment of the type's route may be called by QStash."""
+        _, deployments = self._catalog().route_for(task_type)
+        configured = [d for d in deployments if d.configured]
+        return bool(configured) and all(d.offload for d in configured)
+
+    @property
+    def _via(self) -> Via:
+        return Via(self._transport.post, self._sleep)
+
+    def _order(self, candidates: list[Deployment], attempts: list[Attempt], cooldowns: Cooldowns) -> list[Deployment]:
+        ready = [d for d in candidates if cooldowns.remaining(d.name) == 0]
         if not ready:
-            return [min(candidates, key=lambda d: self.cooldowns.remaining(d.name))]
+            return [min(candidates, key=lambda d: cooldowns.remaining(d.name))]
         for d in candidates:
             if d not in ready:
-                attempts.append(Attempt(d.name, "skipped", "cooling_down", f"{self.cooldowns.remaining(d.name):.0f} s left"))
+                attempts.append(Attempt(d.name, "skipped", "cooling_down", f"{cooldowns.remaining(d.name):.0f} s left"))
         return ready
 
-    def _try(self, deployment: Deployment, request: ChatRequest, catalog: Catalog, deadline: float, attempts: list[Attempt]) -> Completion:
+    def _try(self, deployment: Deployment, request: ChatRequest, catalog: Catalog, deadline: float, attempts: list[Attempt],
+             via: Via) -> Completion:
         policy = catalog.retry
         try:
             call = build_call(deployment, request, self._keys(deployment))
@@ -230,7 +254,7 @@ class Router:
             began = self._clock()
             retry_after: float | None = None
             try:
-                reply = self._transport.post(call.url, call.headers, call.body, min(deployment.timeout_seconds, remaining))
+                reply = via.post(call.url, call.headers, call.body, min(deployment.timeout_seconds, remaining))
             except TransportError as error:
                 attempt.error, attempt.message = error.code, str(error)
             else:
@@ -252,7 +276,7 @@ class Router:
             if self._clock() + wait + MIN_ATTEMPT_SECONDS > deadline:
                 break
             attempt.outcome = "retried"
-            self._sleep(wait)
+            via.sleep(wait)
             waited = wait
         raise _NextDeployment(max(policy.cooldown_seconds, retry_after or 0.0))
 

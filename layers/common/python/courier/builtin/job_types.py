@@ -3,7 +3,7 @@ router's worker (courier.ai.job_types), which is small and always warm enough.""
 
 from __future__ import annotations
 
-from courier.builtin.inputs import BatchRunInput, DemoSleepInput, TextHashInput
+from courier.builtin.inputs import BatchRunInput, DemoSleepInput, DemoStepsInput, TextHashInput
 from courier.jobs.entries import JobType, Worker
 
 WORKERS: tuple[Worker, ...] = ()
@@ -13,6 +13,8 @@ JOB_TYPES: tuple[JobType, ...] = (
             upload_fields=("uploadKey",), summary="a digest of text or of an upload (tests, doctor)"),
     JobType("demo.sleep", "ai_router", DemoSleepInput, "courier.builtin.jobs:demo_sleep",
             summary="waits and fails on purpose (retries, leases, DLQ)"),
+    JobType("demo.steps", "ai_router", DemoStepsInput, "courier.builtin.jobs:demo_steps",
+            summary="a scripted job of durable steps: runs, sleeps and waits for events (steps, wake-ups)"),
     JobType("batch.run", "ai_router", BatchRunInput, "courier.builtin.jobs:batch_run", continuation="courier.builtin.jobs:batch_gather",
             summary="jobs run in parallel as children; the result gathers their outcomes (fan-out, fan-in)"),
 )

@@ -12,9 +12,9 @@ import time
 import uuid
 
 from courier.aws import client
-from courier.builtin.inputs import BatchRunInput, DemoSleepInput, TextHashInput
+from courier.builtin.inputs import BatchRunInput, DemoSleepInput, DemoStepsInput, ScriptedStep, TextHashInput
 from courier.errors import CourierError, InvalidInput, Misconfigured
-from courier.jobs import JobContext, JobResult
+from courier.jobs import JobContext, JobResult, RetryAfter
 from courier.jobs.fanout import FanOut
 from courier.jobs.payloads import results_prefix
 from courier.uploads import reading_upload, require_own_upload
@@ -52,6 +52,55 @@ def demo_sleep(context: JobContext[DemoSleepInput]) -> JobResult:
         context.progress("sleeping", 1 - left / spec.seconds, f"{left:.1f} s to go")
         time.sleep(min(left, 0.25))
     return {"slept": spec.seconds, "attempt": context.attempt}
+
+
+def demo_steps(context: JobContext[DemoStepsInput]) -> JobResult:
+    results: dict[str, object] = {}
+    for step in context.input.steps:
+        if step.kind == "sleep":
+            context.sleep(step.name, step.seconds)
+            results[step.name] = {"slept": step.seconds}
+        elif step.kind == "event":
+            assert step.key is not None
+            results[step.name] = context.wait_for_event(step.name, step.key, timeout_seconds=step.seconds)
+        elif step.kind == "call":
+            assert step.url is not None
+            results[step.name] = context.call(step.name, step.url, method=step.method, body=step.body,
+                                              timeout_seconds=step.seconds or 60.0, max_attempts=step.max_attempts)
+        else:
+            results[step.name] = context.step(step.name, _scripted_run, context, step, max_attempts=step.max_attempts)
+    return {"steps": results}
+
+
+def _scripted_run(context: JobContext[DemoStepsInput], step: ScriptedStep) -> dict[str, object]:
+    """One execution: its S3 object first (so an execution cut short still counts), then
+    the failure asked for, if this is one of the step's first `failTimes` executions (the
+    job's own count object; the worker may not list the bucket)."""
+    if not context.bucket:
+        raise Misconfigured("no bucket configured for the steps' marks")
+    s3 = client("s3")
+    prefix = f"{results_prefix(context.job.tenant_id, context.job.job_id)}runs/{step.name}"
+    s3.put_object(Bucket=context.bucket, Key=f"{prefix}/{uuid.uuid4().hex}", Body=b"1")
+    executions = _count(context.bucket, f"{prefix}.count") + 1
+    s3.put_object(Bucket=context.bucket, Key=f"{prefix}.count", Body=str(executions).encode())
+    time.sleep(min(step.seconds, max(0.0, context.remaining_seconds() - 5)))
+    if executions <= step.fail_times:
+        if step.fail == "fatal":
+            raise InvalidInput(f"step {step.name} failing on purpose (execution {executions})", code="demo_fatal")
+        raise RetryAfter(0.5, f"step {step.name} failing on purpose (execution {executions})", code="demo_retryable")
+    return {"execution": executions}
+
+
+def _count(bucket: str, key: str) -> int:
+    from botocore.exceptions import ClientError
+
+    try:
+        return int(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as error:
+        # Not written yet: NoSuchKey, or AccessDenied from S3 to a role that may not list the bucket.
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
+            return 0
+        raise
 
 
 def batch_run(context: JobContext[BatchRunInput]) -> FanOut:

@@ -10,18 +10,22 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from courier.errors import Misconfigured
 from courier.jobs.fanout import Child, ChildOutcome, FanOut
 from courier.jobs.inputs import JobInput
 from courier.jobs.models import Job
+from courier.jobs.steps import DEFAULT_STEP_ATTEMPTS, CallRequest, Steps, until_ms_of
 
 if TYPE_CHECKING:
     from courier.ai.client import RouterClient
 
 JobResult = dict[str, Any]
 InputT = TypeVar("InputT", bound=JobInput)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class JobContext(Generic[InputT]):
     #: In a continuation: every child's outcome, in the order they were started.
     children: tuple[ChildOutcome, ...] = ()
     started: float = field(default_factory=time.monotonic)
+    #: The job's durable steps (the runner's); None outside a runner.
+    steps: Steps | None = None
 
     @property
     def job_id(self) -> str:
@@ -48,6 +54,11 @@ class JobContext(Generic[InputT]):
     @property
     def attempt(self) -> int:
         return self.job.attempts
+
+    @property
+    def step_attempt(self) -> int:
+        """Inside a `context.step` function: which attempt of that step this is (1 first)."""
+        return self.steps.attempt if self.steps is not None else 1
 
     @property
     def deadline(self) -> float:
@@ -75,6 +86,50 @@ class JobContext(Generic[InputT]):
         """Return this from the handler to start child jobs; the job type's continuation runs
         when they have all ended. Each child is a `Child(type, input)` or a (type, input) pair."""
         return FanOut(tuple(c if isinstance(c, Child) else Child(c[0], c[1]) for c in children))
+
+    # --- durable steps (courier.jobs.steps) ------------------------------------------
+    def step(self, name: str, fn: Callable[..., T], *args: Any, max_attempts: int = DEFAULT_STEP_ATTEMPTS) -> T:
+        """Run `fn(*args)` once for this job: its JSON result is recorded, and every later run
+        of the job (a retry, a wake-up) gets it back without running `fn`. A retryable error
+        retries this step alone, after a backoff, up to `max_attempts`; any other fails the job."""
+        return self._steps().run(name, fn, *args, max_attempts=max_attempts)  # type: ignore[no-any-return]
+
+    def sleep(self, name: str, seconds: float) -> None:
+        """End the run now and go on `seconds` later: no Lambda runs (or bills) meanwhile."""
+        steps = self._steps()
+        steps.sleep_until(name, steps.now_ms() + int(seconds * 1000))
+
+    def sleep_until(self, name: str, when: datetime | str) -> None:
+        """As `sleep`, until an aware datetime or ISO 8601 moment (`2026-12-24T09:00:00Z`)."""
+        self._steps().sleep_until(name, until_ms_of(when))
+
+    def wait_for_event(self, name: str, key: str, *, timeout_seconds: float) -> Any:
+        """End the run until the tenant posts `POST /v1/events {key, data}` (or `timeout_seconds`
+        pass): the step's result is `data`, or `{"timedOut": true}`. An event posted up to an
+        hour before the wait began counts too."""
+        return self._steps().wait_for_event(name, key, timeout_seconds)
+
+    def call(self, name: str, url: str, *, method: str = "POST", headers: dict[str, str] | None = None, body: str | None = None,
+             json: Any = None, timeout_seconds: float = 60.0, max_attempts: int = DEFAULT_STEP_ATTEMPTS,
+             on_failure: Literal["fail", "answer"] = "fail") -> dict[str, Any]:
+        """An HTTP request to a host on the tenant's allowlist, made by QStash while this run
+        ends (no Lambda waits for a slow answer), or here when QStash cannot take it. The
+        answer, `{status, headers, body, json?}`, is the step's result; throttling, timeouts
+        and 5xx retry the step after a backoff (`on_failure="answer"`: the last such answer is
+        the result once the attempts are used, instead of failing the job)."""
+        import json as json_module
+
+        sent = dict(headers or {})
+        if json is not None:
+            body = json_module.dumps(json)
+            sent.setdefault("Content-Type", "application/json")
+        request = CallRequest(url, method.upper(), sent, body, timeout_seconds)
+        return self._steps().call(name, request, max_attempts=max_attempts, on_failure=on_failure)
+
+    def _steps(self) -> Steps:
+        if self.steps is None:
+            raise Misconfigured("durable steps need the job runner (this context was built without one)")
+        return self.steps
 
     def progress(self, stage: str, fraction: float, message: str | None = None) -> None:
         """How far the run is (`GET /v1/jobs/{id}` shows it): cheap to call as often as you like."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -124,14 +125,15 @@ class Dispatcher:
         except KeyError:
             raise CourierError(f"no worker is deployed for job type {job_type!r}", code="unknown_job_type", status=400, retryable=False) from None
 
-    def dispatch(self, job: Job, *, mode: DispatchMode | None = None) -> Dispatch:
-        """`mode` overrides the deployment's for one job (a caller forcing SQS, say)."""
+    def dispatch(self, job: Job, *, mode: DispatchMode | None = None, wake: int | None = None) -> Dispatch:
+        """`mode` overrides the deployment's for one job (a caller forcing SQS, say); `wake`:
+        the message wakes a waiting job (its `delay_seconds` from now), as that chain link."""
         route = self.route(job.type)
-        body = JobMessage(jobId=job.job_id, type=job.type).to_json()
+        body = JobMessage(jobId=job.job_id, type=job.type, wake=wake).to_json()
         reasons: list[str] = []
         for transport in transports(mode or self.mode):
             try:
-                sent = self._publish(job, route, body) if transport == "qstash" else self._send_to_sqs(job, route, body)
+                sent = self._publish(job, route, body, wake) if transport == "qstash" else self._send_to_sqs(job, route, body)
             except _TransportUnavailable as error:
                 reasons.append(f"{TRANSPORT_NAMES[transport]}: {error}")
                 logger.warning("%s could not take job %s: %s", TRANSPORT_NAMES[transport], job.job_id, error)
@@ -139,7 +141,7 @@ class Dispatcher:
             return replace(sent, fallback_reason=reasons[0][:300]) if reasons else sent
         raise Unavailable("no queue could take the job (" + "; ".join(reasons) + "); it is kept, retry it later")
 
-    def _publish(self, job: Job, route: Route, body: str) -> Dispatch:
+    def _publish(self, job: Job, route: Route, body: str, wake: int | None = None) -> Dispatch:
         from qstash.errors import QStashError
 
         if self._qstash is None:
@@ -154,7 +156,7 @@ class Dispatcher:
             "content_type": "application/json",
             "retries": QSTASH_RETRIES,
             # One QStash message per dispatch of the job: a retried job is a new dispatch.
-            "deduplication_id": f"{job.job_id}-{job.dispatches}",
+            "deduplication_id": f"{job.job_id}-wake-{wake}" if wake else f"{job.job_id}-{job.dispatches}",
             "label": job.type,
         }
         if self.failure_callback_url:
@@ -182,13 +184,18 @@ class Dispatcher:
     def _send_to_sqs(job: Job, route: Route, body: str) -> Dispatch:
         try:
             response = client("sqs").send_message(
-                QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, MAX_DELAY_SECONDS)
+                QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, sqs_max_delay())
             )
         except Exception as error:  # botocore errors: endpoint, throttling, permissions
             # The detail (an ARN, an account) goes to the log; the caller gets its kind.
             logger.error("SQS could not take job %s: %s", job.job_id, error)
             raise _TransportUnavailable(type(error).__name__) from None
         return Dispatch("sqs", response["MessageId"])
+
+
+def sqs_max_delay() -> int:
+    """SQS's longest delay (a longer wake-up is chained); lower only for tests of the chain."""
+    return min(MAX_DELAY_SECONDS, int(os.environ.get("COURIER_SQS_MAX_DELAY_SECONDS", MAX_DELAY_SECONDS)))
 
 
 def transports(mode: DispatchMode) -> tuple[Transport, ...]:

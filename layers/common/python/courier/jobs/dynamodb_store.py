@@ -23,17 +23,24 @@ from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts, Guard
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.steps import EVENT_WINDOW_SECONDS, StepRecord, Suspend
 from courier.jobs.store import DEFAULT_TTL_DAYS, Claim, ConditionFailed, StoreRules, new_lease_token, now_ms
 from courier.jobs.table import (
+    EVENT_SK,
     GSI_KEYS,
     GSI_TENANT,
     GSI_TENANT_STATUS,
     IDEMPOTENCY_SK,
     JOB_SK,
+    STEP_SK_PREFIX,
+    WAITER_SK_PREFIX,
+    event_pk,
     idempotency_pk,
     job_pk,
+    step_sk,
     tenant_pk,
     tenant_status_pk,
+    waiter_sk,
 )
 
 if TYPE_CHECKING:
@@ -46,11 +53,11 @@ _PLAIN_FIELDS = {
     "delay_seconds": "delaySeconds", "created_at": "createdAt", "updated_at": "updatedAt",
     "started_at": "startedAt", "finished_at": "finishedAt", "lease_until": "leaseUntil",
     "lease_token": "leaseToken", "dispatches": "dispatches", "fallback_reason": "fallbackReason",
-    "schedule_id": "scheduleId", "parent_id": "parentId",
+    "schedule_id": "scheduleId", "parent_id": "parentId", "wake_at": "wakeAt", "wait_key": "waitKey", "wake_link": "wakeLink",
 }
 _JSON_FIELDS = {"input": "input", "result": "result", "result_ref": "resultRef", "error": "error", "last_response": "lastResponse",
                 "callback_delivery": "callbackDelivery", "input_ref": "inputRef", "progress": "progress",
-                "children": "children"}
+                "children": "children", "waiting_for": "waitingFor"}
 #: A parent's open children: a string set, so that counting a child's end is one atomic
 #: DELETE on the condition that the child is in it (DynamoDB drops the set when it empties).
 OPEN_CHILDREN = "childrenOpen"
@@ -85,7 +92,11 @@ def _row_condition(sources: frozenset[JobStatus], guards: frozenset[Guard], fact
         elif guard is Guard.LEASE_EXPIRED:
             condition &= attr("leaseUntil").lt(facts.now_ms)
         elif guard is Guard.CHILDREN_DONE:
-            condition &= attr(OPEN_CHILDREN).not_exists()
+            condition &= attr("children").exists() & attr(OPEN_CHILDREN).not_exists()
+        elif guard is Guard.WAKE_DUE:
+            condition &= attr("wakeAt").lte(facts.now_ms)
+        elif guard is Guard.AWAITS_EVENT:
+            condition &= attr("waitKey").eq(facts.event_key or "")
         elif facts.message_id is not None:  # SAME_MESSAGE, when the writer names one
             condition &= attr("messageId").eq(facts.message_id)
     return condition
@@ -250,11 +261,85 @@ class DynamoJobStore(Table, StoreRules):
         except ConditionFailed:
             return None
 
-    def resume(self, parent_id: str) -> Job | None:
+    # --- steps ------------------------------------------------------------------------
+    def steps(self, job_id: str) -> builtins.list[StepRecord]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name, "ConsistentRead": True,
+            **expressions(key=key("pk").eq(job_pk(job_id)) & key("sk").begins_with(STEP_SK_PREFIX)),
+        }
+        records: builtins.list[StepRecord] = []
+        while True:
+            response = self.client.query(**request)
+            records += [StepRecord.from_dict(json.loads(from_item(item)["record"])) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return records
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def record_step(self, job: Job, record: StepRecord) -> bool:
+        """The step's item, written in one transaction with a check that the run still holds
+        the job's lease: a run that lost its job records nothing."""
+        held = expressions(condition=_row_condition(lifecycle.DURING_RUN_SOURCES, lifecycle.DURING_RUN_GUARDS,
+                                                    Facts(now_ms(), lease_token=job.lease_token or "")))
+        item = to_item({"pk": job_pk(job.job_id), "sk": step_sk(record.seq), "record": strict_json.dumps(record.to_dict()),
+                        "ttl": int(time.time()) + self.ttl_days * 86400})
         try:
-            return self._transition(parent_id, Event.RESUME, Facts(now_ms()))
+            self.client.transact_write_items(TransactItems=[
+                {"ConditionCheck": {"TableName": self.table_name, "Key": job_key(job.job_id), **held}},
+                {"Put": {"TableName": self.table_name, "Item": item}},
+            ])
+        except self.client.exceptions.TransactionCanceledException:
+            return False
+        return True
+
+    def clear_steps(self, job_id: str) -> None:
+        for record in self.steps(job_id):
+            self.client.delete_item(TableName=self.table_name, Key=to_item({"pk": job_pk(job_id), "sk": step_sk(record.seq)}))
+
+    def suspend(self, job: Job, pause: Suspend, link: int) -> Job | None:
+        """SUSPEND: the run ends and the job waits for `pause`; None if the lease was lost."""
+        update = Update().set("waitingFor", strict_json.dumps(pause.waiting_for())).set("wakeAt", pause.until_ms).set("wakeLink", link)
+        update.set("waitKey", pause.key) if pause.key else update.remove("waitKey")
+        try:
+            return self._transition(job.job_id, Event.SUSPEND, Facts(now_ms(), lease_token=job.lease_token or ""),
+                                    update=update, tenant_id=job.tenant_id)
         except ConditionFailed:
             return None
+
+    def advance_wake(self, job_id: str, link: int) -> bool:
+        """An early wake-up passes the chain on, once: only the holder of the current link may."""
+        condition = attr("status").eq(JobStatus.WAITING.value) & attr("wakeLink").eq(link)
+        try:
+            self._write(job_id, Update().set("wakeLink", link + 1), condition)
+        except ConditionFailed:
+            return False
+        return True
+
+    # --- events -----------------------------------------------------------------------
+    def put_event(self, tenant_id: str, event_key: str, data: Any) -> builtins.list[str]:
+        """Keep the key's event for the window; the jobs waiting for it, by id."""
+        at = now_ms()
+        item = to_item({"pk": event_pk(tenant_id, event_key), "sk": EVENT_SK, "data": strict_json.dumps(data), "at": at,
+                        "ttl": at // 1000 + EVENT_WINDOW_SECONDS})
+        self.client.put_item(TableName=self.table_name, Item=item)
+        request = {"TableName": self.table_name, "ConsistentRead": True,
+                   **expressions(key=key("pk").eq(event_pk(tenant_id, event_key)) & key("sk").begins_with(WAITER_SK_PREFIX))}
+        response = self.client.query(**request)
+        return [str(from_item(i)["jobId"]) for i in response.get("Items", [])]
+
+    def event(self, tenant_id: str, event_key: str) -> tuple[Any, int] | None:
+        response = self.client.get_item(TableName=self.table_name, ConsistentRead=True,
+                                        Key=to_item({"pk": event_pk(tenant_id, event_key), "sk": EVENT_SK}))
+        if "Item" not in response:
+            return None
+        item = from_item(response["Item"])
+        if int(item["ttl"]) < time.time():  # DynamoDB deletes expired items within days, not at once
+            return None
+        return json.loads(item["data"]), int(item["at"])
+
+    def add_waiter(self, tenant_id: str, event_key: str, job_id: str, until_ms: int) -> None:
+        item = to_item({"pk": event_pk(tenant_id, event_key), "sk": waiter_sk(job_id), "jobId": job_id,
+                        "ttl": until_ms // 1000 + 86400})
+        self.client.put_item(TableName=self.table_name, Item=item)
 
     # --- plumbing ---------------------------------------------------------------------
     def _transition(self, job_id: str, event: Event, facts: Facts, *, update: Update | None = None,

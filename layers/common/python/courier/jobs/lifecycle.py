@@ -31,6 +31,8 @@ class Event(StrEnum):
     CANCEL = "cancel"  # DELETE /v1/jobs/{id} (jobs API)
     WAIT = "wait"  # the run started child jobs and ends without a result (worker)
     RESUME = "resume"  # the last child finished: the continuation is due (whoever finished it)
+    SUSPEND = "suspend"  # the run sleeps, backs off a step or waits for an event: it ends (worker)
+    NUDGE = "nudge"  # the event a waiting job waits for was posted (jobs API)
 
 
 class Guard(StrEnum):
@@ -39,7 +41,9 @@ class Guard(StrEnum):
     LEASE_HELD = "lease_held"  # the writer holds the run's lease (its token is the job's)
     LEASE_EXPIRED = "lease_expired"  # the run that holds the lease is presumed dead
     SAME_MESSAGE = "same_message"  # the word is about the job's current message, not an old one
-    CHILDREN_DONE = "children_done"  # no child of the job is still open
+    CHILDREN_DONE = "children_done"  # the job started children, and none is still open
+    WAKE_DUE = "wake_due"  # the job's sleep (or backoff, or event timeout) has ended
+    AWAITS_EVENT = "awaits_event"  # the job waits for the event the writer names
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Event.GIVE_UP, {RUN}, DEAD, {Guard.SAME_MESSAGE, Guard.LEASE_EXPIRED}, "a live run decides itself"),
     _t(Event.UNDISPATCHED, {Q}, FAILED, why="failed but retryable: the same request again requeues it"),
     _t(Event.REQUEUE, {FAILED, DEAD}, Q, why="dispatched again, as a new message"),
-    _t(Event.CANCEL, {Q}, CANCELLED, why="a delivery of a cancelled job is acknowledged without running"),
+    _t(Event.CANCEL, {Q, WAIT}, CANCELLED, why="a delivery of a cancelled job is acknowledged without running"),
     _t(Event.WAIT, {RUN}, WAIT, {Guard.LEASE_HELD}, "children are recorded before any is sent, so none can finish uncounted"),
     _t(Event.RESUME, {WAIT}, Q, {Guard.CHILDREN_DONE}, "however many children finish at once, one write resumes the parent"),
+    _t(Event.SUSPEND, {RUN}, WAIT, {Guard.LEASE_HELD}, "its wake-up is sent first, so no sleeping job is left without one"),
+    _t(Event.CLAIM, {WAIT}, RUN, {Guard.WAKE_DUE}, "a wake-up claims a sleeping job once its time has come; an early one finds it waiting"),
+    _t(Event.NUDGE, {WAIT}, Q, {Guard.AWAITS_EVENT}, "however often the event is posted, one write queues the job; its run reads the event"),
 )
 
 #: The events a worker's run ends with, by how the attempt went.
@@ -104,6 +111,7 @@ class Facts:
     now_ms: int
     lease_token: str | None = None
     message_id: str | None = None
+    event_key: str | None = None
 
 
 def guard_holds(guard: Guard, job: Job, facts: Facts) -> bool:
@@ -112,7 +120,11 @@ def guard_holds(guard: Guard, job: Job, facts: Facts) -> bool:
     if guard is Guard.LEASE_EXPIRED:
         return job.lease_until is not None and job.lease_until < facts.now_ms
     if guard is Guard.CHILDREN_DONE:
-        return not job.children_open
+        return bool(job.children) and not job.children_open
+    if guard is Guard.WAKE_DUE:
+        return job.wake_at is not None and job.wake_at <= facts.now_ms
+    if guard is Guard.AWAITS_EVENT:
+        return facts.event_key is not None and job.wait_key == facts.event_key
     # SAME_MESSAGE: only when the writer names a message (QStash's callback always does).
     return facts.message_id is None or job.message_id == facts.message_id
 
@@ -133,6 +145,8 @@ def cleared_fields(event: Event) -> frozenset[str]:
     fields: set[str] = set()
     if any(RUN in t.sources and t.target is not RUN for t in rows):
         fields |= {"lease_until", "lease_token"}
+    if any(WAIT in t.sources and t.target is not WAIT for t in rows):  # a job that stops waiting waits for nothing
+        fields |= {"waiting_for", "wake_at", "wait_key"}
     if target(event) is Q:
         fields |= {"finished_at", "last_response", "message_id", "error"}
     if target(event) is OK:

@@ -17,6 +17,7 @@ from courier.errors import CourierError, InvalidInput
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts
 from courier.jobs.models import Job, JobError, JobStatus, utc_now
+from courier.jobs.steps import EVENT_WINDOW_SECONDS, StepRecord, Suspend
 from courier.jobs.store import Claim, ConditionFailed, StoreRules, new_lease_token, now_ms
 
 
@@ -28,6 +29,9 @@ class MemoryJobStore(StoreRules):
         #: Every transition taken, in order: (job id, event, from, to), for tests to read.
         self.history: list[tuple[str, Event, JobStatus, JobStatus]] = []
         self.progress_writes = 0
+        self._steps: dict[str, dict[int, StepRecord]] = {}
+        self._events: dict[tuple[str, str], tuple[Any, int]] = {}
+        self._waiters: dict[tuple[str, str], set[str]] = {}
 
     def create(self, job: Job) -> tuple[Job, bool]:
         with self._lock:
@@ -147,11 +151,52 @@ class MemoryJobStore(StoreRules):
             parent.updated_at = utc_now()
             return replace(parent)
 
-    def resume(self, parent_id: str) -> Job | None:
+    def steps(self, job_id: str) -> builtins.list[StepRecord]:
+        with self._lock:
+            return [replace(r) for _, r in sorted(self._steps.get(job_id, {}).items())]
+
+    def record_step(self, job: Job, record: StepRecord) -> bool:
+        with self._lock:
+            stored = self._jobs.get(job.job_id)
+            if stored is None or not lifecycle.run_still_held(stored, Facts(now_ms(), lease_token=job.lease_token or "")):
+                return False
+            self._steps.setdefault(job.job_id, {})[record.seq] = replace(record)
+            return True
+
+    def clear_steps(self, job_id: str) -> None:
+        with self._lock:
+            self._steps.pop(job_id, None)
+
+    def suspend(self, job: Job, pause: Suspend, link: int) -> Job | None:
+        def record(stored: Job) -> None:
+            stored.waiting_for, stored.wake_at, stored.wait_key, stored.wake_link = pause.waiting_for(), pause.until_ms, pause.key, link
+
         try:
-            return self._transition(parent_id, Event.RESUME, Facts(now_ms()))
+            return self._transition(job.job_id, Event.SUSPEND, Facts(now_ms(), lease_token=job.lease_token or ""), change=record)
         except ConditionFailed:
             return None
+
+    def advance_wake(self, job_id: str, link: int) -> bool:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.status is not JobStatus.WAITING or job.wake_link != link:
+                return False
+            job.wake_link = link + 1
+            return True
+
+    def put_event(self, tenant_id: str, event_key: str, data: Any) -> builtins.list[str]:
+        with self._lock:
+            self._events[(tenant_id, event_key)] = (data, now_ms())
+            return sorted(self._waiters.get((tenant_id, event_key), ()))
+
+    def event(self, tenant_id: str, event_key: str) -> tuple[Any, int] | None:
+        with self._lock:
+            found = self._events.get((tenant_id, event_key))
+        return found if found is not None and found[1] >= now_ms() - EVENT_WINDOW_SECONDS * 1000 else None
+
+    def add_waiter(self, tenant_id: str, event_key: str, job_id: str, until_ms: int) -> None:
+        with self._lock:
+            self._waiters.setdefault((tenant_id, event_key), set()).add(job_id)
 
     def _existing(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)

@@ -18,6 +18,8 @@ class JobMessage(BaseModel):
 
     job_id: str = Field(alias="jobId", min_length=1, max_length=128)
     type: str = Field(min_length=1, max_length=64)
+    #: A waiting job's wake-up (durable steps): the link of its wake-up chain this message is.
+    wake: int | None = Field(None, ge=1)
 
     @classmethod
     def parse(cls, body: bytes | str) -> JobMessage:
@@ -27,7 +29,7 @@ class JobMessage(BaseModel):
             raise InvalidInput(f"not a Courier job message: {_first_line(error)}", code="invalid_message") from None
 
     def to_json(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        return self.model_dump_json(by_alias=True, exclude_none=True)
 
 
 def _first_line(error: Exception) -> str:

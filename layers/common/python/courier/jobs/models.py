@@ -12,7 +12,7 @@ class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     RETRYING = "retrying"
-    WAITING = "waiting"  # its run started child jobs; the continuation runs when they end
+    WAITING = "waiting"  # for its children (fan-out), or a sleep, a step's backoff or an event (steps)
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # non-retryable: bad input, or could not be dispatched
     DEAD = "dead"  # retries exhausted
@@ -92,6 +92,13 @@ class Job:
     parent_id: str | None = None
     children: list[str] | None = None
     children_open: list[str] | None = None
+    #: Steps: what a waiting job waits for ({kind: sleep|retry|event, step, until, key?}),
+    #: when its wake-up is due (epoch ms), the event key it waits on, and the wake-up chain's
+    #: link (each delayed message names it; an old one wakes nothing).
+    waiting_for: dict[str, Any] | None = None
+    wake_at: int | None = None
+    wait_key: str | None = None
+    wake_link: int = 0
 
     @property
     def children_pending(self) -> int | None:

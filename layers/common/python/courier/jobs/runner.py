@@ -2,15 +2,18 @@
 
 The message names a job; the job record decides. A claim (a conditional write with a
 lease) lets exactly one delivery run it; a finished job is acknowledged without running;
-a job whose worker died is taken again when its lease runs out.
+a job whose worker died is taken again when its lease runs out. A job of durable steps
+(courier.jobs.steps) that sleeps or waits ends its run suspended, and a delayed message
+wakes it: the runner sends that message before the job waits, so none waits without one.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound
@@ -21,10 +24,11 @@ from courier.jobs.lifecycle import Event
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
-from courier.jobs.payloads import load_input, store_result
+from courier.jobs.payloads import load_input, results_prefix, store_result
 from courier.jobs.progress import ProgressReporter
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
-from courier.jobs.store import Claim, JobStore
+from courier.jobs.steps import Calls, StepLost, StepPayloads, StepRecord, Steps, Suspend
+from courier.jobs.store import Claim, JobStore, now_ms
 from courier.jobs.usage import UsageStore
 
 logger = observability.logger
@@ -62,6 +66,37 @@ def attempt_ending(error: CourierError | None, *, last_attempt: bool) -> tuple[E
     return (Event.EXHAUST if last_attempt else Event.RETRY), Verdict.RETRY
 
 
+class Wakes(Protocol):
+    """What wakes a waiting job: the job service's dispatch (a protocol, as for fan-in)."""
+
+    def wake_later(self, job: Job, until_ms: int, link: int) -> None: ...
+
+    def release(self, job: Job) -> Job: ...
+
+
+@dataclass(frozen=True)
+class _RunLog:
+    """One run's view of its job's steps in the store (courier.jobs.steps.StepLog)."""
+
+    store: JobStore
+    job: Job
+
+    def load(self) -> list[StepRecord]:
+        return self.store.steps(self.job.job_id)
+
+    def record_step(self, record: StepRecord) -> bool:
+        return self.store.record_step(self.job, record)
+
+    def event(self, key: str) -> tuple[Any, int] | None:
+        return self.store.event(self.job.tenant_id, key)
+
+
+#: Where a continuation's steps start: apart from its handler's, whose are kept too.
+CONTINUATION_STEPS = 1000
+#: A wake-up that finds its job still running (the run that sent it has not ended yet)
+#: comes back this soon, not after the whole lease.
+WAKE_BUSY_RETRY_SECONDS = 2.0
+
 #: The metric each ending counts.
 ENDING_METRICS = {Event.SUCCEED: "JobsSucceeded", Event.RETRY: "JobsRetried", Event.FAIL: "JobsFailed", Event.EXHAUST: "JobsDead"}
 
@@ -78,7 +113,13 @@ class JobRunner:
         time_limit_seconds: float = 900.0,
         fan_in: FanIn | None = None,
         usage: UsageStore | None = None,
+        wakes: Wakes | None = None,
+        calls: Callable[[Job], Calls] | None = None,
     ) -> None:
+        #: How a job's steps make HTTP calls (None: steps cannot call; tests).
+        self.calls = calls
+        #: Wake-ups of jobs that sleep or wait (None: such jobs fail as misconfigured; tests).
+        self.wakes = wakes
         self.registry = registry
         #: Where each attempt's compute seconds are counted (None: not counted; tests).
         self.usage = usage
@@ -109,11 +150,14 @@ class JobRunner:
         observability.job_context(job.job_id, job.type)
         verdict = claim_verdict(claim)
         if verdict is Verdict.DONE:
+            if claim.kind == "waiting" and message.wake is not None:
+                return self._pass_wake_on(job, message.wake)
             logger.info("job already %s; acknowledged without running", job.status.value)
             self._repeat_what_follows(claim)
             return Outcome(Verdict.DONE, job.job_id, job.status)
         if verdict is Verdict.RETRY:
-            busy = CourierError("the job is running elsewhere", code="job_running", status=503, retry_after=claim.retry_after)
+            after = min(claim.retry_after or WAKE_BUSY_RETRY_SECONDS, WAKE_BUSY_RETRY_SECONDS) if message.wake else claim.retry_after
+            busy = CourierError("the job is running elsewhere", code="job_running", status=503, retry_after=after)
             return Outcome(Verdict.RETRY, job.job_id, job.status, busy)
 
         logger.info("job claimed", extra={"attempt": job.attempts})
@@ -132,13 +176,21 @@ class JobRunner:
             handler = self.registry.continuation_for(job.type) if continuing else self.registry.handler_for(job.type)
             spec = catalog.load().validate_input(job.type, load_input(job.input, job.input_ref))
             children = tuple(self._fan_in().outcomes(job)) if continuing else ()
+            steps = Steps(_RunLog(self.store, job), StepPayloads(self.bucket, results_prefix(job.tenant_id, job.job_id)),
+                          calls=self.calls(job) if self.calls else None, job_id=job.job_id,
+                          first=CONTINUATION_STEPS if continuing else 0)
             context = JobContext(job=job, input=spec, bucket=self.bucket, time_limit_seconds=self.time_limit_seconds,
-                                 report=reporter, children=children, started=started)
+                                 report=reporter, children=children, started=started, steps=steps)
             result = handler(context)
             if isinstance(result, FanOut):
                 if continuing:
                     raise InvalidInput("a continuation cannot start more children", code="fan_out_again")
                 return self._wait_for_children(job, result)
+        except Suspend as pause:
+            return self._suspend(job, pause, last_attempt)
+        except StepLost:
+            logger.warning("lease lost while recording a step; the newer run owns the job")
+            return Outcome(Verdict.DONE, job.job_id)
         except CourierError as error:
             return self._failed(job, error, last_attempt, reporter.pending)
         except Exception as error:  # a bug or an unexpected upstream failure: retried, bounded
@@ -161,6 +213,47 @@ class JobRunner:
         observability.count("JobsFannedOut", type=job.type)
         observability.count("ChildJobs", len(request.children), type=job.type)
         return Outcome(Verdict.DONE, job.job_id, waiting.status)
+
+    def _suspend(self, job: Job, pause: Suspend, last_attempt: bool) -> Outcome:
+        """The run ends and the job waits: its wake-up is sent first (a job never waits without
+        one), then the job waits; for an event, a waiter is registered first and the event
+        looked for once more after, so an event posted meanwhile is never missed."""
+        if self.wakes is None:
+            error = Misconfigured("a job that sleeps or waits needs job routes to wake it (COURIER_JOB_TYPES_PARAMETER)")
+            return self._failed(job, error, last_attempt)
+        link = job.wake_link + 1
+        try:
+            if pause.key is not None:
+                self.store.add_waiter(job.tenant_id, pause.key, job.job_id, pause.until_ms)
+            self.wakes.wake_later(job, pause.until_ms, link)
+        except CourierError as error:  # no queue took the wake-up: retried; the retry suspends again
+            return self._failed(job, error, last_attempt)
+        waiting = self.store.suspend(job, pause, link)
+        if waiting is None:
+            logger.warning("lease lost before the job could wait; the newer run owns it")
+            return Outcome(Verdict.DONE, job.job_id)
+        logger.info("job waits", extra={"waitingFor": pause.waiting_for()})
+        observability.count("JobsSuspended", type=job.type, kind=pause.kind)
+        if pause.key is not None and self.store.event(job.tenant_id, pause.key) is not None:
+            self._nudge(waiting, pause.key)
+        return Outcome(Verdict.DONE, job.job_id, JobStatus.WAITING)
+
+    def _nudge(self, job: Job, key: str) -> None:
+        queued = self.store.nudge(job.job_id, key)
+        if queued is not None and self.wakes is not None:
+            self.wakes.release(queued)
+
+    def _pass_wake_on(self, job: Job, link: int) -> Outcome:
+        """An early wake-up (an SQS delay stops at 900 s) sends the next link of the chain;
+        a stale one (a wait that already ended) wakes nothing."""
+        if self.wakes is None or job.wake_at is None or link != job.wake_link or job.wake_at <= now_ms():
+            return Outcome(Verdict.DONE, job.job_id, job.status)
+        try:
+            self.wakes.wake_later(job, job.wake_at, link + 1)
+        except CourierError as error:
+            return Outcome(Verdict.RETRY, job.job_id, job.status, error)
+        self.store.advance_wake(job.job_id, link)  # a duplicate's extra chain ends at its next link
+        return Outcome(Verdict.DONE, job.job_id, job.status)
 
     def _finished(self, job: Job) -> None:
         job_ended(job, self.notifier, self.fan_in)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
+from dataclasses import replace
 from typing import Any
 
 from courier import observability, strict_json
@@ -19,7 +21,8 @@ from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus, utc_in, utc_now
 from courier.jobs.notify import Notifier
 from courier.jobs.payloads import fingerprint, load_result, place_input, result_download_url, stored_files
-from courier.jobs.store import JobStore, new_job_id
+from courier.jobs.steps import EVENT_WINDOW_SECONDS, MAX_EVENT_BYTES, check_event_key
+from courier.jobs.store import JobStore, new_job_id, now_ms
 from courier.jobs.usage import UsageStore
 from courier.jobs.views import JobView
 from courier.network import NetworkPolicy
@@ -142,6 +145,13 @@ class JobService:
         """Dispatch a job recorded with `hold` (or resumed for its continuation)."""
         return self._dispatch(job)
 
+    def wake_later(self, job: Job, until_ms: int, link: int) -> None:
+        """A waiting job's wake-up: a message delayed until `until_ms` (QStash's delay; SQS's
+        stops at 900 s, and an early wake-up passes the chain on). Not recorded as the job's
+        message: a wake-up's failure hook never touches the job. Unavailable when no queue takes it."""
+        delay = max(0, math.ceil((until_ms - now_ms()) / 1000))
+        self.dispatcher.dispatch(replace(job, delay_seconds=delay), wake=link, mode=kept_transport(job))
+
     def finished(self, job: Job) -> None:
         job_ended(job, self.notifier, self.fan_in)
 
@@ -163,11 +173,17 @@ class JobService:
             return job
 
     # --- read -------------------------------------------------------------------------
-    def view(self, job: Job) -> dict[str, Any]:
+    def tenant_of(self, job_id: str) -> str | None:
+        job = self.store.get(job_id)
+        return job.tenant_id if job else None
+
+    def view(self, job: Job, *, steps: bool = False) -> dict[str, Any]:
+        """`steps`: with the job's steps (one more read; `GET /v1/jobs/{id}`, not the list)."""
         return JobView.of(
             job, input=catalog.load().redacted_input(job.type, job.input), statusUrl=self.status_url(job.job_id),
             resultUrl=result_download_url(job.result_ref) if job.result_ref else None,
             children=self.fan_in.summary(job) if job.children else None,
+            steps=[record.view() for record in self.store.steps(job.job_id)] or None if steps else None,
         )
 
     def files(self, tenant_id: str, job_id: str, expires_in: int = FILE_URL_SECONDS) -> dict[str, Any]:
@@ -194,8 +210,33 @@ class JobService:
         return self.store.list(tenant_id, status=wanted, job_type=job_type, cursor=cursor, limit=limit)
 
     # --- change -----------------------------------------------------------------------
-    def retry(self, tenant_id: str, job_id: str) -> Job:
-        return self._dispatch(self.store.requeue(tenant_id, job_id))
+    def retry(self, tenant_id: str, job_id: str, *, from_start: bool = False) -> Job:
+        """A failed or dead job again: a job of steps resumes at the step that failed (its
+        steps before it keep their results), or with `from_start` runs every step anew."""
+        job = self.store.requeue(tenant_id, job_id)
+        if from_start:
+            self.store.clear_steps(job_id)
+        return self._dispatch(job)
+
+    def post_event(self, tenant_id: str, key: str, data: Any) -> dict[str, Any]:
+        """`POST /v1/events`: the event kept for the window, and every job of the tenant that
+        waits for its key queued (once, however often it is posted); their runs read it."""
+        check_event_key(key)
+        size = len(strict_json.dumps(data).encode())
+        if size > MAX_EVENT_BYTES:
+            raise InvalidInput(f"an event's data is at most {MAX_EVENT_BYTES} bytes as JSON, not {size}", code="event_too_large", status=413)
+        return self.deliver_event(tenant_id, key, data)
+
+    def deliver_event(self, tenant_id: str, key: str, data: Any) -> dict[str, Any]:
+        """An event checked already (a tenant's, or a call's answer under Courier's own key)."""
+        woken = 0
+        for job_id in self.store.put_event(tenant_id, key, data):  # the key's partition is the tenant's own
+            queued = self.store.nudge(job_id, key)
+            if queued is not None and queued.tenant_id == tenant_id:
+                self._dispatch(queued, kept_transport(queued))
+                woken += 1
+        observability.count("EventsPosted")
+        return {"key": key, "woke": woken, "keptSeconds": EVENT_WINDOW_SECONDS}
 
     def cancel(self, tenant_id: str, job_id: str) -> Job:
         job = self.store.cancel(tenant_id, job_id)
@@ -277,6 +318,12 @@ def _error_message(body: str) -> str | None:
         return str(json.loads(body)["error"]["message"])[:500]
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def kept_transport(job: Job) -> DispatchMode | None:
+    """A job its caller sent by SQS (`transport: "sqs"`) wakes by SQS too; any other, by the
+    deployment's mode (QStash first). A job that fell back to SQS tries QStash again."""
+    return "sqs" if job.transport == "sqs" and not job.fallback_reason else None
 
 
 def failure_payload(raw: bytes) -> dict[str, Any]:

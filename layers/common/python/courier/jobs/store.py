@@ -17,6 +17,7 @@ from courier.errors import Conflict, CourierError, NotFound
 from courier.jobs import lifecycle
 from courier.jobs.lifecycle import Event, Facts
 from courier.jobs.models import Job, JobError, JobStatus
+from courier.jobs.steps import StepRecord, Suspend
 
 DEFAULT_TTL_DAYS = 30
 
@@ -92,6 +93,18 @@ class StoreRules:
     def cancel(self, tenant_id: str, job_id: str) -> Job:
         _check_request(Event.CANCEL, self.get_for_tenant(tenant_id, job_id))
         return self._transition(job_id, Event.CANCEL, Facts(now_ms()), tenant_id=tenant_id)
+
+    def resume(self, parent_id: str) -> Job | None:
+        try:
+            return self._transition(parent_id, Event.RESUME, Facts(now_ms()))
+        except ConditionFailed:
+            return None
+
+    def nudge(self, job_id: str, event_key: str) -> Job | None:
+        try:
+            return self._transition(job_id, Event.NUDGE, Facts(now_ms(), event_key=event_key))
+        except ConditionFailed:
+            return None
 
     def _refused_claim(self, job_id: str, at_ms: int) -> Claim:
         """Why the lifecycle refused a claim: the job is finished, or a live lease holds it."""
@@ -174,3 +187,38 @@ class JobStore(Protocol):
         """RESUME: the parent goes back to the queue for its continuation; None if it is not
         waiting with every child done (another finisher resumed it, or children are open)."""
         ...
+
+    # --- steps (courier.jobs.steps) ---------------------------------------------------
+    def steps(self, job_id: str) -> builtins.list[StepRecord]:
+        """The job's recorded steps, by position."""
+        ...
+
+    def record_step(self, job: Job, record: StepRecord) -> bool:
+        """While the run holds the lease (lifecycle.DURING_RUN), atomically; False if it no longer does."""
+        ...
+
+    def clear_steps(self, job_id: str) -> None:
+        """A retry from the start forgets the steps."""
+        ...
+
+    def suspend(self, job: Job, pause: Suspend, link: int) -> Job | None:
+        """SUSPEND under the run's lease, its wake-up chain at `link`; None if the lease was lost."""
+        ...
+
+    def advance_wake(self, job_id: str, link: int) -> bool:
+        """Move a waiting job's wake-up chain from `link` to the next, once (False: not the current link)."""
+        ...
+
+    def nudge(self, job_id: str, event_key: str) -> Job | None:
+        """NUDGE: a job waiting for `event_key` goes back to the queue; None if it does not wait for it."""
+        ...
+
+    def put_event(self, tenant_id: str, event_key: str, data: Any) -> builtins.list[str]:
+        """Keep the tenant's event for the window; the ids of the jobs registered as waiting for it."""
+        ...
+
+    def event(self, tenant_id: str, event_key: str) -> tuple[Any, int] | None:
+        """The key's last event within the window: (data, posted at epoch ms)."""
+        ...
+
+    def add_waiter(self, tenant_id: str, event_key: str, job_id: str, until_ms: int) -> None: ...

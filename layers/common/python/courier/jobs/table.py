@@ -20,6 +20,9 @@ API_KEY_SK = "APIKEY"
 SCHEDULE_SK = "SCHEDULE"
 SIGNATURE_SK = "SIGNATURE"
 ALLOWED_HOSTS_SK = "ALLOWED_HOSTS"
+STEP_SK_PREFIX = "STEP#"
+EVENT_SK = "EVENT"
+WAITER_SK_PREFIX = "WAITER#"
 
 
 def job_pk(job_id: str) -> str:
@@ -60,6 +63,20 @@ def usage_sk(month: str) -> str:
     return f"USAGE#{month}"
 
 
+def step_sk(seq: int) -> str:
+    """A job's steps sort by position beside the job's own item."""
+    return f"{STEP_SK_PREFIX}{seq:04d}"
+
+
+def event_pk(tenant_id: str, key: str) -> str:
+    """An event key's partition: its last event and the jobs waiting for it, read together."""
+    return f"EVENT#{tenant_id}#{key}"
+
+
+def waiter_sk(job_id: str) -> str:
+    return f"{WAITER_SK_PREFIX}{job_id}"
+
+
 #: Every item kind: (what, pk, sk, index keys, why), as the docs show it.
 KEY_SCHEMA: tuple[tuple[str, str, str, str, str], ...] = (
     ("job", "JOB#{jobId}", JOB_SK, "gsi1: TENANT#{t}#STATUS#{s} / createdAt#jobId; gsi2: TENANT#{t} / createdAt#jobId",
@@ -68,6 +85,9 @@ KEY_SCHEMA: tuple[tuple[str, str, str, str, str], ...] = (
     ("API key", "APIKEY#{sha256}", API_KEY_SK, "-", "only the key's hash is stored"),
     ("schedule", "SCHEDULE#{scheduleId}", SCHEDULE_SK, "gsi2: TENANT#{t}#SCHEDULES / createdAt", "a tenant's cron and its last runs"),
     ("firing signature", "SIGNATURE#{jti}", SIGNATURE_SK, "-", "binds a firing's signature to its one message id (TTL)"),
+    ("step", "JOB#{jobId}", "STEP#{position}", "-", "a durable step's record and result, written only under the run's lease"),
+    ("event", "EVENT#{tenant}#{key}", EVENT_SK, "-", "the key's last event, kept for the window (TTL)"),
+    ("event waiter", "EVENT#{tenant}#{key}", "WAITER#{jobId}", "-", "a job waiting for the key's event (TTL: its timeout)"),
     ("usage", "TENANT#{tenant}", "USAGE#{yyyy-mm}", "-", "a tenant's month, counted with atomic ADDs"),
     ("allowed hosts", "TENANT#{tenant}", ALLOWED_HOSTS_SK, "-", "where the tenant's http.request jobs may go"),
 )

@@ -51,6 +51,28 @@ class InputRefView(View):
     size: int
 
 
+class StepView(View):
+    name: str
+    kind: Literal["run", "sleep", "event", "call"]
+    status: Literal["done", "failed", "waiting"]
+    attempts: int
+    startedAt: str | None = None
+    finishedAt: str | None = None
+    until: str | None = None
+    error: JobErrorView | None = None
+
+
+class WaitingForView(View):
+    """What a waiting job of steps waits for: a sleep's end, a step's retry after its
+    backoff, an event (`POST /v1/events`) until its timeout, or a call's answer."""
+
+    kind: Literal["sleep", "retry", "event", "call"]
+    step: str
+    until: str
+    key: str | None = None
+    error: JobErrorView | None = None
+
+
 class JobView(View):
     jobId: str
     type: str
@@ -79,6 +101,9 @@ class JobView(View):
     parentId: str | None = None
     childrenPending: int | None = None
     children: list[ChildView] | None = None
+    #: A job of durable steps: each step so far (`GET /v1/jobs/{id}` only), and what it waits for.
+    steps: list[StepView] | None = None
+    waitingFor: WaitingForView | None = None
 
     @classmethod
     def of(cls, job: Job, **computed: Any) -> dict[str, Any]:
@@ -97,7 +122,7 @@ class JobView(View):
 
 
 #: JobView's fields that the service computes from more than the job (links, the children's states).
-COMPUTED = frozenset({"statusUrl", "resultUrl", "children"})
+COMPUTED = frozenset({"statusUrl", "resultUrl", "children", "steps"})
 
 
 def _snake(name: str) -> str:

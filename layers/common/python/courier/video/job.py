@@ -1,10 +1,12 @@
-"""The `video.analyze` job: fetch, analyze, keyframes to results/{tenant}/{jobId}/, and
-captions plus a summary through the AI router when a vision model is configured.
+"""The `video.analyze` job, in durable steps: the scan (fetch, cuts, shots, keyframes to
+results/{tenant}/{jobId}/), then the analysis (captions plus a summary through the AI router
+when a vision model is configured). A model that fails retries the analysis step alone: the
+video is never decoded twice for it.
 
 A video longer than `fanOutSeconds` is analysed in keyframe-aligned parts instead, one
 `video.part` child job each (courier.video.parts), side by side in their own Lambdas;
-the continuation (`merge_job`) merges them, copies the chosen keyframes next to the
-result and captions them.
+the continuation (`merge_job`) merges them and copies the chosen keyframes next to the
+result (its `merge` step), then captions them (the same `analysis` step).
 """
 
 from __future__ import annotations
@@ -34,7 +36,26 @@ from courier.video.result import VideoResult, merge
 SCRATCH = "/tmp"
 
 
+#: Attempts of the analysis step: a model that answers 429 or 5xx retries the captions alone
+#: (the video is not decoded again); after the last, the result says which frames failed.
+ANALYSIS_ATTEMPTS = 3
+#: Caption errors worth another attempt of the analysis step.
+RETRYABLE_CAPTION_ERRORS = frozenset({"upstream_failed", "deadline_exceeded"})
+
+
 def analyze_job(context: JobContext[VideoAnalyzeInput]) -> JobResult | FanOut:
+    """Steps: the scan (fetch, cuts, shots, keyframes to S3), then the analysis (captions and
+    a summary from the stored keyframes). A model's failure retries the analysis only."""
+    scanned = context.step("scan", _scan, context)
+    if "parts" in scanned:
+        return context.fan_out([("video.part", part) for part in scanned["parts"]])
+    analysis = context.step("analysis", _describe, context, scanned["keyframes"], max_attempts=ANALYSIS_ATTEMPTS)
+    context.progress("done", 1.0)
+    return {**scanned, "analysis": analysis, "source": _source(context.input)}
+
+
+def _scan(context: JobContext[VideoAnalyzeInput]) -> dict[str, Any]:
+    """The whole video's result but its analysis, or the parts to analyse it in (`parts`)."""
     spec = context.input
     bucket = _bucket(context)
     job = context.job
@@ -54,16 +75,31 @@ def analyze_job(context: JobContext[VideoAnalyzeInput]) -> JobResult | FanOut:
             key = spec.video_key or _keep(bucket, uploads_prefix(job.tenant_id) + f"{job.job_id}/source", path)
             context.progress("parts", 0.0, f"{len(parts)} parts of about {info.duration / len(parts):.0f} s")
             options = spec.options.model_dump(by_alias=True, exclude_none=True)
-            return context.fan_out([
-                ("video.part", {"videoKey": key, **part.to_dict(), "options": options}) for part in parts
-            ])
+            return {"parts": [{"videoKey": key, **part.to_dict(), "options": options} for part in parts]}
         result = analyze(
-            str(path), _options(spec.options),
-            lambda name, data: _put(bucket, prefix + name, data),
-            progress=lambda stage, fraction: context.progress(stage, fraction),
-            describe=lambda frames: analyze_frames(frames, context.router, requested=spec.options.analyze), packets=packets,
+            str(path), _options(spec.options), lambda name, data: _put(bucket, prefix + name, data),
+            progress=lambda stage, fraction: context.progress(stage, fraction), packets=packets,
         )
-    return {**result.to_dict(), "source": _source(spec)}
+    return result.to_dict()
+
+
+def _describe(context: JobContext[VideoAnalyzeInput], keyframes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Captions and a summary of the stored keyframes (read back from S3 only when a vision
+    model could describe them); a retryable model failure tries the step again."""
+    requested = context.input.options.analyze
+    frames: list[Frame] = []
+    if requested is not False and context.router.available("vision"):
+        from courier.aws import client
+
+        s3, bucket = client("s3"), _bucket(context)
+        frames = [Frame(k["time"], _s3_call(s3.get_object, Bucket=bucket, Key=k["image"])["Body"].read()) for k in keyframes]
+    context.progress("analysis", 0.0)
+    analysis = analyze_frames(frames, context.router, requested=requested)
+    failed = {c.get("error", {}).get("code") for c in analysis.get("captions", ())} | {analysis.get("summary", {}).get("error", {}).get("code")}
+    if failed & RETRYABLE_CAPTION_ERRORS and context.step_attempt < ANALYSIS_ATTEMPTS:
+        raise CourierError(f"the models did not answer for every keyframe ({analysis['status']}); the analysis is tried again",
+                           code="analysis_incomplete", status=503)
+    return analysis
 
 
 def part_job(context: JobContext[VideoPartInput]) -> JobResult:
@@ -83,7 +119,15 @@ def part_job(context: JobContext[VideoPartInput]) -> JobResult:
 
 
 def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
-    """The continuation: every part's result merged; the keyframes copied next to it."""
+    """The continuation, as steps: every part's result merged and the keyframes copied next
+    to it, then the same analysis step as a single run's."""
+    merged = context.step("merge", _merge, context)
+    analysis = context.step("analysis", _describe, context, merged["keyframes"], max_attempts=ANALYSIS_ATTEMPTS)
+    context.progress("done", 1.0)
+    return {**merged, "analysis": analysis, "source": _source(context.input)}
+
+
+def _merge(context: JobContext[VideoAnalyzeInput]) -> dict[str, Any]:
     spec = context.input
     bucket = _bucket(context)
     failed = [child for child in context.children if not child.succeeded or not child.result]
@@ -102,15 +146,10 @@ def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
 
     s3 = client("s3")
     prefix = results_prefix(context.job.tenant_id, context.job.job_id)
-    frames = []
     for n, keyframe in enumerate(merged["keyframes"]):
         target = f"{prefix}keyframe-{n:03d}-{keyframe['time']:09.3f}s.jpg"
         _s3_call(s3.copy_object, Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": keyframe["image"]})
         keyframe["image"] = target
-        if spec.options.analyze is not False:
-            frames.append(Frame(keyframe["time"], _s3_call(s3.get_object, Bucket=bucket, Key=target)["Body"].read()))
-    merged["analysis"] = analyze_frames(frames, context.router, requested=spec.options.analyze)
-    merged["source"] = _source(spec)
     return merged
 
 
