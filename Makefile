@@ -12,8 +12,13 @@ STAMP := $(VENV)/.installed-$(INPUTS)
 LAMBDA_VENV := .venv-lambda
 LAMBDA_PY := $(LAMBDA_VENV)/bin/python
 LAMBDA_STAMP := $(LAMBDA_VENV)/.installed-$(INPUTS)
-# The local QStash server's own tests stay on the host's Python: it is a workstation tool, never deployed.
-LAMBDA_TESTS := tests/unit tests/integration tests/workers --ignore=tests/integration/qstash
+# What differs between the two Pythons is the interpreter and the wheels: `make test` runs the
+# unit and worker tests, the video decoding (PyAV's wheel) and the handlers on Lambda's;
+# `make soak` the whole integration suite there too. The local QStash server's own tests stay on
+# the host's Python: it is a workstation tool, never deployed.
+LAMBDA_TESTS := tests/unit tests/workers tests/integration/test_video.py tests/integration/test_video_merge.py \
+  tests/integration/test_handlers.py tests/integration/test_steps_race.py
+LAMBDA_SOAK_TESTS := tests/unit tests/workers tests/integration --ignore=tests/integration/qstash
 # CDK's Python bindings run on Node; Node 20 works but jsii warns on every call.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
@@ -140,9 +145,10 @@ bench-load: venv
 bench-steps: venv
 	$(PY) -m bench.steps.run $(BENCH_ARGS)
 
-# The fault suite's long forms (200-job bursts, a 30 s QStash outage) and the load benchmark.
-soak: tools
+# The fault suite's long forms (200-job bursts, a 30 s QStash outage), the whole integration suite on Lambda's Python, and the load benchmark.
+soak: tools $(LAMBDA_STAMP)
 	COURIER_SOAK=1 $(PY) -m pytest tests/e2e/test_faults.py $(PYTEST_ARGS)
+	COURIER_LAMBDA_RUN=1 $(LAMBDA_PY) -m pytest -q -p no:cacheprovider $(LAMBDA_SOAK_TESTS)
 	$(PY) -m bench.load.run
 
 bench-router: venv

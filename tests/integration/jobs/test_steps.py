@@ -92,11 +92,11 @@ def test_a_sleep_ends_the_run_and_a_delayed_message_wakes_the_job(stack: Stack, 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_duplicate_concurrent_wake_ups_run_the_next_step_once(stack: Stack, transport: str) -> None:
     on(stack, transport)
-    job_id = steps_job(stack, [{"name": "a"}, {"name": "nap", "kind": "sleep", "seconds": 1}, {"name": "b"}, {"name": "c"}])
+    job_id = steps_job(stack, [{"name": "a"}, {"name": "nap", "kind": "sleep", "seconds": 2}, {"name": "b"}, {"name": "c"}])
     stack.wait_status(job_id, "waiting", timeout=20)
     wake = JobMessage(jobId=job_id, type="demo.steps", wake=1).to_json()
     queue = stack.resources.queues["ai_router"].queue_url
-    time.sleep(1.2)  # the sleep is over: each of these wake-ups may claim the job
+    time.sleep(2.2)  # the sleep is over: each of these wake-ups may claim the job (a sleep of 1 s or less is slept in the run)
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         if transport == "qstash":
             client = QStash(DEV_TOKEN, base_url=stack.qstash.url, retry=False)
