@@ -99,7 +99,8 @@ lint: venv
 # then the host-only end-to-end tests that bring their own local stack (LATE_TESTS, with
 # Chromium for the console's). The two chains take about as long; the second's reports
 # follow the first's. With PYTEST_ARGS the first run is exactly what it names.
-LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py
+LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py tests/e2e/test_devstack.py tests/e2e/test_faults.py \
+  tests/e2e/test_your_own_work.py
 LATE := $(if $(PYTEST_ARGS),,$(LATE_TESTS))
 test: tools lint
 	@rm -f .test-lambda.rc .test-client.rc .test-late.rc; \

@@ -6,7 +6,9 @@ so "ran once" is counted by side effects, not by what the job says of itself."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import json
 import time
 import uuid
 from typing import Any
@@ -17,9 +19,10 @@ from qstash import QStash
 
 from courier.jobs.messages import JobMessage
 from devstack.qstash import DEV_TOKEN
-from tests.integration.jobs.conftest import Stack
+from tests.integration.jobs.conftest import Stack, eventually
 from tests.integration.jobs.test_failures import qstash_down
 from tests.integration.jobs.test_http_request import allow
+from tests.support.qstash_tokens import sign
 from tests.support.receiver import Answer
 
 TRANSPORTS = ["qstash", "sqs"]
@@ -172,9 +175,11 @@ def test_a_call_is_made_by_qstash_while_no_lambda_waits_or_in_process_without_it
     job_id = steps_job(stack, [{"name": "before"}, {"name": "ask", "kind": "call", "url": stack.receiver.url(path), "body": "hi"},
                                {"name": "after"}])
     if transport == "qstash":
+        # The second try: QStash holds the app's slow answer (1.5 s) while no worker runs.
         seen = stack.wait_for(job_id, lambda j: j["status"] == "waiting" and j["waitingFor"]["kind"] == "call"
-                              and len(stack.receiver.at(path)) == 1, timeout=20)
-        assert seen["waitingFor"]["step"] == "ask" and stack.functions["ai_router"].active == 0  # QStash waits, not a Lambda
+                              and [s["attempts"] for s in j.get("steps", []) if s["name"] == "ask"] == [2], timeout=20)
+        assert seen["waitingFor"]["step"] == "ask" and len(stack.receiver.at(path)) == 1
+        eventually(lambda: stack.functions["ai_router"].active == 0, timeout=1.0, what="no worker running while QStash waits")
     job = stack.wait_status(job_id, "succeeded", "failed", "dead", timeout=40)
     assert job["status"] == "succeeded", job
     answer = job["result"]["steps"]["ask"]
@@ -190,3 +195,27 @@ def test_a_call_to_a_host_not_allowed_fails_before_anything_is_sent(stack: Stack
     assert job["error"]["code"] == "host_not_allowed", job["error"]
     forged = stack.api.post("/v1/events", json={"key": f"courier-call.{job_id}.0.1", "data": {"status": 200}}, headers=stack.headers())
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "invalid_event_key"  # a tenant cannot answer a call
+
+
+def test_a_call_answer_delivered_twice_at_once_wakes_the_job_once(stack: Stack) -> None:
+    """QStash may deliver a callback more than once: two signed deliveries of one answer, at
+    once, while the app is still slow to answer; the steps after the call run once, and the
+    app's own late answer changes nothing."""
+    allow(stack, f"127.0.0.1:{stack.receiver.port}")
+    stack.receiver.script("/slow", Answer(200, {"Content-Type": "application/json"}, b'{"late": true}', delay=4))
+    job_id = steps_job(stack, [{"name": "before"}, {"name": "ask", "kind": "call", "url": stack.receiver.url("/slow")}, {"name": "after"}])
+    stack.wait_for(job_id, lambda j: j["status"] == "waiting" and j["waitingFor"]["kind"] == "call", timeout=20)
+    key = f"courier-call.{job_id}.1.1"
+    url = f"{stack.api_url}/v1/hooks/qstash/call?key={key}"
+    body = json.dumps({"status": 200, "header": {"Content-Type": ["application/json"]},
+                       "body": base64.b64encode(b'{"first": true}').decode()}).encode()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: stack.api.post(url, content=body, headers={"Upstash-Signature": sign(body, url)}), range(2)))
+    assert [a.status_code for a in answers] == [200, 200]
+    job = stack.wait_status(job_id, "succeeded", "failed", timeout=20)
+    assert job["result"]["steps"]["ask"]["json"] == {"first": True}
+    assert [executions(stack, job_id, s) for s in ("before", "after")] == [1, 1]
+    unsigned = stack.api.post(url, content=body)
+    assert unsigned.status_code == 401  # only QStash answers a call
+    time.sleep(4.5)  # the app's own answer came back through QStash
+    assert stack.job(job_id)["result"]["steps"]["ask"]["json"] == {"first": True} and executions(stack, job_id, "after") == 1
