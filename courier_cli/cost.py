@@ -13,16 +13,30 @@ from courier_cli.output import OK, Output
 SCALES = (10, 50, 200, 1000)
 
 
+def _at_least(low: float, kind: type[int] | type[float], *, above: bool = False) -> Any:
+    """An argparse type: a number of `kind` at least (or above) `low`, or a clear usage error."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < low or (above and value == low) or value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text} is not {'above' if above else 'at least'} {low:g}")
+        return value
+    return parse
+
+
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cost = commands.add_parser("cost", help="the monthly bill of a workload, from measured figures and list prices")
-    cost.add_argument("--videos-per-day", type=float, default=50)
-    cost.add_argument("--avg-video-seconds", type=float, default=60)
-    cost.add_argument("--ai-calls-per-day", type=float, default=0, help="router calls a day (POST /v1/route)")
-    cost.add_argument("--tokens-in", type=int, default=1000, help="input tokens per router call (default 1000)")
-    cost.add_argument("--tokens-out", type=int, default=300, help="output tokens per router call (default 300)")
+    cost.add_argument("--videos-per-day", type=_at_least(0, float), default=50, help="videos analysed a day (default 50)")
+    cost.add_argument("--avg-video-seconds", type=_at_least(0, float, above=True), default=60,
+                      help="their average length in seconds (default 60)")
+    cost.add_argument("--ai-calls-per-day", type=_at_least(0, float), default=0, help="router calls a day (POST /v1/route)")
+    cost.add_argument("--tokens-in", type=_at_least(0, int), default=1000, help="input tokens per router call (default 1000)")
+    cost.add_argument("--tokens-out", type=_at_least(0, int), default=300, help="output tokens per router call (default 300)")
     cost.add_argument("--route", default="generation", help="the route whose first deployment prices the tokens")
     cost.add_argument("--markdown", action="store_true", help="the scale table as Markdown (the README's)")
-    cost.add_argument("--json", action="store_true")
+    cost.add_argument("--json", action="store_true", help="the bill and the scales as JSON")
 
 
 def report(args: argparse.Namespace, workers: int | None = None) -> dict[str, Any]:

@@ -165,5 +165,6 @@ def monthly(work: Workload, video: VideoFigures, sizing: Sizing, prices: dict[st
     busy = jobs * work.avg_video_seconds * video.cpu_per_second / FARGATE_VCPU
     bill.fargate_tasks = max(1, math.ceil(busy / (SECONDS_PER_MONTH * FARGATE_BUSY)))
     task = (FARGATE_VCPU * p["fargate"]["linuxX86VcpuHour"] + FARGATE_GB * p["fargate"]["linuxX86GbHour"]) * 730
-    bill.fargate = bill.fargate_tasks * task
+    # The model's tokens are paid whoever calls it: the worker it is compared with pays them too.
+    bill.fargate = bill.fargate_tasks * task + bill.lines["model tokens"]
     return bill

@@ -1,13 +1,14 @@
 """`courier doctor [--url URL --key KEY | --stack NAME]`: prove a deployment works, end to end,
-in under a minute, and name the part that does not.
+in under a minute, and name the part that does not. Without either it proves the local stack
+while `courier dev up` runs (as every command finds it), else the stack `cdk deploy` made.
 
 It asks the deployment what it sees (`GET /healthz`: table, bucket, job types, QStash
 secret, token and signing keys), then uses it as an app would: a `text.hash` job through
 QStash and one forced onto SQS (both checked against the digest computed here), the
 outcome callback received by a temporary receiver (when the deployment can reach one),
 an upload through a presigned URL read back by a job, and the router's models.
-With `--stack`, the API URL and table come from the stack's outputs and a temporary
-API key is made for the run and revoked after it.
+With `--stack` (or the local stack), the API URL and table come from the stack's outputs
+(or the local stack's state) and a temporary API key is made for the run and revoked after it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from courier_cli.stack import StackNotFound, StackOutputs, default_stack
+from courier_cli.target import local_stack
 
 Status = Literal["pass", "warn", "fail", "skip"]
 #: Seconds a doctor's job may take to finish (a cold start of the worker included).
@@ -53,6 +55,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     where.add_argument("--stack", help=f"a deployed stack (its outputs; a temporary API key) (default: $COURIER_STACK or {default_stack()})")
     where.add_argument("--url", help="the HTTP API's URL (the ApiUrl output), with --key")
     where.add_argument("--key", default=os.environ.get("COURIER_API_KEY"), help="an API key (default: $COURIER_API_KEY)")
+    where.add_argument("--dev-dir", help="the local stack's folder (default: $COURIER_DEV_DIR, else .devstack)")
     parser.add_argument("--callback-url", help="a public URL that reaches --callback-port here (a tunnel), for the callback check")
     parser.add_argument("--callback-port", type=int, default=0, help="where the temporary receiver listens (default: any free port)")
     parser.add_argument("--timeout", type=float, default=JOB_TIMEOUT, help="seconds each job may take")
@@ -68,8 +71,12 @@ def run(args: argparse.Namespace) -> int:
                 print("courier doctor: --url needs --key (or COURIER_API_KEY)", file=sys.stderr)
                 return 2
             api_url, key = args.url.rstrip("/"), args.key
+        elif (local := local_stack(args)) is not None:
+            api_url, key, revoke = _temporary_key("the local stack", local.table_name, local.api, rows)
         else:
-            api_url, key, revoke = _from_stack(args.stack or default_stack(), rows)
+            name = args.stack or default_stack()
+            outputs = StackOutputs.read(name)
+            api_url, key, revoke = _temporary_key(f"{name} in {outputs.region}", outputs.table_name, outputs.api_url, rows)
         with CallbackReceiver(args.callback_port) as receiver:
             callback_url = args.callback_url or (receiver.url if _is_loopback(api_url) else None)
             rows += Doctor(api_url, key, receiver=receiver, callback_url=callback_url, timeout=args.timeout).run()
@@ -82,17 +89,16 @@ def run(args: argparse.Namespace) -> int:
     return 1 if any(row.status == "fail" for row in rows) else 0
 
 
-def _from_stack(name: str, rows: list[Row]) -> tuple[str, str, Callable[[], None]]:
+def _temporary_key(where: str, table_name: str, api_url: str, rows: list[Row]) -> tuple[str, str, Callable[[], None]]:
     from courier.auth.api_keys import ApiKeyStore
 
-    outputs = StackOutputs.read(name)
-    store = ApiKeyStore(outputs.table_name)
+    store = ApiKeyStore(table_name)
     record, secret = store.create(DOCTOR_TENANT, "courier doctor (temporary)")
-    rows.append(Row("stack", "pass", f"{name} in {outputs.region}: {outputs.api_url}; temporary key {record.key_id}"))
+    rows.append(Row("stack", "pass", f"{where}: {api_url}; temporary key {record.key_id}"))
     def revoke() -> None:
         store.revoke(record.key_id)
 
-    return outputs.api_url, secret, revoke
+    return api_url, secret, revoke
 
 
 class Doctor:
@@ -230,8 +236,10 @@ class Doctor:
         deployments = response.json().get("deployments", [])
         configured = [d["name"] for d in deployments if d.get("configured")]
         if not configured:
-            return [Row("router", "warn", f"{len(deployments)} deployments listed, none configured",
-                        "deploy with -c aiFoundryEndpoint=… and put the key in the model-keys secret")]
+            fix = ("set AZURE_AI_FOUNDRY_ENDPOINT (and COURIER_AI_CATALOG for other servers) before courier dev up, "
+                   "or run make demo, which starts a stand-in model server") if _is_loopback(self.api_url) else \
+                "deploy with -c aiFoundryEndpoint=… and put the key in the model-keys secret"
+            return [Row("router", "warn", f"{len(deployments)} deployments listed, none configured", fix)]
         return [Row("router", "pass", f"{len(configured)} of {len(deployments)} deployments configured: {', '.join(configured)}")]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import asdict
+from typing import Any
 
-from courier.auth.api_keys import ApiKeyStore
+from courier.auth.api_keys import ApiKey, ApiKeyStore
 from courier.errors import CourierError
 from courier_cli.output import OK, CliError, Output
 from courier_cli.target import resolve
@@ -19,12 +19,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], co
     keys = commands.add_parser("keys", help="API keys: create, list, revoke")
     actions = keys.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", parents=[where], help="a new key for a tenant; the key is printed once")
-    create.add_argument("--tenant", required=True)
-    create.add_argument("--name", default="")
+    create.add_argument("--tenant", required=True, help="the tenant the key acts as (letters, digits, - and _)")
+    create.add_argument("--name", default="", help="a label to tell keys apart (the app using it)")
     listing = actions.add_parser("list", parents=[where], help="keys (never the keys themselves)")
-    listing.add_argument("--tenant")
+    listing.add_argument("--tenant", help="only this tenant's keys")
     revoke = actions.add_parser("revoke", parents=[where], help="revoke a key by its id")
-    revoke.add_argument("key_id")
+    revoke.add_argument("key_id", help="the key's id (key_..., from keys list), not the key itself")
 
 
 def table_name(args: argparse.Namespace) -> str:
@@ -34,20 +34,25 @@ def table_name(args: argparse.Namespace) -> str:
     return resolve(args).table_name
 
 
+def shown(key: ApiKey) -> dict[str, Any]:
+    """A key's record in `--json`, named as the API names things (camelCase)."""
+    return {"keyId": key.key_id, "tenantId": key.tenant_id, "name": key.name, "createdAt": key.created_at, "revoked": key.revoked}
+
+
 def run(args: argparse.Namespace) -> int:
     out = Output(args.json)
     try:
         store = ApiKeyStore(table_name(args))
         if args.action == "create":
             record, secret = store.create(args.tenant, args.name)
-            out.data({**asdict(record), "apiKey": secret}, f"{record.key_id} for tenant {record.tenant_id}: {secret}\n(shown once; store it now)")
+            out.data({**shown(record), "apiKey": secret}, f"{record.key_id} for tenant {record.tenant_id}: {secret}\n(shown once; store it now)")
         elif args.action == "list":
             found = store.list(args.tenant)
             rows = [[k.key_id, k.tenant_id, "revoked" if k.revoked else "active", k.created_at, k.name] for k in found]
-            out.table([asdict(k) for k in found], rows, ("key", "tenant", "state", "created", "name"), empty="no keys")
+            out.table([shown(k) for k in found], rows, ("key", "tenant", "state", "created", "name"), empty="no keys")
         else:
             record = store.revoke(args.key_id)
-            out.data(asdict(record), f"revoked {record.key_id} ({record.tenant_id})")
+            out.data(shown(record), f"revoked {record.key_id} ({record.tenant_id})")
     except (CourierError, ValueError) as error:
         raise CliError(getattr(error, "code", "invalid"), str(getattr(error, "message", error))) from None
     return OK

@@ -44,13 +44,13 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
     video = commands.add_parser("video", help="video analysis of a file: here (no AWS), or on a deployment with --remote")
     video_actions = video.add_subparsers(dest="action", required=True)
     analyze = video_actions.add_parser("analyze", parents=[common], help="cuts, keyframes and metrics of a video file")
-    analyze.add_argument("file")
-    analyze.add_argument("--out", help="folder for keyframe JPEGs (default: <name>-keyframes)")
-    analyze.add_argument("--max-keyframes", type=int, default=24)
+    analyze.add_argument("file", help="the video file (mp4, mov, webm, ...)")
+    analyze.add_argument("--out", help="folder to write the keyframe JPEGs to (default: none written)")
+    analyze.add_argument("--max-keyframes", type=int, default=24, help="at most this many keyframes (default 24)")
     analyze.add_argument("--sample-every", type=float, default=5.0, help="seconds between extra keyframes in long shots")
     analyze.add_argument("--analysis", action=argparse.BooleanOptionalAction, default=None,
                          help="caption keyframes with the AI router's vision model (default: when one is configured)")
-    analyze.add_argument("--remote", action="store_true", help="upload it and run a video.analyze job on the deployment; keyframes downloaded")
+    analyze.add_argument("--remote", action="store_true", help="upload it and run a video.analyze job on the deployment (keyframes downloaded with --out)")
     return root
 
 

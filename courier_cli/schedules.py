@@ -18,7 +18,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], co
     actions.add_parser("list", parents=[common], help="your schedules, newest first")
     for name, text in (("show", "one schedule and its last runs"), ("pause", "stop firing until resumed"), ("resume", "fire again"),
                        ("delete", "delete it (its jobs stay)")):
-        actions.add_parser(name, parents=[common], help=text).add_argument("schedule_id")
+        actions.add_parser(name, parents=[common], help=text).add_argument("schedule_id", help="the schedule's id (sched_...)")
 
 
 def row(schedule: dict[str, Any]) -> list[Any]:

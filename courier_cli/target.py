@@ -80,16 +80,16 @@ class Target:
 
 
 def resolve(args: argparse.Namespace) -> Target:
-    """--url wins, then --stack (or COURIER_STACK), then the local stack when it runs, then
+    """--url wins, then --stack (or COURIER_STACK; the local stack's own name, Courier-local,
+    finds it with no AWS settings), then the local stack when it runs, then
     the stack `cdk deploy` makes by default (Courier-<stage>) with the caller's AWS credentials."""
     token = os.environ.get("QSTASH_TOKEN")
     qstash_url = os.environ.get("QSTASH_URL", QSTASH_API)
     if args.url and not args.stack:
         return Target(where=args.url, api_url=args.url, _key=args.key, qstash_url=qstash_url, qstash_token=token)
-    if not args.stack:
-        local = _local(args)
-        if local is not None:
-            return local
+    local = local_stack(args)
+    if local is not None:
+        return local
     name = args.stack or default_stack()
     try:
         stack = StackOutputs.read(name)
@@ -100,12 +100,14 @@ def resolve(args: argparse.Namespace) -> Target:
                   outputs=stack.values, qstash_url=qstash_url, qstash_token=token)
 
 
-def _local(args: argparse.Namespace) -> Target | None:
-    from devstack.cli import read_state
+def local_stack(args: argparse.Namespace) -> Target | None:
+    """The local stack `courier dev up` runs (its folder: --dev-dir, $COURIER_DEV_DIR, else
+    .devstack here or in the checkout), pointing this process at its local AWS; None when it is not running."""
+    from devstack.cli import read_state, shell_environment
     from devstack.environment import DevSettings
     from devstack.qstash.signing import DEV_TOKEN
 
-    named = args.dev_dir or os.environ.get("COURIER_DEV_DIR")
+    named = getattr(args, "dev_dir", None) or os.environ.get("COURIER_DEV_DIR")
     candidates = [Path(named)] if named else [Path(".devstack"), ROOT / ".devstack"]
     for directory in candidates:
         state = read_state(DevSettings(directory=directory))
@@ -113,8 +115,11 @@ def _local(args: argparse.Namespace) -> Target | None:
             break
     else:
         return None
-    # The local AWS for this process (keys, queues): what `eval "$(courier dev env)"` would set.
-    os.environ.update(state["stack"]["environment"])
+    if getattr(args, "stack", None) not in (None, state["stack"]["name"]):
+        return None  # another stack is named: this process keeps the caller's AWS
+    # The local AWS and QStash for this process (keys, queues, signatures): what
+    # `eval "$(courier dev env)"` would set.
+    os.environ.update(shell_environment(state))
     resources = state["resources"]
     outputs = {"TableName": resources["table"], "ApiUrl": state["urls"]["api"]}
     from infra.config import worker_output
@@ -122,5 +127,5 @@ def _local(args: argparse.Namespace) -> Target | None:
     for worker, url in resources["queues"].items():
         outputs[worker_output(worker, "QueueUrl")] = url
         outputs[worker_output(worker, "DeadLetterQueueUrl")] = resources["deadLetterQueues"][worker]
-    return Target(where="the local stack", api_url=args.url or state["urls"]["api"], _key=args.key, outputs=outputs,
+    return Target(where="the local stack", api_url=getattr(args, "url", None) or state["urls"]["api"], _key=getattr(args, "key", None), outputs=outputs,
                   qstash_url=state["urls"]["qstash"], qstash_token=DEV_TOKEN, local_state=state)

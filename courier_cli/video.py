@@ -1,7 +1,7 @@
 """`courier video analyze FILE [--json] [--out DIR] [--remote]`: the worker's pipeline on a
 local file, here and without AWS; or, with `--remote`, on a deployment (the local stack by
-default): the file uploaded through a presigned URL, a `video.analyze` job followed, its
-keyframes downloaded."""
+default): the file uploaded through a presigned URL, a `video.analyze` job followed. The
+keyframe images are written only to `--out DIR`, never unasked where the user stands."""
 
 from __future__ import annotations
 
@@ -26,10 +26,13 @@ def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample
     source = Path(file)
     if not source.is_file():
         raise CliError("no_such_file", f"no such file: {file}", USAGE)
-    folder = Path(out) if out else Path(f"{source.stem}-keyframes")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(out) if out else None  # keyframe images are written only where asked
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
 
     def save(name: str, data: bytes) -> str:
+        if folder is None:
+            return name
         target = folder / name
         target.write_bytes(data)
         return str(target)
@@ -49,10 +52,10 @@ def run(file: str, *, as_json: bool, out: str | None, max_keyframes: int, sample
     video, metrics = result["video"], result["metrics"]
     output.data(result, "\n".join((
         f"{source.name}: {video['width']}x{video['height']} {video['codec']} {video['fps']:g} fps, {video['duration']:.1f} s"
-        f"{', audio' if video['has_audio'] else ''}",
+        f"{', audio' if video['hasAudio'] else ''}",
         f"shots {metrics['shots']}, cuts/min {metrics['cutsPerMinute']}, first cut {metrics['firstCut']}, hook {metrics['hookScore']}/100",
         "cuts: " + (", ".join(f"{c['time']:.2f}s" for c in result["cuts"]) or "none"),
-        f"{len(result['keyframes'])} keyframes in {folder}/ ({result['processing']['seconds']} s)",
+        f"{len(result['keyframes'])} keyframes {_where(folder)} ({result['processing']['seconds']} s)",
         _analysis_line(result["analysis"]),
     )))
     return OK
@@ -98,10 +101,11 @@ def run_remote(api: Api, file: str, *, as_json: bool, out: str | None, max_keyfr
     if job["status"] != "succeeded":
         output.data(job, f"{job['jobId']} ended {job['status']}: {error_text(job)}" if job["status"] in FINISHED else f"{job['jobId']} still {job['status']}")
         return ending(job)
-    folder = Path(out) if out else Path(f"{source.stem}-keyframes")
-    folder.mkdir(parents=True, exist_ok=True)
-    saved = []
-    for stored in api.get(f"/v1/jobs/{job['jobId']}/files")["files"]:
+    folder, saved = Path(out) if out else None, []
+    files = api.get(f"/v1/jobs/{job['jobId']}/files")["files"] if folder is not None else []
+    for stored in files:
+        assert folder is not None
+        folder.mkdir(parents=True, exist_ok=True)
         target = folder / stored["key"].rsplit("/", 1)[-1]
         target.write_bytes(httpx.get(stored["url"], timeout=60).raise_for_status().content)
         saved.append(str(target))
@@ -109,9 +113,13 @@ def run_remote(api: Api, file: str, *, as_json: bool, out: str | None, max_keyfr
     output.data({**job, "saved": saved}, "\n".join((
         f"{source.name}: job {job['jobId']} ({job['transport']}, {job['attempts']} attempt(s))",
         "cuts: " + (", ".join(f"{c['time']:.2f}s" for c in result["cuts"]) or "none"),
-        f"{len(saved)} keyframes in {folder}/",
+        f"{len(result['keyframes'])} keyframes {_where(folder)}",
     )))
     return OK
+
+
+def _where(folder: Path | None) -> str:
+    return f"in {folder}/" if folder is not None else "(--out DIR keeps their images)"
 
 
 def _describer(requested: bool | None) -> Describe | None:

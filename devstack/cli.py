@@ -126,14 +126,29 @@ def print_status(report: dict[str, Any]) -> None:
         print(f"not answering: {', '.join(down_parts)}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def shell_environment(state: dict[str, Any]) -> dict[str, str]:
+    """What `courier dev env` exports, and what the CLI sets for itself when it finds the
+    stack running: its local AWS, its QStash (token and signing keys) and its name."""
+    from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
+
+    qstash = {"QSTASH_URL": state["urls"]["qstash"], "QSTASH_TOKEN": DEV_TOKEN,
+              "QSTASH_CURRENT_SIGNING_KEY": DEV_CURRENT_SIGNING_KEY, "QSTASH_NEXT_SIGNING_KEY": DEV_NEXT_SIGNING_KEY}
+    return {**state["stack"]["environment"], **qstash, "COURIER_STACK": state["stack"]["name"]}
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="courier dev", description="The whole system on this machine, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("up", "down", "status", "env"):
-        command = sub.add_parser(name)
+    for name, says in (("up", "start the local stack"), ("down", "stop it"),
+                       ("status", "what runs and where"), ("env", "shell exports that point the CLI and SDKs at it")):
+        command = sub.add_parser(name, help=says, description=says)
         DevSettings.add_arguments(command, tuning=name == "up")
         command.add_argument("--json", action="store_true", help="the answer as JSON")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     settings = DevSettings.from_args(args)
     if args.command == "up":
         up(settings, quiet=args.json)
@@ -149,11 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         if not report["running"]:
             print("# the local stack is not running (courier dev up)", file=sys.stderr)
             return 1
-        from devstack.qstash.signing import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN
-
-        qstash = {"QSTASH_URL": report["urls"]["qstash"], "QSTASH_TOKEN": DEV_TOKEN,
-                  "QSTASH_CURRENT_SIGNING_KEY": DEV_CURRENT_SIGNING_KEY, "QSTASH_NEXT_SIGNING_KEY": DEV_NEXT_SIGNING_KEY}
-        variables = {**report["stack"]["environment"], **qstash, "COURIER_STACK": report["stack"]["name"]}
+        variables = shell_environment(report)
         print(json.dumps(variables, indent=2) if args.json else "\n".join(f"export {k}={v}" for k, v in variables.items()))
         return 0
     if args.json:

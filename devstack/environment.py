@@ -121,12 +121,15 @@ class DevSettings:
     def add_arguments(cls, parser: argparse.ArgumentParser, *, tuning: bool = True) -> None:
         """The options of every devstack command: where (`--dir`, `--port-base`, also from
         COURIER_DEV_DIR / COURIER_DEV_PORT_BASE) and, for starting, the local-only tuning."""
-        parser.add_argument("--dir", type=Path, default=Path(os.environ.get("COURIER_DEV_DIR", ".devstack")))
-        parser.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")))
+        parser.add_argument("--dir", type=Path, default=Path(os.environ.get("COURIER_DEV_DIR", ".devstack")),
+                            help="the stack's state, logs and key (default: .devstack, or $COURIER_DEV_DIR)")
+        parser.add_argument("--port-base", type=int, default=int(os.environ.get("COURIER_DEV_PORT_BASE", "4560")),
+                            help="the first of its ports: the API, QStash, moto and each function's URL follow (default: 4560)")
         if tuning:
-            parser.add_argument("--backoff-scale", type=float, default=1.0)
-            parser.add_argument("--lease-seconds", type=float)
-            parser.add_argument("--visibility-seconds", type=int)
+            parser.add_argument("--backoff-scale", type=float, default=1.0,
+                                help="multiply QStash's retry backoff by this (below 1: retries come sooner, for tests)")
+            parser.add_argument("--lease-seconds", type=float, help="a shorter job lease in seconds (tests: a stalled run is taken over sooner)")
+            parser.add_argument("--visibility-seconds", type=int, help="the local SQS queues' visibility timeout in seconds (default: as deployed)")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DevSettings:

@@ -16,7 +16,9 @@ sent to SQS is woken by SQS too):
   fake OpenAI-compatible server): the same deployment in process, and with `offload: true`
   (each attempt a call QStash makes); a job sent by SQS calls in process either way;
 - a wake-up's round trip: a job that sleeps 2 s between two steps, its whole time less the
-  2 s: the suspend, the delayed message's lateness and the second run's claim.
+  2 s: the suspend, the delayed message's lateness and the second run's claim;
+- the decode work of a `video.analyze` whose vision model refuses once, retried whole and
+  as steps (bench.steps.video_retry; its models at a second server that answers at once).
 Writes bench/results/steps.json and bench/results/steps.md.
 """
 
@@ -38,6 +40,9 @@ import boto3
 import httpx
 
 from bench.measure import percentile
+from bench.steps import video_retry
+from courier.ai.catalog import load_catalog, merge
+from courier.ai.router import Router
 from courier.auth.api_keys import ApiKeyStore
 from devstack.cli import down, up
 from devstack.environment import LOCAL_AWS, DevSettings, free_port_base
@@ -152,10 +157,12 @@ def main() -> None:
     for name, value in LOCAL_AWS.items():
         os.environ.setdefault(name, value)
     models = ModelServer(latency=args.model_seconds).start()
+    quick = ModelServer().start()
     os.environ["AZURE_AI_FOUNDRY_ENDPOINT"] = models.url
-    os.environ["COURIER_AI_CATALOG"] = json.dumps(BENCH_CATALOG)
+    os.environ["COURIER_AI_CATALOG"] = json.dumps(merge(BENCH_CATALOG, video_retry.catalog_override(quick.url)))
     settings = DevSettings(directory=Path(tempfile.mkdtemp(prefix="courier-steps-")), port_base=free_port_base())
     state = up(settings, quiet=True)
+    catalog = load_catalog()
     worker = CourierConfig().worker("ai_router")
     try:
         table = state["resources"]["table"]
@@ -170,10 +177,12 @@ def main() -> None:
                 "wake": [bench.wake_round_trip(t, args.jobs) for t in TRANSPORTS],
                 "models": [bench.model_compute(t, route, 3, args.model_seconds)
                            for t, route in (("qstash", "bench-in-process"), ("qstash", "bench-offloaded"), ("sqs", "bench-offloaded"))],
+                "video": video_retry.decode_work(api, settings.directory, quick, Router(lambda: catalog), TRANSPORTS),
             }
     finally:
         down(settings)
         models.stop()
+        quick.stop()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "steps.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "steps.md").write_text(markdown(report))
@@ -202,6 +211,7 @@ def markdown(report: dict[str, Any]) -> str:
     base = report["models"][0]["billedGbSecondsPerJob"] or 1e-9
     lines += [f"| {r['transport']} | {r['route'].removeprefix('bench-')} | {r['invocations']} | {r['billedGbSecondsPerJob']} |"
               f" {base / max(r['billedGbSecondsPerJob'], 1e-9):.1f}x less |" for r in report["models"]]
+    lines += video_retry.markdown(report["video"], TRANSPORTS)
     lines += ["", "A step records its result in one DynamoDB transaction (the step's item, and a check that the run still holds the"
               " job's lease); a sleep ends the invocation, so nothing runs, and nothing is billed, until the delayed message"
               " (QStash's delay, or SQS's) wakes the job.", ""]

@@ -15,14 +15,14 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from courier import __version__, health
 from courier.adapters import console
 from courier.adapters.http_app import create_app, lambda_handler
 from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
-from courier.auth.api_keys import ApiKeyStore
-from courier.errors import InvalidInput, Misconfigured, error_body
+from courier.auth.api_keys import TENANT_ID_RULE, ApiKeyStore, valid_tenant_id
+from courier.errors import NON_RETRYABLE_STATUS, CourierError, InvalidInput, Misconfigured, error_body, problems
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.idempotency import check_callers_key
@@ -41,6 +41,7 @@ from courier.signatures import SignatureVerifier
 from courier.uploads import presign_upload
 
 SCHEDULE_HOOK_PATH = "/v1/hooks/qstash/schedule"
+EVENT_HOOK_PATH = "/v1/hooks/qstash/event"
 
 settings = JobsApiSettings.from_env()
 store = DynamoJobStore(settings.table_name)
@@ -211,6 +212,29 @@ def retry_job(job_id: str, tenant_id: Tenant, fromStart: bool = False) -> JobAcc
 @app.post("/v1/events", status_code=202, response_model=EventAccepted, tags=["jobs"], summary="Post an event that waiting jobs wait for")
 def post_event(request: EventRequest, tenant_id: Tenant) -> dict[str, Any]:
     return service.post_event(tenant_id, request.key, request.data)
+
+
+@app.post(EVENT_HOOK_PATH, status_code=202, response_model=EventAccepted, tags=["hooks"],
+          summary="Post an event through QStash (signed by QStash, the tenant in the signed URL)")
+async def event_by_qstash(request: Request, tenant: str, upstash_signature: Annotated[str | None, Header()] = None) -> Any:
+    """For a publisher that holds the deployment's QStash account rather than a tenant's API
+    key (a QStash schedule, another service's `publish`): the signature covers the URL, so the
+    tenant cannot be changed on the way. An event that can never be taken answers 489, and
+    QStash puts it in its DLQ at once instead of retrying it."""
+    raw = await request.body()
+    verifier.verify(signature=upstash_signature, body=raw, url=f"{settings.public_api_url}{EVENT_HOOK_PATH}?tenant={tenant}")
+    try:
+        if not valid_tenant_id(tenant):
+            raise InvalidInput(TENANT_ID_RULE, code="invalid_tenant")
+        try:
+            event = EventRequest.model_validate_json(raw)
+        except ValidationError as invalid:
+            raise InvalidInput(f"not an event ({{\"key\", \"data\"}}): {problems(invalid.errors(), root='body')}", code="invalid_event") from None
+        return service.post_event(tenant, event.key, event.data)
+    except CourierError as error:
+        if error.retryable:
+            raise
+        return JSONResponse(error.to_body(), status_code=NON_RETRYABLE_STATUS, headers={"Upstash-NonRetryable-Error": "true"})
 
 
 @app.delete("/v1/jobs/{job_id}", tags=["jobs"], summary="Cancel a queued or waiting job", response_model=JobView, response_model_exclude_unset=True)

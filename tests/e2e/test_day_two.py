@@ -109,8 +109,8 @@ def test_keys_create_list_revoke_on_the_local_stack(stack: DevStack) -> None:
     assert code == 0 and created["apiKey"].startswith("ck_")
     assert httpx.get(stack.state["urls"]["api"] + "/v1/jobs", headers={"Authorization": f"Bearer {created['apiKey']}"}).status_code == 200
     code, listed, _ = courier(stack, "keys", "list", "--tenant", "initech", key=False)
-    assert [k["key_id"] for k in listed] == [created["key_id"]] and created["apiKey"] not in json.dumps(listed)
-    code, revoked, _ = courier(stack, "keys", "revoke", created["key_id"], key=False)
+    assert [k["keyId"] for k in listed] == [created["keyId"]] and created["apiKey"] not in json.dumps(listed)
+    code, revoked, _ = courier(stack, "keys", "revoke", created["keyId"], key=False)
     assert code == 0 and revoked["revoked"] is True
 
 

@@ -123,27 +123,34 @@ def test_a_poison_job_ends_dead_and_is_visible_through_the_api(devstack: DevStac
     assert accepted["jobId"] in [j["jobId"] for j in dead]
 
 
-def doctor(stack: DevStack, *args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, dict]]:
-    """`courier doctor … --json` as a user runs it; its rows by check."""
+def doctor(stack: DevStack, *args: str, env: dict[str, str] | None = None, replace: bool = False) -> tuple[int, dict[str, dict]]:
+    """`courier doctor … --json` as a user runs it (in `env`, or this one with `env` added); its rows by check."""
     result = subprocess.run(
         [str(Path(sys.executable).parent / "courier"), "doctor", *args, "--json", "--timeout", "20"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=(env or {}) if replace else {**os.environ, **(env or {})},
     )
     assert result.stdout, result.stderr
     return result.returncode, {row["check"]: row for row in json.loads(result.stdout)}
 
 
-def test_doctor_proves_the_local_stack_by_its_stack_outputs(devstack: DevStack) -> None:
+def test_doctor_finds_the_running_local_stack_by_itself_and_proves_it(devstack: DevStack) -> None:
+    """As in a new terminal: no AWS settings, no `eval "$(courier dev env)"`; plainly, and by
+    the local stack's name (which the stack's own exports name too)."""
     exported = dev(devstack, "env").stdout  # what `eval "$(courier dev env)"` sets
     env = dict(line.removeprefix("export ").split("=", 1) for line in exported.splitlines())
     assert env["COURIER_STACK"] == "Courier-local" and env["AWS_ENDPOINT_URL"] == devstack.settings.aws_url
-    code, rows = doctor(devstack, env=env)
+    fresh = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COURIER_"))}
+    fresh["COURIER_DEV_DIR"] = str(devstack.settings.directory)
+    code, rows = doctor(devstack, "--stack", "Courier-local", env=fresh, replace=True)
+    assert code == 0 and rows["stack"]["detail"].startswith("the local stack: "), rows["stack"]
+    code, rows = doctor(devstack, env=fresh, replace=True)
     failing = {name: row for name, row in rows.items() if row["status"] not in ("pass", "warn")}
     assert code == 0 and not failing, failing
     for check in ("stack", "config: qstash_signing_keys", "job via QStash", "job via SQS", "upload", "upload read back"):
         assert rows[check]["status"] == "pass", rows[check]
     assert "signature verified" in rows["callback"]["detail"]
     assert rows["router"]["status"] == "warn"  # no model configured locally: said, not failed
+    assert "before courier dev up" in rows["router"]["fix"] and "aiFoundryEndpoint" not in rows["router"]["fix"]
     # The temporary key is gone after the run.
     keys = devstack.client("dynamodb").scan(TableName=devstack.state["resources"]["table"])["Items"]
     doctor_keys = [k for k in keys if k["pk"]["S"].startswith("APIKEY#") and k["tenantId"]["S"] == "courier-doctor"]

@@ -18,16 +18,17 @@ def test_create_list_revoke(aws: str, capsys: pytest.CaptureFixture[str], monkey
     monkeypatch.setenv("TABLE_NAME", table)
     assert main(["keys", "create", "--tenant", "acme", "--name", "ci", "--json"]) == 0
     created = json.loads(capsys.readouterr().out)
-    assert created["apiKey"].startswith("ck_") and created["tenant_id"] == "acme"
+    assert created["apiKey"].startswith("ck_") and created["tenantId"] == "acme"
+    assert set(created) == {"keyId", "tenantId", "name", "createdAt", "revoked", "apiKey"}  # camelCase, as the API names things
     store = ApiKeyStore(table)
     assert store.authenticate(created["apiKey"]) == "acme"
     assert main(["keys", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [k["key_id"] for k in listed] == [created["key_id"]]
+    assert [k["keyId"] for k in listed] == [created["keyId"]]
     assert "apiKey" not in listed[0] and created["apiKey"] not in json.dumps(listed)  # never shown again
     items = __import__("boto3").client("dynamodb").scan(TableName=table)["Items"]
     assert created["apiKey"] not in json.dumps(items)  # stored hashed only
-    assert main(["keys", "revoke", created["key_id"]]) == 0
+    assert main(["keys", "revoke", created["keyId"]]) == 0
     assert "revoked" in capsys.readouterr().out
     _cache.clear()
     with pytest.raises(Unauthorized):
@@ -57,6 +58,6 @@ def test_the_table_comes_from_the_stacks_outputs(aws: str, capsys: pytest.Captur
     created = json.loads(capsys.readouterr().out)
     assert ApiKeyStore(resources.table_name).authenticate(created["apiKey"]) == "acme"
     assert main(["keys", "list", "--stack", "Courier-dev", "--json"]) == 0
-    assert [k["key_id"] for k in json.loads(capsys.readouterr().out)] == [created["key_id"]]
+    assert [k["keyId"] for k in json.loads(capsys.readouterr().out)] == [created["keyId"]]
     assert main(["keys", "list", "--stack", "Courier-prod"]) == 2
     assert "no stack Courier-prod" in capsys.readouterr().err

@@ -87,9 +87,9 @@ def test_probe(clips: dict[str, Clip]) -> None:
     result, _ = run(clips["social"])
     video = result["video"]
     assert (video["width"], video["height"], video["codec"], video["rotation"]) == (320, 568, "h264", 0)
-    assert video["fps"] == 30 and video["has_audio"] is True
+    assert video["fps"] == 30 and video["hasAudio"] is True
     assert video["duration"] == pytest.approx(13.0, abs=0.1)
-    assert run(clips["one_shot"])[0]["video"]["has_audio"] is False
+    assert run(clips["one_shot"])[0]["video"]["hasAudio"] is False
 
 
 def test_keyframes_are_jpegs_one_per_shot_plus_long_shot_samples(clips: dict[str, Clip]) -> None:
@@ -166,7 +166,7 @@ def test_too_long(monkeypatch: pytest.MonkeyPatch, clips: dict[str, Clip]) -> No
     assert caught.value.code == "video_too_long"
 
 
-def test_command_line(tmp_path: Path, clips: dict[str, Clip], capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line(tmp_path: Path, clips: dict[str, Clip], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "frames"
     assert main(["video", "analyze", str(clips["social"].path), "--json", "--out", str(out)]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -174,6 +174,11 @@ def test_command_line(tmp_path: Path, clips: dict[str, Clip], capsys: pytest.Cap
     assert sorted(p.name for p in out.iterdir()) == sorted(Path(k["image"]).name for k in result["keyframes"])
     assert main(["video", "analyze", str(clips["social"].path), "--out", str(out)]) == 0
     assert "cuts: 2.00s, 5.00s, 6.50s, 10.50s" in capsys.readouterr().out
+    # Without --out nothing is written where the user stands; the summary says how to keep them.
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["video", "analyze", str(clips["social"].path)]) == 0
+    assert "keyframes (--out DIR keeps their images)" in capsys.readouterr().out and not list(Path.cwd().iterdir())
     assert main(["video", "analyze", str(tmp_path / "missing.mp4")]) == 2
     (tmp_path / "junk.mp4").write_text("junk")
     assert main(["video", "analyze", str(tmp_path / "junk.mp4"), "--out", str(out)]) == 1

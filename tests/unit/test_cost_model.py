@@ -6,6 +6,8 @@ import argparse
 import json
 import math
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -65,7 +67,7 @@ def test_model_tokens_and_fargate_tasks() -> None:
     bill = monthly(Workload(0, 60, ai_calls_per_day=1000, tokens_in=2000, tokens_out=500), VIDEO, SIZING, PRICES)
     assert bill.lines["model tokens"] == pytest.approx(1000 * DAYS_PER_MONTH * (2000 * 1.0 + 500 * 4.0) / 1e6)
     task = (PRICES["fargate"]["linuxX86VcpuHour"] + 2 * PRICES["fargate"]["linuxX86GbHour"]) * 730
-    assert bill.fargate_tasks == 1 and bill.fargate == pytest.approx(task)
+    assert bill.fargate_tasks == 1 and bill.fargate == pytest.approx(task + bill.lines["model tokens"])  # tokens are paid either way
     busy = monthly(Workload(20_000, 600), VIDEO, SIZING, PRICES)  # 3.6 M CPU s a day: more than one worker holds
     assert busy.fargate_tasks == math.ceil(20_000 * DAYS_PER_MONTH * 600 * 0.3 / (730 * 3600 * 0.7)) > 1
 
@@ -96,3 +98,11 @@ def test_the_command_prints_the_bill_and_the_readme_has_its_table(capsys: pytest
     readme = (ROOT / "README.md").read_text()
     assert table in readme, "README's cost table is stale: paste `courier cost --markdown` into it"
     assert re.search(rf"prices checked {PRICES['checked']}", readme)
+
+
+@pytest.mark.parametrize("option, value", [("--videos-per-day", "-5"), ("--avg-video-seconds", "0"), ("--ai-calls-per-day", "-1"),
+                                           ("--tokens-in", "-3"), ("--videos-per-day", "nan"), ("--videos-per-day", "lots")])
+def test_a_negative_or_meaningless_workload_is_a_usage_error(option: str, value: str) -> None:
+    """As a user runs it: a subprocess, its exit status and what it says."""
+    ran = subprocess.run([sys.executable, "-m", "courier_cli.main", "cost", option, value], capture_output=True, text=True, cwd=ROOT)
+    assert ran.returncode == 2 and option in ran.stderr and "$" not in ran.stdout, (ran.stdout, ran.stderr)

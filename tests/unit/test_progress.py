@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from courier.errors import NonRetryable
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.models import Job, JobStatus
 from courier.jobs.progress import ProgressReporter
@@ -72,4 +73,24 @@ def test_the_runner_ends_the_record_on_the_last_report() -> None:
     final = store.get(job.job_id)
     assert final is not None and final.status is JobStatus.SUCCEEDED
     assert store.progress_writes == 1 and final.progress and final.progress["fraction"] == 1.0
-    assert JobView.of(final)["progress"]["stage"] == "work"
+    assert JobView.of(final)["progress"]["stage"] == "done"
+
+
+def test_a_job_that_succeeds_is_done_whatever_its_last_report_and_a_failed_one_keeps_where_it_stopped() -> None:
+    """A handler that reported `sleeping 93%` or `requesting 0%` and then returned: the CLI and
+    the console showed that stale bar on a succeeded job."""
+    def stops_early(context: JobContext) -> dict[str, Any]:
+        context.progress("sleeping", 0.93)
+        return {"ok": True}
+
+    def gives_up(context: JobContext) -> dict[str, Any]:
+        context.progress("sleeping", 0.93)
+        raise NonRetryable("the input is wrong")
+
+    for handler, status, shown in ((stops_early, JobStatus.SUCCEEDED, ("done", 1.0)), (gives_up, JobStatus.FAILED, ("sleeping", 0.93))):
+        runner, store = memory_runner(handler)
+        job = queued(store)
+        deliver(runner, job)
+        final = store.get(job.job_id)
+        assert final is not None and final.status is status
+        assert final.progress is not None and (final.progress["stage"], final.progress["fraction"]) == shown

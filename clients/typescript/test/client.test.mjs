@@ -26,7 +26,9 @@ test("wait reports progress as the job makes it", async () => {
   const done = await courier.jobs.wait(jobId, { intervalMs: 200, maxIntervalMs: 400, onProgress: (p) => stages.push(p) });
   assert.equal(done.status, "succeeded");
   assert.ok(stages.length >= 2, `saw ${stages.length} progress reports`);
-  assert.ok(stages.every((p) => p.stage === "sleeping" && p.fraction >= 0 && p.fraction <= 1));
+  const last = stages.at(-1);
+  assert.ok(stages.slice(0, -1).every((p) => p.stage === "sleeping" && p.fraction >= 0 && p.fraction <= 1));
+  assert.ok(last.stage === "done" && last.fraction === 1, `ends ${JSON.stringify(last)}`);  // a succeeded job is done, not "sleeping 93%"
 });
 
 test("a dead job is retried and succeeds", async () => {

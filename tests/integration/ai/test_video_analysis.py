@@ -43,7 +43,7 @@ def test_a_failing_frame_is_reported_and_the_rest_delivered(make_router: Callabl
 def test_no_vision_model_or_not_requested_skips_without_a_call(upstream: ModelServer, router: Router) -> None:
     unconfigured = Router(lambda: load_catalog({}))
     assert analyze_frames(FRAMES, RouterClient(router=unconfigured), requested=True) == {
-        "status": "skipped", "reason": "no vision model is configured (no deployment of the 'vision' route has an endpoint)"}
+        "status": "skipped", "reason": "no vision model is configured: no deployment of the 'vision' route has an endpoint"}
     assert analyze_frames(FRAMES, RouterClient(router=router), requested=False)["reason"].startswith("not requested")
     assert upstream.calls() == []
 

@@ -154,4 +154,4 @@ def test_a_running_job_shows_its_progress(stack: Stack) -> None:
     later = stack.wait_for(accepted["jobId"], lambda job: job.get("progress", {}).get("fraction", 0) > progress["fraction"])
     assert later["progress"]["updatedAt"] > progress["updatedAt"]
     done = stack.wait_status(accepted["jobId"], "succeeded")
-    assert done["progress"]["fraction"] >= later["progress"]["fraction"]  # ends on the last report
+    assert (done["progress"]["stage"], done["progress"]["fraction"]) == ("done", 1.0)  # not a stale "sleeping 93%"

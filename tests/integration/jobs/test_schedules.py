@@ -89,7 +89,7 @@ def test_time_zones_are_given_to_qstash_as_cron_tz(stack: Stack) -> None:
 BAD_SCHEDULES = [
     ({"cron": "61 * * * *", **HASH}, 400, "invalid_cron"),
     ({"cron": "* * *", **HASH}, 400, "invalid_cron"),
-    ({"cron": "* * * * *", "timezone": "Mars/Olympus", **HASH}, 400, "invalid_cron"),
+    ({"cron": "* * * * *", "timezone": "Mars/Olympus", **HASH}, 400, "invalid_timezone"),
     ({"cron": "CRON_TZ=UTC * * * * *", "timezone": "UTC", **HASH}, 400, "invalid_cron"),
     ({"cron": "* * * * *", "type": "no.such", "input": {}}, 400, "unknown_job_type"),
     ({"cron": "* * * * *", "type": "text.hash", "input": {}}, 422, "invalid_input"),

@@ -133,6 +133,30 @@ def test_a_job_waits_for_its_event_posted_twice_at_once_and_takes_it_once(stack:
     assert [executions(stack, job_id, s) for s in ("draft", "publish")] == [1, 1]
 
 
+def test_an_event_published_through_qstash_to_the_signed_hook_wakes_its_tenants_job(stack: Stack) -> None:
+    """A publisher without a tenant's API key (a QStash schedule, another service) sends the
+    event through QStash; the tenant is in the signed URL, so it cannot be swapped."""
+    key = f"approval:{uuid.uuid4().hex[:8]}"
+    job_id = steps_job(stack, [{"name": "draft"}, {"name": "approve", "kind": "event", "key": key, "seconds": 60}, {"name": "publish"}])
+    stack.wait_status(job_id, "waiting", "failed", timeout=20)
+    hook = f"{stack.api_url}/v1/hooks/qstash/event?tenant="
+    body = json.dumps({"key": key, "data": {"by": "scheduler"}}).encode()
+    assert stack.api.post(hook + "acme", content=body).status_code == 401  # unsigned
+    swapped = stack.api.post(hook + "acme", content=body, headers={"Upstash-Signature": sign(body, hook + "globex")})
+    assert swapped.status_code == 401  # signed for another tenant's URL
+    theirs = stack.api.post(hook + "globex", content=body, headers={"Upstash-Signature": sign(body, hook + "globex")})
+    assert theirs.status_code == 202 and theirs.json()["woke"] == 0
+    for bad, code in ((b'{"key": "no spaces please"}', "invalid_event_key"), (b"not json", "invalid_event")):
+        refused = stack.api.post(hook + "acme", content=bad, headers={"Upstash-Signature": sign(bad, hook + "acme")})
+        assert refused.status_code == 489 and refused.headers["upstash-nonretryable-error"] == "true", refused.text
+        assert refused.json()["error"]["code"] == code
+    assert stack.job(job_id)["status"] == "waiting"
+    QStash(DEV_TOKEN, base_url=stack.qstash.url, retry=False).message.publish(url=hook + "acme", body=body.decode())
+    job = stack.wait_status(job_id, "succeeded", "failed", "dead", timeout=30)
+    assert job["status"] == "succeeded" and job["result"]["steps"]["approve"] == {"by": "scheduler"}
+    assert [executions(stack, job_id, s) for s in ("draft", "publish")] == [1, 1]
+
+
 def test_an_event_posted_just_before_the_wait_is_not_lost_and_a_timeout_is_a_result(stack: Stack) -> None:
     key = f"ready:{uuid.uuid4().hex[:8]}"
     assert stack.api.post("/v1/events", json={"key": key, "data": 7}, headers=stack.headers()).json()["woke"] == 0

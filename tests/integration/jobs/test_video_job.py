@@ -13,6 +13,7 @@ from courier.video.pipeline import Options, analyze
 from devstack.model_server import ModelServer, Step
 from devstack.sample_video import render
 from tests.integration.jobs.conftest import Stack
+from tests.integration.jobs.test_steps import TRANSPORTS, on
 from tests.support.models import catalog_override
 from tests.support.videos import make_clip
 
@@ -99,3 +100,32 @@ def test_a_model_that_fails_retries_the_analysis_step_alone(stack: Stack, models
     assert [(s["name"], s["attempts"]) for s in job["steps"]] == [("scan", 1), ("analysis", 2)]
     assert job["result"]["analysis"]["status"] == "done" and len(job["result"]["keyframes"]) == 3
     assert len(models.calls("Phi-4-multimodal-instruct")) == 3 + 3  # three refused, then three captions
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_offloaded_captions_are_durable_calls_and_a_refusal_retries_that_call_alone(
+    stack: Stack, models: ModelServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, transport: str,
+) -> None:
+    """Every deployment says `offload`: each caption and the summary is a call that QStash
+    makes while no Lambda waits (in process without QStash, the same steps). The first
+    caption's 503 is waited out by the router and asked again; the scan and the other
+    captions run once."""
+    on(stack, transport)
+    monkeypatch.setenv("COURIER_AI_CATALOG", catalog_override(models.url, offload=True, retry={"attemptsPerDeployment": 2}))
+    reset_shared_router()
+    clip = make_clip(tmp_path / "clip.mp4", shots=[1.5, 2.0, 1.5])
+    models.script("Phi-4-multimodal-instruct", Step(503, body={"error": {"code": "overloaded", "message": "busy"}}))
+    accepted = stack.submit({"type": "video.analyze", "input": {"videoKey": _upload(stack, clip.path), "options": {"maxKeyframes": 5}}})
+    job = stack.wait_status(accepted["jobId"], "succeeded", "failed", "dead", timeout=60)
+    assert job["status"] == "succeeded", job
+    analysis = job["result"]["analysis"]
+    assert analysis["status"] == "done" and len(analysis["captions"]) == 3 and analysis["summary"]["text"]
+    assert all(c["deployment"] == "Phi-4-multimodal-instruct" for c in analysis["captions"]) and analysis["costUsd"] > 0
+    assert [(s["name"], s["kind"], s["status"]) for s in job["steps"]] == [
+        ("scan", "run", "done"),
+        ("caption-1:call:1", "call", "done"), ("caption-1:wait:1", "sleep", "done"), ("caption-1:call:2", "call", "done"),
+        ("caption-2:call:1", "call", "done"), ("caption-3:call:1", "call", "done"),
+        ("summary:call:1", "call", "done"),
+    ]
+    assert len(models.calls("Phi-4-multimodal-instruct")) == 1 + 3  # the refusal, then each caption once
+    assert len(models.calls("DeepSeek-V3-0324")) == 1  # the summary, once

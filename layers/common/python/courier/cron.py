@@ -23,6 +23,16 @@ _NAMES: tuple[dict[str, int], ...] = (
 )
 
 
+
+def known_zone(name: str) -> bool:
+    """An IANA time zone name this machine (and QStash) knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Cron:
     expression: str
@@ -41,10 +51,9 @@ class Cron:
         zone: timezone | ZoneInfo = UTC
         if text.upper().startswith("CRON_TZ="):
             name, _, text = text[len("CRON_TZ="):].partition(" ")
-            try:
-                zone = ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {name!r}") from None
+            if not known_zone(name):
+                raise ValueError(f"unknown time zone {name!r}")
+            zone = ZoneInfo(name)
         fields = text.split()
         if len(fields) != 5:
             raise ValueError(f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}")

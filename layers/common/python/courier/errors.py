@@ -22,6 +22,11 @@ def finite_delay(seconds: float | None) -> float | None:
     return min(MAX_RETRY_AFTER_SECONDS, max(0.0, seconds))
 
 
+#: What QStash takes as "never retry this" (with `Upstash-NonRetryable-Error: true`): the
+#: message goes to its DLQ at once.
+NON_RETRYABLE_STATUS = 489
+
+
 class CourierError(Exception):
     status: int = 500
     code: str = "internal_error"
@@ -124,3 +129,26 @@ class RetryAfter(CourierError):
 
     def __init__(self, seconds: float, message: str | None = None, *, code: str | None = None) -> None:
         super().__init__(message or f"try again in {seconds:g} s", code=code, retry_after=seconds)
+
+
+#: Pydantic's prefixes of a validator's own message: the message is the reader's, the prefix noise.
+_MESSAGE_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def problems(errors: Any, *, root: str = "input", skip: tuple[str, ...] = (), limit: int = 5) -> str:
+    """Pydantic's findings (`ValidationError.errors()`) as one line a caller can act on: each
+    field's path and what is wrong with it, a validator's own words without pydantic's prefix,
+    and for text that is not JSON, the parser's reason and where it stopped."""
+    parts = []
+    for item in list(errors)[:limit]:
+        path = [p for p in item.get("loc", ()) if p not in skip]
+        if item.get("type") == "json_invalid":
+            at = f" at character {path[0]}" if path and isinstance(path[0], int) else ""
+            parts.append(f"{root} is not valid JSON ({(item.get('ctx') or {}).get('error', 'invalid JSON')}{at})")
+            continue
+        message = str(item.get("msg", "invalid"))
+        for prefix in _MESSAGE_PREFIXES:
+            message = message.removeprefix(prefix)
+        parts.append(f"{'.'.join(str(p) for p in path) or root}: {message}")
+    return "; ".join(parts)
+

@@ -2,9 +2,14 @@
 
 Metrics are written one by one with their own dimensions (a count of enqueued jobs by
 transport is one metric with one dimension), so nothing waits for a flush decorator.
+Outside a function (the CLI's `video analyze`, a benchmark) no namespace is set and no
+metric is written: EMF lines there would be noise on stdout, and Powertools refuses a
+metric without a namespace. Every function gets one from infra.environment.
 """
 
 from __future__ import annotations
+
+import os
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -26,6 +31,8 @@ def milliseconds(name: str, value: float, **dimensions: str) -> None:
 
 
 def _emit(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
+    if not os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):
+        return
     with single_metric(name=name, unit=unit, value=value, default_dimensions=dimensions or None):
         pass
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from courier.errors import Misconfigured
+from courier.errors import Misconfigured, problems
 
 S = TypeVar("S", bound="EnvSettings")
 DispatchMode = Literal["auto", "qstash", "sqs"]
@@ -37,8 +37,7 @@ class EnvSettings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5])
-            raise Misconfigured(f"invalid environment for {cls.__name__}: {problems}") from None
+            raise Misconfigured(f"invalid environment for {cls.__name__}: {problems(error.errors(), root='environment')}") from None
 
     @classmethod
     def variables(cls) -> frozenset[str]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from courier import __version__
-from courier.errors import CourierError, error_body
+from courier.errors import CourierError, error_body, problems
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ def create_app(*, title: str, description: str) -> FastAPI:
         return JSONResponse(error.to_body(), status_code=error.status, headers=error.retry_after_header() or None)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_request", _describe(error)), status_code=422)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_request", _describe(error, request.headers.get("content-type", ""))), status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
@@ -88,12 +88,14 @@ def create_app(*, title: str, description: str) -> FastAPI:
     return app
 
 
-def _describe(error: RequestValidationError) -> str:
-    parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
-        parts.append(f"{where or 'body'}: {item.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
+def _describe(error: RequestValidationError, content_type: str) -> str:
+    """A body that is not a JSON object says why: the parser's reason, or the media type it
+    came with (FastAPI reads JSON only when told it is)."""
+    found = error.errors()
+    if len(found) == 1 and not [p for p in found[0].get("loc", ()) if p != "body"] and "json" not in content_type.lower() \
+            and found[0].get("type") in ("model_attributes_type", "dict_type"):
+        return "body: expected a JSON object; send it with Content-Type: application/json" + (f" (got {content_type!r})" if content_type else "")
+    return problems(found, root="body", skip=("body",)) or "invalid request"
 
 
 LambdaHttpHandler = Callable[[dict[str, Any], Any], dict[str, Any]]

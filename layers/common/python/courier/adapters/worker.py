@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from courier.adapters.lambda_events import event_kind, json_response, raw_body
 from courier.aws import client
-from courier.errors import MAX_RETRY_AFTER_SECONDS, CourierError, Misconfigured, error_body
+from courier.errors import MAX_RETRY_AFTER_SECONDS, NON_RETRYABLE_STATUS, CourierError, Misconfigured, error_body
 from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.jobs.models import Job
 from courier.jobs.registry import JobRegistry
@@ -34,7 +34,6 @@ from courier.signatures import SignatureVerifier
 logger = logging.getLogger(__name__)
 
 #: QStash's status for "do not retry": the message goes straight to its DLQ.
-NON_RETRYABLE_STATUS = 489
 
 
 class WorkerRuntime:

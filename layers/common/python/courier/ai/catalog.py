@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from courier.ai.document import DEFAULT_CATALOG, DEFAULT_ROUTE, expand
-from courier.errors import Misconfigured
+from courier.errors import Misconfigured, problems
 
 #: How long a catalog read from SSM is trusted before it is read again.
 CATALOG_TTL_SECONDS = 300.0
@@ -136,8 +136,7 @@ def parse_catalog(data: Mapping[str, Any], environ: Mapping[str, str] | None = N
             }
         )
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5])
-        raise Misconfigured(f"the model catalog is invalid: {problems}") from None
+        raise Misconfigured(f"the model catalog is invalid: {problems(error.errors(), root='catalog')}") from None
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,11 +38,18 @@ class ApiKey:
     revoked: bool
 
 
+TENANT_ID_RULE = "a tenant id is 1-64 letters, digits, '-' or '_'"
+
+
+def valid_tenant_id(tenant_id: str) -> bool:
+    return bool(tenant_id) and tenant_id.replace("-", "").replace("_", "").isalnum() and tenant_id.isascii() and len(tenant_id) <= 64
+
+
 class ApiKeyStore(Table):
     def create(self, tenant_id: str, name: str = "") -> tuple[ApiKey, str]:
         """A new key for a tenant: (its record, the key itself, shown this once)."""
-        if not tenant_id or not tenant_id.replace("-", "").replace("_", "").isalnum() or len(tenant_id) > 64:
-            raise ValueError("a tenant id is 1-64 letters, digits, '-' or '_'")
+        if not valid_tenant_id(tenant_id):
+            raise ValueError(TENANT_ID_RULE)
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         digest = key_hash(secret)
         record = ApiKey(f"key_{digest[:12]}", tenant_id, name, utc_now(), False)

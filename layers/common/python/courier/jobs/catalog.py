@@ -18,6 +18,7 @@ and imported on a worker's first job of the type (PyAV stays out of the cold sta
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from courier.errors import InvalidInput
+from courier.errors import InvalidInput, problems
 from courier.jobs.entries import VISIBILITY_TIMEOUT_FACTOR as VISIBILITY_TIMEOUT_FACTOR
 from courier.jobs.entries import JobType as JobType
 from courier.jobs.entries import Worker as Worker
@@ -113,7 +114,10 @@ class Catalog:
         """The declared type, or InvalidInput (400 unknown_job_type)."""
         declared = self._by_name.get(name)
         if declared is None:
-            raise InvalidInput(f"unknown job type {name!r}", code="unknown_job_type", status=400)
+            known = sorted(self._by_name)
+            near = difflib.get_close_matches(str(name), known, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise InvalidInput(f"unknown job type {name!r}; {hint}the job types are {', '.join(known)}", code="unknown_job_type", status=400)
         return declared
 
     def validate_input(self, job_type: str, data: Any) -> JobInput:
@@ -122,10 +126,7 @@ class Catalog:
         try:
             validated = declared.input.model_validate(data)
         except ValidationError as error:
-            details = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in error.errors()[:5]
-            )
-            raise InvalidInput(f"invalid input for {job_type}: {details}", code="invalid_input") from None
+            raise InvalidInput(f"invalid input for {job_type}: {problems(error.errors())}", code="invalid_input") from None
         validated.check()
         needed, limit = validated.run_seconds(), self.worker(declared.worker).timeout_seconds
         if needed is not None and needed >= limit:

@@ -50,3 +50,13 @@ class ProgressReporter:
                 logger.info("progress not recorded: the run no longer holds the job")
         except Exception as error:  # progress is news about the job, never a reason to fail it
             logger.warning("could not record progress: %s", error)
+
+
+def finished_progress(last: dict[str, Any] | None) -> dict[str, Any]:
+    """A succeeded job's progress: `done` at 100 %, its last message kept when the handler
+    said `done` itself (a failed job keeps its last report: where it stopped is news)."""
+    progress: dict[str, Any] = {"stage": "done", "fraction": 1.0, "updatedAt": utc_now()}
+    if last and last.get("stage") == "done" and last.get("message"):
+        progress["message"] = last["message"]
+    return progress
+

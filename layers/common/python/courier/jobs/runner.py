@@ -25,7 +25,7 @@ from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
 from courier.jobs.payloads import load_input, results_prefix, store_result
-from courier.jobs.progress import ProgressReporter
+from courier.jobs.progress import ProgressReporter, finished_progress
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
 from courier.jobs.steps import Calls, StepLost, StepPayloads, StepRecord, Steps, Suspend
 from courier.jobs.store import Claim, JobStore, now_ms
@@ -275,7 +275,8 @@ class JobRunner:
             inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)
         except CourierError as error:
             return self._failed(job, error, False, progress)
-        final = self.store.finish(job, Event.SUCCEED, result=inline, result_ref=ref, progress=progress)
+        # A job that succeeded is done, whatever its last report said ("sleeping 93%" is stale).
+        final = self.store.finish(job, Event.SUCCEED, result=inline, result_ref=ref, progress=finished_progress(progress))
         if final is None:
             # Our lease ran out and another delivery took the job over; it will finish it.
             logger.warning("lease lost before the result was stored; the newer run owns the job")

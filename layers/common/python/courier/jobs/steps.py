@@ -171,6 +171,11 @@ class Suspend(Exception):
         return shown
 
 
+class StepsMisused(NonRetryable):
+    """The handler's steps do not match the job's record, or break a rule of steps: never
+    an answer to put in a result (code that catches CourierError around a step re-raises it)."""
+
+
 class StepLost(Exception):
     """The run lost the job's lease while recording a step: a newer run owns the job."""
 
@@ -263,17 +268,17 @@ class Steps:
 
     def _position(self, name: str, kind: StepKind) -> tuple[int, StepRecord | None]:
         if not isinstance(name, str) or not STEP_NAME.match(name):
-            raise NonRetryable(f"a step name is 1-100 letters, digits, spaces and . _ : / - (got {name!r})", code="invalid_step_name")
+            raise StepsMisused(f"a step name is 1-100 letters, digits, spaces and . _ : / - (got {name!r})", code="invalid_step_name")
         if name in self._names:
-            raise NonRetryable(f"step name {name!r} is used twice in one run: name each step uniquely "
+            raise StepsMisused(f"step name {name!r} is used twice in one run: name each step uniquely "
                                "(in a loop, add the index)", code="step_name_reused")
         if self._next - self.first >= MAX_STEPS:
-            raise NonRetryable(f"a job records at most {MAX_STEPS} steps", code="too_many_steps")
+            raise StepsMisused(f"a job records at most {MAX_STEPS} steps", code="too_many_steps")
         seq, self._next = self._next, self._next + 1
         self._names.add(name)
         record = self.recorded.get(seq)
         if record is not None and (record.name != name or record.kind != kind):
-            raise NonRetryable(
+            raise StepsMisused(
                 f"the handler's steps changed since this job recorded them: step {seq + 1} was {record.kind} {record.name!r}, "
                 f"now {kind} {name!r}; retry the job with fromStart to run it anew", code="steps_changed")
         return seq, record

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from courier.cron import Cron
+from courier.cron import Cron, known_zone
 from courier.errors import CourierError, InvalidInput, Unauthorized, Unavailable
 from courier.jobs.idempotency import internal_key
 from courier.jobs.models import Job, utc_now
@@ -59,10 +59,13 @@ class ScheduleService:
                             callback_url=callback_url)
         if timezone and schedule.cron.upper().startswith("CRON_TZ="):
             raise InvalidInput("give the time zone once: in timezone or as CRON_TZ= in cron", code="invalid_cron", status=400)
+        if timezone and not known_zone(timezone):
+            raise InvalidInput(f"unknown time zone {timezone!r}: an IANA name such as 'Europe/Berlin' or 'UTC'",
+                               code="invalid_timezone", status=400)
         try:
             Cron.parse(schedule.expression)
         except ValueError as error:
-            raise InvalidInput(f"invalid cron {schedule.expression!r}: {error}", code="invalid_cron", status=400) from None
+            raise InvalidInput(f"invalid cron {schedule.cron!r}: {error}", code="invalid_cron", status=400) from None
         client = self._client()
         self.store.create(schedule)
         try:

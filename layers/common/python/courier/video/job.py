@@ -1,7 +1,9 @@
 """The `video.analyze` job, in durable steps: the scan (fetch, cuts, shots, keyframes to
 results/{tenant}/{jobId}/), then the analysis (captions plus a summary through the AI router
 when a vision model is configured). A model that fails retries the analysis step alone: the
-video is never decoded twice for it.
+video is never decoded twice for it. When the vision route's deployments say `offload`, the
+analysis is the model calls themselves, each a durable call that QStash makes while no
+Lambda waits (courier.video.analysis).
 
 A video longer than `fanOutSeconds` is analysed in keyframe-aligned parts instead, one
 `video.part` child job each (courier.video.parts), side by side in their own Lambdas;
@@ -49,7 +51,7 @@ def analyze_job(context: JobContext[VideoAnalyzeInput]) -> JobResult | FanOut:
     scanned = context.step("scan", _scan, context)
     if "parts" in scanned:
         return context.fan_out([("video.part", part) for part in scanned["parts"]])
-    analysis = context.step("analysis", _describe, context, scanned["keyframes"], max_attempts=ANALYSIS_ATTEMPTS)
+    analysis = _analysis(context, scanned["keyframes"])
     context.progress("done", 1.0)
     return {**scanned, "analysis": analysis, "source": _source(context.input)}
 
@@ -83,16 +85,29 @@ def _scan(context: JobContext[VideoAnalyzeInput]) -> dict[str, Any]:
     return result.to_dict()
 
 
-def _describe(context: JobContext[VideoAnalyzeInput], keyframes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Captions and a summary of the stored keyframes (read back from S3 only when a vision
-    model could describe them); a retryable model failure tries the step again."""
-    requested = context.input.options.analyze
-    frames: list[Frame] = []
-    if requested is not False and context.router.available("vision"):
-        from courier.aws import client
+def _analysis(context: JobContext[VideoAnalyzeInput], keyframes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `analysis` step, or the offloaded model calls' own steps (the router's fallbacks
+    and waits deciding their retries, as for an offloaded `ai.route`)."""
+    if context.steps is not None and context.input.options.analyze is not False and context.router.offloads("vision"):
+        context.progress("analysis", 0.0)
+        return analyze_frames(_frames(context, keyframes), context.router, requested=context.input.options.analyze, steps=context.steps)
+    return context.step("analysis", _describe, context, keyframes, max_attempts=ANALYSIS_ATTEMPTS)
 
-        s3, bucket = client("s3"), _bucket(context)
-        frames = [Frame(k["time"], _s3_call(s3.get_object, Bucket=bucket, Key=k["image"])["Body"].read()) for k in keyframes]
+
+def _frames(context: JobContext[VideoAnalyzeInput], keyframes: list[dict[str, Any]]) -> list[Frame]:
+    """The stored keyframes, read back from S3 only when a vision model could describe them."""
+    if context.input.options.analyze is False or not context.router.available("vision"):
+        return []
+    from courier.aws import client
+
+    s3, bucket = client("s3"), _bucket(context)
+    return [Frame(k["time"], _s3_call(s3.get_object, Bucket=bucket, Key=k["image"])["Body"].read()) for k in keyframes]
+
+
+def _describe(context: JobContext[VideoAnalyzeInput], keyframes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Captions and a summary in process; a retryable model failure tries the step again."""
+    requested = context.input.options.analyze
+    frames = _frames(context, keyframes)
     context.progress("analysis", 0.0)
     analysis = analyze_frames(frames, context.router, requested=requested)
     failed = {c.get("error", {}).get("code") for c in analysis.get("captions", ())} | {analysis.get("summary", {}).get("error", {}).get("code")}
@@ -122,7 +137,7 @@ def merge_job(context: JobContext[VideoAnalyzeInput]) -> JobResult:
     """The continuation, as steps: every part's result merged and the keyframes copied next
     to it, then the same analysis step as a single run's."""
     merged = context.step("merge", _merge, context)
-    analysis = context.step("analysis", _describe, context, merged["keyframes"], max_attempts=ANALYSIS_ATTEMPTS)
+    analysis = _analysis(context, merged["keyframes"])
     context.progress("done", 1.0)
     return {**merged, "analysis": analysis, "source": _source(context.input)}
 

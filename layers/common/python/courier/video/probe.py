@@ -31,7 +31,16 @@ class VideoInfo:
     frames: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The result's `video`, camelCase as every other field of the API."""
+        shown = asdict(self)
+        shown["hasAudio"] = shown.pop("has_audio")
+        return shown
+
+    @classmethod
+    def from_dict(cls, shown: dict[str, Any]) -> VideoInfo:
+        """A part's `video` read back (the merge)."""
+        fields = {k: v for k, v in shown.items() if k != "hasAudio"}
+        return cls(**fields, has_audio=bool(shown["hasAudio"]))
 
 
 def open_video(path: str) -> av.container.InputContainer:

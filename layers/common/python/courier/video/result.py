@@ -38,7 +38,7 @@ class Merging:
 
     @property
     def info(self) -> VideoInfo:
-        return VideoInfo(**self.results[0]["video"])
+        return VideoInfo.from_dict(self.results[0]["video"])
 
     def shots(self) -> list[Shot]:
         return [Shot(s["start"], s["end"]) for s in self.merged["shots"]]
