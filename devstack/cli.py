@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from devstack.environment import DevSettings
@@ -119,6 +120,8 @@ def print_status(report: dict[str, Any]) -> None:
     print(f"QStash       {urls['qstash']}")
     print(f"AWS (moto)   {urls['aws']}")
     print(f"logs         {report['logs']}/")
+    key = Path(report["apiKeyFile"])
+    print(f"demo key     {key}   (tenant demo" + (")" if key.exists() else "; written by make demo or the first courier command)"))
     print(f"stack        {report['stack']['name']}   (eval \"$(courier dev env)\"; courier doctor --stack {report['stack']['name']})")
     down_parts = [n for n, ok in report.get("health", {}).items() if not ok]
     down_parts += [n for n, p in report["processes"].items() if not p["alive"]]

@@ -44,6 +44,7 @@ def test_status_json_gives_every_endpoint_and_up_is_idempotent(devstack: DevStac
         assert http_ok(url), url
     assert all(status["health"].values()) and all(p["alive"] for p in status["processes"].values())
     assert status["apiKeyFile"].endswith("demo-api-key")
+    assert f"demo key     {status['apiKeyFile']}   (tenant demo" in dev(devstack, "status").stdout  # plain status says where the key is
     before = devstack.state["processes"]
     again = dev(devstack, "up")
     assert again.returncode == 0 and devstack.state["processes"] == before  # nothing started twice
