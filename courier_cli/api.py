@@ -17,6 +17,19 @@ class Api:
     def __init__(self, target: Target) -> None:
         self.target = target
         self._client = httpx.Client(base_url=target.api, headers={"Authorization": f"Bearer {target.key}"}, timeout=TIMEOUT_SECONDS)
+        self._tenant: str | None = None
+
+    @property
+    def tenant(self) -> str:
+        """The tenant the key acts as (`GET /v1/me`), asked once."""
+        if self._tenant is None:
+            self._tenant = str(self.get("/v1/me")["tenantId"])
+        return self._tenant
+
+    def acting_as(self) -> str:
+        """`tenant demo (the local stack's demo key)`: what a message names when the answer
+        depends on whose jobs the CLI sees."""
+        return f"tenant {self.tenant} ({self.target.key_source}; --tenant or --key to act as another)"
 
     def __call__(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -35,6 +48,8 @@ class Api:
         message = str(detail.get("message") or response.reason_phrase)
         if response.status_code == 401:
             raise CliError(code, f"{self.target.where} refused the API key: {message}", USAGE)
+        if response.status_code == 404 and path != "/v1/me":
+            message += f", as {self.acting_as()}"
         raise CliError(code, f"{message} ({response.status_code} {code})", FAILED)
 
     def get(self, path: str, **params: Any) -> Any:

@@ -42,7 +42,7 @@ def run(api: Api, out: Output, args: argparse.Namespace) -> int:
     if args.action == "list":
         jobs = list_jobs(api, status=args.status, job_type=args.type, limit=args.limit)
         out.table({"jobs": jobs}, [row(job) for job in jobs], ("job", "type", "status", "attempts", "transport", "created", "took", "error"),
-                  empty="no jobs")
+                  empty=f"no jobs for {api.acting_as()}", title=f"tenant {api.tenant}")
         return OK
     if args.action == "submit":
         try:

@@ -10,11 +10,15 @@ from typing import Any
 from courier.auth.api_keys import ApiKey, ApiKeyStore
 from courier.errors import CourierError
 from courier_cli.output import OK, CliError, Output
-from courier_cli.target import resolve
+from courier_cli.target import add_arguments, find_deployment
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    where = argparse.ArgumentParser(add_help=False, parents=[common])
+    """Not on `common`: its `--tenant` is the tenant a command acts as; here it is the key's."""
+    # Here --tenant is the key's own tenant, not one the CLI acts as (keys work the table).
+    where = argparse.ArgumentParser(add_help=False)
+    add_arguments(where, acting_as=False)
+    where.add_argument("--json", action="store_true", help="the answer as JSON (errors too, on stderr)")
     where.add_argument("--table", default=os.environ.get("TABLE_NAME"), help="the table itself (default: $TABLE_NAME, else the deployment's)")
     keys = commands.add_parser("keys", help="API keys: create, list, revoke")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -31,7 +35,7 @@ def table_name(args: argparse.Namespace) -> str:
     """--table (or TABLE_NAME) unless a stack is named; else the deployment's table."""
     if args.table and not args.stack:
         return str(args.table)
-    return resolve(args).table_name
+    return find_deployment(args).table_name
 
 
 def shown(key: ApiKey) -> dict[str, Any]:

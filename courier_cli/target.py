@@ -23,10 +23,15 @@ QSTASH_API = "https://qstash.upstash.io"
 DLQ, QUEUE = "DeadLetterQueueUrl", "QueueUrl"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, acting_as: bool = True) -> None:
+    """Which deployment; with `acting_as`, also `--tenant` (commands that call the API as one)."""
     where = parser.add_argument_group("which deployment (default: the local stack)")
     where.add_argument("--url", default=os.environ.get("COURIER_API_URL"), help="the HTTP API's URL (default: $COURIER_API_URL)")
     where.add_argument("--key", default=os.environ.get("COURIER_API_KEY"), help="an API key (default: $COURIER_API_KEY)")
+    if acting_as:
+        where.add_argument("--tenant", default=os.environ.get("COURIER_TENANT"),
+                           help="act as this tenant with a key the CLI makes once and keeps (the local stack, or --stack; "
+                                "default: $COURIER_TENANT, else the local stack's demo tenant)")
     where.add_argument("--stack", default=os.environ.get("COURIER_STACK"), help="a deployed stack, by its outputs (default: $COURIER_STACK)")
     where.add_argument("--dev-dir", type=Path, default=None, help="the local stack's folder (default: $COURIER_DEV_DIR, else .devstack)")
 
@@ -42,18 +47,31 @@ class Target:
     qstash_url: str | None = None
     qstash_token: str | None = None
     local_state: dict[str, Any] | None = None
+    #: `--tenant`: act as it with a key made once and kept (where the CLI can reach the table).
+    tenant: str | None = None
+    #: Where the key came from, for the messages that name the tenant ("--key", "the local stack's demo key").
+    key_source: str = "--key"
 
     @property
     def key(self) -> str:
         if self._key:
             return self._key
-        if self.local_state is not None:
-            from devstack.demo import api_key
-            from devstack.environment import DevSettings
+        from devstack.demo import api_key, kept_key
+        from devstack.environment import DevSettings
 
-            self._key = api_key(DevSettings(directory=Path(self.local_state["directory"])), self.table_name)
+        if self.tenant:
+            if self.local_state is not None:
+                folder = Path(self.local_state["directory"]) / "keys"
+            else:
+                folder = Path.home() / ".cache" / "courier" / "keys" / self.where.removeprefix("stack ")
+            self._key, self.key_source = kept_key(folder / self.tenant, self.table_name, self.tenant, "courier CLI"), f"--tenant {self.tenant}"
             return self._key
-        raise CliError("missing_key", f"an API key is needed for {self.where}: --key or COURIER_API_KEY (courier keys create)", USAGE)
+        if self.local_state is not None:
+            self._key = api_key(DevSettings(directory=Path(self.local_state["directory"])), self.table_name)
+            self.key_source = "the local stack's demo key"
+            return self._key
+        raise CliError("missing_key", f"an API key is needed for {self.where}: --key or COURIER_API_KEY (courier keys create), "
+                       "or --tenant with --stack", USAGE)
 
     @property
     def api(self) -> str:
@@ -83,6 +101,20 @@ def resolve(args: argparse.Namespace) -> Target:
     """--url wins, then --stack (or COURIER_STACK; the local stack's own name, Courier-local,
     finds it with no AWS settings), then the local stack when it runs, then
     the stack `cdk deploy` makes by default (Courier-<stage>) with the caller's AWS credentials."""
+    from courier.auth.api_keys import TENANT_ID_RULE, valid_tenant_id
+
+    target = find_deployment(args)
+    tenant = getattr(args, "tenant", None)
+    if tenant and getattr(args, "key", None):
+        raise CliError("usage", "give --key or --tenant, not both (--tenant makes and keeps a key of its own)", USAGE)
+    if tenant and not valid_tenant_id(tenant):
+        raise CliError("usage", f"--tenant {tenant!r}: {TENANT_ID_RULE}", USAGE)
+    target.tenant = tenant
+    return target
+
+
+def find_deployment(args: argparse.Namespace) -> Target:
+    """The deployment alone, its key and tenant not asked for (`courier keys` works its table)."""
     token = os.environ.get("QSTASH_TOKEN")
     qstash_url = os.environ.get("QSTASH_URL", QSTASH_API)
     if args.url and not args.stack:

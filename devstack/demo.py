@@ -45,18 +45,27 @@ def sample_video(directory: Path) -> tuple[Path, list[float]]:
 
 def api_key(settings: DevSettings, table: str) -> str:
     """The demo's key, made once per stack and kept (mode 600) where `status` says."""
+    return kept_key(settings.api_key_file, table, "demo", "make demo")
+
+
+def kept_key(path: Path, table: str, tenant: str, name: str) -> str:
+    """A key for `tenant`, made once and kept in `path` (mode 600); made again when the kept
+    one is no longer accepted (a new local stack keeps nothing), or acts as another tenant."""
     from courier.auth.api_keys import ApiKeyStore
 
-    if settings.api_key_file.exists():
-        key = settings.api_key_file.read_text().strip()
+    store = ApiKeyStore(table)
+    if path.exists():
+        key = path.read_text().strip()
         try:
-            ApiKeyStore(table).authenticate(key)
-            return key
-        except Exception:  # a key from an earlier stack (local AWS keeps nothing)
+            if store.authenticate(key) == tenant:
+                return key
+        except Exception:  # a key from an earlier stack, or revoked
             pass
-    key = ApiKeyStore(table).create("demo", "make demo")[1]
-    settings.api_key_file.write_text(key + "\n")
-    settings.api_key_file.chmod(0o600)
+    key = store.create(tenant, name)[1]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as kept:
+        kept.write(key + "\n")
+    path.chmod(0o600)  # a file kept from before keeps its own mode otherwise
     return key
 
 

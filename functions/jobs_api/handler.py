@@ -27,7 +27,7 @@ from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.idempotency import check_callers_key
 from courier.jobs.service import failure_payload
-from courier.jobs.views import AllowedHostsView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
+from courier.jobs.views import AllowedHostsView, CallerView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
 from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
 from courier.observability import logger
 from courier.outbound.allowlist import AllowedHosts
@@ -315,6 +315,11 @@ def resume_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
 def delete_schedule(schedule_id: str, tenant_id: Tenant) -> dict[str, Any]:
     schedules.delete(tenant_id, schedule_id)
     return {"scheduleId": schedule_id, "deleted": True}
+
+
+@app.get("/v1/me", tags=["settings"], summary="The tenant your API key acts as", response_model=CallerView)
+def whoami(tenant_id: Tenant) -> dict[str, Any]:
+    return {"tenantId": tenant_id}
 
 
 @app.get("/v1/allowed-hosts", tags=["settings"], summary="Hosts your http.request jobs may call", response_model=AllowedHostsView)

@@ -33,13 +33,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
         yield running
 
 
-def courier(stack: DevStack, *args: str, key: bool = True, dev_dir: str | None = None) -> tuple[int, Any, str]:
-    """`courier … --json` against this stack (its folder; the test tenant's key); (exit code, answer, stderr).
-    AWS is the stack's own local AWS throughout: nothing here may reach another."""
+def courier(stack: DevStack, *args: str, key: bool = True, dev_dir: str | None = None, as_json: bool = True) -> tuple[int, Any, str]:
+    """`courier … --json` against this stack (its folder; the test tenant's key); (exit code, answer, stderr),
+    or without `--json` what it prints. AWS is the stack's own local AWS throughout: nothing here may reach another."""
     where = ["--dev-dir", dev_dir or str(stack.settings.directory), *(["--key", stack.key] if key else [])]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COURIER_")}, "AWS_ENDPOINT_URL": stack.settings.aws_url}
-    result = subprocess.run([sys.executable, "-m", "courier_cli.main", *args, *where, "--json"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120, env=env)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COURIER_")}, "AWS_ENDPOINT_URL": stack.settings.aws_url,
+           "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "courier_cli.main", *args, *where, *(["--json"] if as_json else [])], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, env=env)
+    if not as_json:
+        return result.returncode, result.stdout, result.stderr
     answer = json.loads(result.stdout) if result.stdout.strip() else None
     return result.returncode, answer, result.stderr
 
@@ -85,6 +88,28 @@ def test_a_url_and_a_refused_key_and_the_demo_key_by_default(stack: DevStack) ->
     code, _, stderr = courier(stack, "jobs", "list", key=False, dev_dir="/nonexistent")
     assert code == 2 and error_of(stderr)["code"] == "no_deployment"
     assert "not running" in error_of(stderr)["message"] and "no stack Courier-dev" in error_of(stderr)["message"]
+
+
+def test_the_cli_names_the_tenant_it_acts_as_and_acts_as_another_with_tenant(stack: DevStack) -> None:
+    """A user's `acme` jobs, and a CLI that by default uses the local stack's demo key: it says
+    whose jobs it lists, and why a job of another tenant is not found."""
+    code, mine, _ = courier(stack, "jobs", "submit", "text.hash", "--input", '{"text": "acme"}')
+    assert code == 0
+    code, printed, _ = courier(stack, "jobs", "list", "--type", "text.hash", key=False, as_json=False)
+    assert code == 0 and "no jobs for tenant demo (the local stack's demo key; --tenant or --key to act as another)" in printed, printed
+    code, _, stderr = courier(stack, "jobs", "retry", mine["jobId"], key=False)
+    assert code == 1 and error_of(stderr)["code"] == "not_found" and "as tenant demo" in error_of(stderr)["message"]
+    code, listed, _ = courier(stack, "jobs", "list", "--tenant", "acme", key=False)
+    assert code == 0 and mine["jobId"] in [j["jobId"] for j in listed["jobs"]]
+    kept = stack.settings.directory / "keys" / "acme"
+    first = kept.read_text()
+    assert first.startswith("ck_") and kept.stat().st_mode & 0o777 == 0o600
+    code, printed, _ = courier(stack, "jobs", "list", "--tenant", "acme", key=False, as_json=False)
+    assert code == 0 and "tenant acme" in printed and mine["jobId"] in printed and kept.read_text() == first  # the kept key, again
+    code, _, stderr = courier(stack, "jobs", "list", "--tenant", "acme")
+    assert code == 2 and "not both" in error_of(stderr)["message"]
+    code, _, stderr = courier(stack, "jobs", "list", "--tenant", "no spaces", key=False)
+    assert code == 2 and "tenant id" in error_of(stderr)["message"]
 
 
 def test_schedules_list_show_pause_resume_delete(stack: DevStack) -> None:

@@ -186,6 +186,12 @@ class AllowedHostsView(View):
     hosts: list[str]
 
 
+class CallerView(View):
+    """Who an API key acts as: a CLI or console names the tenant it shows."""
+
+    tenantId: str
+
+
 class JobFile(View):
     key: str
     url: str
