@@ -23,7 +23,10 @@ class Api:
     def tenant(self) -> str:
         """The tenant the key acts as (`GET /v1/me`), asked once."""
         if self._tenant is None:
-            self._tenant = str(self.get("/v1/me")["tenantId"])
+            try:
+                self._tenant = str(self.get("/v1/me")["tenantId"])
+            except CliError:  # a deployment from before GET /v1/me: the answer still counts
+                self._tenant = "(unknown: this deployment does not answer GET /v1/me)"
         return self._tenant
 
     def acting_as(self) -> str:

@@ -39,7 +39,9 @@ export async function call<T>(transport: Transport, method: string, path: string
       error = await errorOf(response);
     } catch (caught) {
       if (caught instanceof CourierError) throw caught;
-      error = new CourierError(0, "network_error", caught instanceof Error ? caught.message : String(caught));
+      // Which API did not answer, and why (undici's "fetch failed" hides the cause in `cause`).
+      const reason = caught instanceof Error ? [caught.message, (caught.cause as Error | undefined)?.message].filter(Boolean).join(": ") : String(caught);
+      error = new CourierError(0, "network_error", `${method} ${url.origin}${url.pathname} did not answer (${reason})`);
     }
     const waitMs = error.retryAfter !== undefined
       ? error.retryAfter * 1000

@@ -63,7 +63,8 @@ test("a network failure is a CourierError too", async () => {
   const api = await serve([listed]);
   api.close();
   await new Promise((done) => setTimeout(done, 50));
-  await assert.rejects(new Courier({ baseUrl: api.url, apiKey: "k", retries: 1 }).jobs.list(), (e) => e instanceof CourierError && e.code === "network_error" && e.status === 0);
+  await assert.rejects(new Courier({ baseUrl: api.url, apiKey: "k", retries: 1 }).jobs.list(), (e) => e instanceof CourierError && e.code === "network_error" && e.status === 0
+    && e.message.startsWith(`GET ${api.url}/v1/jobs did not answer (`) && e.message.includes("ECONNREFUSED"));
 });
 
 test("without a URL and key it says what is missing", () => {
