@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
                            calls_models=args.calls_models)
     except ValueError as error:
         raise CliError("invalid_worker", f"new worker: {error}", USAGE) from None
-    following = f"edit functions/{args.name}/jobs.py, then `make test` and `courier dev up` (or `cdk deploy`)"
+    following = (f"edit functions/{args.name}/jobs.py, then `make test` and `courier dev up` (a running local stack reloads its "
+                 "functions for the new worker and keeps its jobs and keys), or `cdk deploy`")
     lines = [f"wrote {path}" for path in written] + [f"next: {following}"]
     Output(args.json).data({"wrote": [str(p) for p in written], "next": following}, "\n".join(lines))
     return OK

@@ -56,18 +56,19 @@ class Target:
     def key(self) -> str:
         if self._key:
             return self._key
-        from devstack.demo import api_key, kept_key
         from devstack.environment import DevSettings
+        from devstack.keys import DEMO_TENANT, kept_key
 
+        local = DevSettings(directory=Path(self.local_state["directory"])) if self.local_state is not None else None
         if self.tenant:
-            if self.local_state is not None:
-                folder = Path(self.local_state["directory"]) / "keys"
+            if local is not None:
+                folder = local.keys_directory
             else:
                 folder = Path.home() / ".cache" / "courier" / "keys" / self.where.removeprefix("stack ")
             self._key, self.key_source = kept_key(folder / self.tenant, self.table_name, self.tenant, "courier CLI"), f"--tenant {self.tenant}"
             return self._key
-        if self.local_state is not None:
-            self._key = api_key(DevSettings(directory=Path(self.local_state["directory"])), self.table_name)
+        if local is not None:
+            self._key = kept_key(local.api_key_file, self.table_name, DEMO_TENANT, "the local stack's demo key")
             self.key_source = "the local stack's demo key"
             return self._key
         raise CliError("missing_key", f"an API key is needed for {self.where}: --key or COURIER_API_KEY (courier keys create), "

@@ -1,8 +1,14 @@
-"""`courier dev up | down | status | env [--json]`: the local stack in the background.
+"""`courier dev up | down | reload | reset | status | env [--json]`: the local stack in the background.
 
-`up` is idempotent (a running stack is left as it is); `down` stops the supervisor and
-then only the processes it recorded; `status --json` prints every local endpoint and
-where the demo's API key is; `env` prints the AWS and QStash variables that point
+`up` is idempotent: a running stack is left as it is, unless the worker folders declare
+other workers or job types than it runs, when it reloads them. `reload` starts every
+function anew on the files as they are (a new worker gets its queues and Function URL),
+keeping jobs, keys, schedules and messages; ports stay where they were. `down` stops the
+supervisor and then only the processes it recorded. The stack's state is one thing: local
+AWS keeps nothing once stopped, so a stack that starts also clears what referred to it (the
+QStash server's database, the kept keys) and makes a new demo key; `reset` does so at once
+and frees the port slots of removed workers. `status --json` prints every local endpoint
+and where the demo's API key is; `env` prints the AWS and QStash variables that point
 `courier keys`, `courier doctor --stack Courier-local` and an app at it
 (`eval "$(courier dev env)"`).
 """
@@ -19,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devstack.environment import DevSettings
+from devstack.environment import DevSettings, wipe_state
 from devstack.supervisor import ROOT, http_ok
 
 UP_TIMEOUT_SECONDS = 180.0
@@ -35,6 +41,10 @@ def alive(pid: int) -> bool:
     try:  # a zombie child of ours has exited
         return os.waitpid(pid, os.WNOHANG) == (0, 0)
     except ChildProcessError:
+        pass
+    try:  # so has another process's zombie (a stack a test started in-process, stopped by `dev down`)
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
         return True
 
 
@@ -47,9 +57,14 @@ def read_state(settings: DevSettings) -> dict[str, Any] | None:
 
 
 def up(settings: DevSettings, *, quiet: bool = False) -> dict[str, Any]:
-    """Start the stack unless it runs; return its state once it is ready."""
+    """Start the stack unless it runs (reload it if the worker folders changed); return its
+    state once it is ready."""
     state = read_state(settings)
     if state and state.get("ready"):
+        if changed_workers(state, settings):
+            if not quiet:
+                print(f"the worker folders changed ({changed_workers(state, settings)}): reloading the functions", file=sys.stderr)
+            return reload(settings)
         return state
     if state is None:
         settings.logs.mkdir(parents=True, exist_ok=True)
@@ -74,6 +89,43 @@ def up(settings: DevSettings, *, quiet: bool = False) -> dict[str, Any]:
             raise SystemExit(f"the local stack did not start:\n{tail}")
         time.sleep(0.2)
     raise SystemExit(f"the local stack was not ready within {UP_TIMEOUT_SECONDS:.0f} s; see {settings.logs}/")
+
+
+def changed_workers(state: dict[str, Any], settings: DevSettings) -> str:
+    """What the worker folders declare that the running stack does not run ("" if nothing)."""
+    running: dict[str, list[str]] = state.get("jobTypes", {})
+    declared = {w.name: list(w.job_types) for w in settings.config.workers}
+    changes = [f"new worker {name}" for name in declared if name not in running]
+    changes += [f"{name} gone" for name in running if name not in declared]
+    changes += [f"{name}'s job types" for name in declared if name in running and running[name] != declared[name]]
+    return ", ".join(changes)
+
+
+def reload(settings: DevSettings) -> dict[str, Any]:
+    """Ask the running supervisor to start its functions anew on the files as they are now
+    (SIGHUP); return its state once it is ready again."""
+    state = read_state(settings)
+    if state is None:
+        raise SystemExit("the local stack is not running (courier dev up)")
+    os.kill(state["pid"], signal.SIGHUP)
+    deadline = time.monotonic() + UP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        now = read_state(settings)
+        if now is None:
+            raise SystemExit(f"the local stack stopped while reloading; see {settings.logs}/devstack.log")
+        if now.get("ready") and now.get("reloads", 0) > state.get("reloads", 0):
+            return now
+        time.sleep(0.2)
+    raise SystemExit(f"the local stack did not reload within {UP_TIMEOUT_SECONDS:.0f} s; see {settings.logs}/")
+
+
+def reset(settings: DevSettings, *, quiet: bool = False) -> dict[str, Any]:
+    """Stop the stack, clear everything it kept (port slots too) and start an empty one."""
+    down(settings)
+    removed = wipe_state(settings, ports=True)
+    if not quiet:
+        print(f"cleared {', '.join(p.name for p in removed) or 'nothing kept'}; local AWS starts empty", file=sys.stderr)
+    return up(settings, quiet=quiet)
 
 
 def down(settings: DevSettings) -> list[int]:
@@ -120,8 +172,7 @@ def print_status(report: dict[str, Any]) -> None:
     print(f"QStash       {urls['qstash']}")
     print(f"AWS (moto)   {urls['aws']}")
     print(f"logs         {report['logs']}/")
-    key = Path(report["apiKeyFile"])
-    print(f"demo key     {key}   (tenant demo" + (")" if key.exists() else "; written by make demo or the first courier command)"))
+    print(f"demo key     {report['apiKeyFile']}   (tenant demo: curl -H \"Authorization: Bearer $(cat {report['apiKeyFile']})\")")
     print(f"stack        {report['stack']['name']}   (eval \"$(courier dev env)\"; courier doctor --stack {report['stack']['name']})")
     down_parts = [n for n, ok in report.get("health", {}).items() if not ok]
     down_parts += [n for n, p in report["processes"].items() if not p["alive"]]
@@ -142,10 +193,12 @@ def shell_environment(state: dict[str, Any]) -> dict[str, str]:
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="courier dev", description="The whole system on this machine, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, says in (("up", "start the local stack"), ("down", "stop it"),
+    for name, says in (("up", "start the local stack (or reload it if the worker folders changed)"), ("down", "stop it"),
+                       ("reload", "start its functions anew on the files as they are, keeping jobs, keys and schedules"),
+                       ("reset", "stop it, clear what it kept (jobs, keys, schedules, messages) and start an empty one"),
                        ("status", "what runs and where"), ("env", "shell exports that point the CLI and SDKs at it")):
         command = sub.add_parser(name, help=says, description=says)
-        DevSettings.add_arguments(command, tuning=name == "up")
+        DevSettings.add_arguments(command, tuning=name in ("up", "reset"))
         command.add_argument("--json", action="store_true", help="the answer as JSON")
     return parser
 
@@ -155,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = DevSettings.from_args(args)
     if args.command == "up":
         up(settings, quiet=args.json)
+    elif args.command == "reload":
+        reload(settings)
+    elif args.command == "reset":
+        reset(settings, quiet=args.json)
     elif args.command == "down":
         stopped = down(settings)
         if args.json:

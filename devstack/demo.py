@@ -27,6 +27,7 @@ import httpx
 
 from devstack.cli import down, read_state, up
 from devstack.environment import MODEL_PASSTHROUGH, DevSettings, aws_environment
+from devstack.keys import DEMO_TENANT, kept_key
 from devstack.model_server import ModelServer
 from devstack.sample_video import render
 
@@ -41,32 +42,6 @@ def sample_video(directory: Path) -> tuple[Path, list[float]]:
         directory.mkdir(parents=True, exist_ok=True)
         render(path, SHOTS, width=720, height=1280, flashes=(5.5,))
     return path, cuts
-
-
-def api_key(settings: DevSettings, table: str) -> str:
-    """The demo's key, made once per stack and kept (mode 600) where `status` says."""
-    return kept_key(settings.api_key_file, table, "demo", "make demo")
-
-
-def kept_key(path: Path, table: str, tenant: str, name: str) -> str:
-    """A key for `tenant`, made once and kept in `path` (mode 600); made again when the kept
-    one is no longer accepted (a new local stack keeps nothing), or acts as another tenant."""
-    from courier.auth.api_keys import ApiKeyStore
-
-    store = ApiKeyStore(table)
-    if path.exists():
-        key = path.read_text().strip()
-        try:
-            if store.authenticate(key) == tenant:
-                return key
-        except Exception:  # a key from an earlier stack, or revoked
-            pass
-    key = store.create(tenant, name)[1]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as kept:
-        kept.write(key + "\n")
-    path.chmod(0o600)  # a file kept from before keeps its own mode otherwise
-    return key
 
 
 def follow(api: httpx.Client, job_id: str, *, tty: bool, timeout: float = 600) -> dict[str, Any]:
@@ -118,6 +93,18 @@ def show(job: dict[str, Any], expected_cuts: list[float], out: Path, bucket: str
     print(f"keyframes {len(result['keyframes'])} JPEGs in {out}/")
 
 
+def farewell(state: dict[str, Any], settings: DevSettings, *, stays: bool) -> str:
+    """Where to look next: the stack's addresses while it keeps running; otherwise (a script's
+    demo that started the stack stops it) only what outlives it, and how to keep one."""
+    urls = state["urls"]
+    if not stays:
+        return (f"\nlogs      {state['logs']}/\nThe local stack stops with this demo, which started it. To keep one running: make dev"
+                " (then make demo uses it, and the console is at /console on its API).")
+    return (f"\nconsole   {urls['api']}/console (sign in with the API key below)"
+            f"\nAPI docs  {urls['docs']}\nQStash    {urls['qstash']}\nAWS       {urls['aws']}\nlogs      {state['logs']}/"
+            f"\nAPI key   {settings.api_key_file}")
+
+
 def run(settings: DevSettings, out: Path, tty: bool) -> int:
     started_here = read_state(settings) is None
     stand_in = _stand_in_models() if started_here else None
@@ -125,7 +112,8 @@ def run(settings: DevSettings, out: Path, tty: bool) -> int:
     os.environ.update(aws_environment(settings))
     try:
         path, cuts = sample_video(settings.directory / "demo")
-        key = api_key(settings, state["resources"]["table"])
+        # The demo tenant's key, which the stack made as it started (made again if it was lost).
+        key = kept_key(settings.api_key_file, state["resources"]["table"], DEMO_TENANT, "the local stack's demo key")
         with httpx.Client(base_url=state["urls"]["api"], headers={"Authorization": f"Bearer {key}"}, timeout=60) as api:
             data = path.read_bytes()
             upload = api.post("/v1/uploads", json={"contentType": "video/mp4", "sizeBytes": len(data), "filename": path.name})
@@ -143,10 +131,7 @@ def run(settings: DevSettings, out: Path, tty: bool) -> int:
             print(f"the job ended {job['status']}: {json.dumps(job.get('error'))}", file=sys.stderr)
             return 1
         show(job, cuts, out / job_id, state["resources"]["bucket"])
-        urls = state["urls"]
-        print(f"\nconsole   {urls['api']}/console (sign in with the API key below)"
-              f"\nAPI docs  {urls['docs']}\nQStash    {urls['qstash']}\nAWS       {urls['aws']}\nlogs      {state['logs']}/"
-              f"\nAPI key   {settings.api_key_file}")
+        print(farewell(state, settings, stays=tty or not started_here))
         if tty:
             print("\nThe stack keeps running; Ctrl-C stops it.")
             try:

@@ -35,6 +35,8 @@ from infra.environment import (
 )
 
 STAGE = "local"
+#: Ports per kind (Function URLs from port_base + 10, function hosts from + 20).
+PORT_SLOTS = 10
 #: Local credentials for moto: any value works; never real ones.
 LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -49,6 +51,36 @@ MODEL_PASSTHROUGH = ("AZURE_AI_FOUNDRY_ENDPOINT", "COURIER_AI_CATALOG")
 
 def local_config() -> CourierConfig:
     return CourierConfig.from_context({"stage": STAGE}.get)
+
+
+def current_config() -> CourierConfig:
+    """The configuration as the files say now, in a process that read them before: every
+    worker folder gathered again, a team's worker modules read anew (`courier dev reload`)."""
+    import importlib
+    import sys
+
+    from courier.jobs import catalog
+
+    for module in [m for m in sys.modules if m == catalog.WORKER_PACKAGE or m.startswith(catalog.WORKER_PACKAGE + ".")]:
+        del sys.modules[module]
+    importlib.invalidate_caches()
+    catalog.load.cache_clear()
+    return local_config()
+
+
+def wipe_state(settings: DevSettings, *, ports: bool = False) -> list[Path]:
+    """What the local stack holds beside local AWS (which keeps nothing once stopped): the
+    QStash server's database (messages, schedules, dead letters) and the kept API keys, so
+    the next stack starts as one thing, empty. With `ports`, the port slots too
+    (`courier dev reset`). Returns what it removed."""
+    import shutil
+
+    qstash = [settings.qstash_db.with_name(settings.qstash_db.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    removed = [path for path in (*qstash, settings.api_key_file, settings.keys_directory, *([settings.ports_file] if ports else []))
+               if path.exists()]
+    for path in removed:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return removed
 
 
 @dataclass(frozen=True)
@@ -77,10 +109,38 @@ class DevSettings:
         return self.port_base + 6
 
     def function_url_port(self, worker: str) -> int:
-        return self.port_base + 10 + [w.name for w in self.config.workers].index(worker)
+        return self.port_base + 10 + self.port_slots()["functionUrls"][worker]
 
     def host_port(self, function: str) -> int:
-        return self.port_base + 20 + [f.name for f in self.config.functions].index(function)
+        return self.port_base + 20 + self.port_slots()["hosts"][function]
+
+    @property
+    def ports_file(self) -> Path:
+        return self.directory / "ports.json"
+
+    def port_slots(self) -> dict[str, dict[str, int]]:
+        """Each worker's Function URL slot and each function's host slot, in the order the
+        stack first saw them (kept in `ports_file`): a worker added later takes the next
+        ports, and no other's URL moves (a team's .env keeps working across restarts)."""
+        try:
+            kept = json.loads(self.ports_file.read_text())
+        except (OSError, ValueError):
+            kept = {}
+        slots: dict[str, dict[str, int]] = {}
+        for kind, names in (("functionUrls", [w.name for w in self.config.workers]), ("hosts", [f.name for f in self.config.functions])):
+            taken = dict(kept.get(kind, {}))
+            for name in names:
+                if name not in taken:
+                    taken[name] = next(n for n in range(len(taken) + 1) if n not in taken.values())
+                if taken[name] >= PORT_SLOTS:
+                    raise ValueError(f"the local stack has ports for {PORT_SLOTS} functions: {name} is one more (courier dev reset frees "
+                                     "the slots of removed ones)")
+            slots[kind] = taken
+        return slots
+
+    def keep_port_slots(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ports_file.write_text(json.dumps(self.port_slots(), indent=2))
 
     def url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}"
@@ -116,6 +176,15 @@ class DevSettings:
     @property
     def api_key_file(self) -> Path:
         return self.directory / "demo-api-key"
+
+    @property
+    def qstash_db(self) -> Path:
+        return self.directory / "qstash.sqlite3"
+
+    @property
+    def keys_directory(self) -> Path:
+        """The keys the CLI makes for `--tenant` on this stack, one file per tenant."""
+        return self.directory / "keys"
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser, *, tuning: bool = True) -> None:

@@ -25,10 +25,21 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
-from devstack.environment import DevSettings, aws_environment, function_credentials, function_environment, register_stack, seed_secrets
+from devstack.environment import (
+    DevSettings,
+    aws_environment,
+    current_config,
+    function_credentials,
+    function_environment,
+    register_stack,
+    seed_secrets,
+    wipe_state,
+)
+from devstack.keys import DEMO_TENANT, kept_key
 from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.invoke import Invocable
 from devstack.runtime.remote import RemoteFunction
@@ -98,6 +109,8 @@ class Supervisor:
         self.servers: list[LambdaHttpServer] = []
         self.pollers: list[SqsPoller] = []
         self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self.reloads = 0
         self.ready = False
 
     # -- child processes -----------------------------------------------------------------
@@ -110,28 +123,40 @@ class Supervisor:
         log.close()
 
     def start(self) -> None:
-        settings, config = self.settings, self.settings.config
+        settings = self.settings
         settings.logs.mkdir(parents=True, exist_ok=True)
+        wipe_state(settings)  # local AWS starts empty: what referred to its jobs and keys goes with it
         python = sys.executable
         self.spawn("aws", [python, "-m", "devstack.local_aws", "-p", str(settings.aws_port), "--audit", str(settings.aws_audit_log)], {})
         wait_until(lambda: http_ok(settings.aws_url + "/moto-api/"), "local AWS (moto)")
         os.environ.update(aws_environment(settings))
+        self.spawn(
+            "qstash",
+            [python, "-m", "devstack.qstash", "--port", str(settings.qstash_port), "--db", str(settings.qstash_db),
+             "--backoff-scale", str(settings.backoff_scale)],
+            {},
+        )
+        self.start_functions()
+        wait_until(lambda: port_open(settings.qstash_port), "the QStash server")
+        kept_key(settings.api_key_file, self.resources.table_name, DEMO_TENANT, "the local stack's demo key")
+        self.ready = True
+        self.write_state()
+
+    def start_functions(self) -> None:
+        """The configuration's resources (idempotent), one environment per function, the HTTP
+        API, each worker's Function URL and its SQS event source."""
         import boto3
 
         from devstack.aws_resources import create_resources
 
+        settings, config = self.settings, self.settings.config
         session = boto3.session.Session()
         resources = create_resources(config, session=session, visibility_timeout_seconds=settings.visibility_seconds)
+        settings.keep_port_slots()
         seed_secrets(settings, session, resources)
         self.stack_name = register_stack(settings, resources, session)
         self.resources = resources
-
-        self.spawn(
-            "qstash",
-            [python, "-m", "devstack.qstash", "--port", str(settings.qstash_port), "--db", str(settings.directory / "qstash.sqlite3"),
-             "--backoff-scale", str(settings.backoff_scale)],
-            {},
-        )
+        python = sys.executable
         functions: dict[str, RemoteFunction] = {}
         for spec in config.functions:
             port = settings.host_port(spec.name)
@@ -145,7 +170,6 @@ class Supervisor:
                 function_environment(settings, spec.name, resources),
             )
             functions[spec.name] = RemoteFunction(spec.name, port, spec.timeout_seconds)
-        wait_until(lambda: port_open(settings.qstash_port), "the QStash server")
         for name in functions:
             wait_until(lambda n=name: http_ok(settings.url(settings.host_port(n))), f"function {name}", timeout=120)
 
@@ -160,14 +184,42 @@ class Supervisor:
                 LambdaHttpServer(_every_path_to(function), kind="function_url", port=settings.function_url_port(spec.name)).start()
             )
             self.pollers.append(SqsPoller(sqs, resources.queues[spec.name].queue_url, function, batch_size=spec.batch_size).start())
+
+    def stop_functions(self) -> None:
+        """Event sources, then the gateway and Function URLs, then the functions' environments;
+        local AWS and QStash keep running (and keep what they hold)."""
+        for poller in self.pollers:
+            poller.request_stop()
+        for poller in self.pollers:
+            poller.stop()
+        for server in self.servers:
+            server.stop()
+        self.pollers, self.servers = [], []
+        self._end([self.children.pop(spec.name) for spec in self.settings.config.functions if spec.name in self.children])
+
+    def reload(self) -> None:
+        """`courier dev reload`: the worker folders read again and every function started anew
+        on them, at the same ports; a new worker gets its queues, Function URL and ports.
+        Jobs, keys, schedules and messages stay: local AWS and QStash are not restarted. A
+        delivery cut off mid-run is retried, as after any crash."""
+        self.ready = False
+        self.write_state()
+        self.stop_functions()
+        self.settings = replace(self.settings, config=current_config())
+        self.start_functions()
+        self.reloads += 1
         self.ready = True
         self.write_state()
+        logger.info("reloaded: %s", ", ".join(f.name for f in self.settings.config.functions))
 
     def watch(self) -> None:
         """Start a function's environment again when it dies, as Lambda starts a new one."""
-        functions = {f.name for f in self.settings.config.functions}
         while not self.stopping.wait(0.2):
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self.reload()
             changed = False
+            functions = {f.name for f in self.settings.config.functions}
             for name, process in list(self.children.items()):
                 if process.poll() is None or name not in functions:
                     continue
@@ -179,23 +231,25 @@ class Supervisor:
                 self.write_state()
 
     def stop(self) -> None:
-        for poller in self.pollers:
-            poller.request_stop()
-        for poller in self.pollers:
-            poller.stop()
-        for server in self.servers:
-            server.stop()
-        for process in self.children.values():
+        began = time.monotonic()
+        self.stop_functions()
+        logger.info("functions stopped in %.1f s", time.monotonic() - began)
+        self._end(list(self.children.values()))
+        self.settings.state_file.unlink(missing_ok=True)
+        logger.info("stopped in %.1f s", time.monotonic() - began)
+
+    @staticmethod
+    def _end(processes: list[subprocess.Popen[bytes]]) -> None:
+        for process in processes:
             if process.poll() is None:
                 process.terminate()
         deadline = time.monotonic() + 10
-        for process in self.children.values():
+        for process in processes:
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
-        self.settings.state_file.unlink(missing_ok=True)
 
     # -- state ---------------------------------------------------------------------------
     def write_state(self) -> None:
@@ -203,6 +257,9 @@ class Supervisor:
         state = {
             "pid": os.getpid(),
             "ready": self.ready,
+            "reloads": self.reloads,
+            # What `courier dev up` compares with the files to know a reload is due.
+            "jobTypes": {w.name: list(w.job_types) for w in s.config.workers},
             "directory": str(s.directory.resolve()),
             "settings": s.to_args(),
             "urls": {
@@ -239,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     supervisor = Supervisor(settings)
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
+    signal.signal(signal.SIGHUP, lambda *_: supervisor.reload_requested.set())
     try:
         supervisor.start()
         logger.info("ready: API %s", supervisor.settings.api_url)

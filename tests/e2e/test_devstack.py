@@ -15,6 +15,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
+
+from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.dispatch import QSTASH_RETRIES
 from devstack.supervisor import ROOT, http_ok
 from tests.e2e.conftest import DevStack, logs
@@ -173,6 +176,37 @@ def test_the_cron_schedule_fired_an_ordinary_job(devstack: DevStack) -> None:
     job = devstack.job(devstack.api.get(path).json()["lastRuns"][0]["jobId"])
     assert job["scheduleId"] == SCHEDULE["scheduleId"] and job["type"] == "text.hash" and job["result"]["length"] == 4
     assert devstack.api.delete(path).status_code == 200
+
+
+def test_a_stack_started_again_is_one_empty_thing_and_its_demo_key_works_at_once(devstack: DevStack) -> None:
+    """down and up, then reset: local AWS keeps nothing, so nothing that referred to it
+    survives either (the QStash server's schedules would fire for jobs nobody knows, its dead
+    letters name gone jobs); the key in the demo key file is the new stack's, with no CLI run."""
+    from devstack.qstash.signing import DEV_TOKEN
+
+    def qstash(path: str) -> object:
+        return httpx.get(devstack.state["urls"]["qstash"] + path, headers={"Authorization": f"Bearer {DEV_TOKEN}"}, timeout=10).json()
+
+    def me(key: str) -> httpx.Response:
+        return httpx.get(devstack.state["urls"]["api"] + "/v1/me", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+    made = devstack.api.post("/v1/schedules", json={"cron": "0 3 * * *", "type": "text.hash", "input": {"text": "nightly"}})
+    assert made.status_code == 201, made.text
+    assert qstash("/v2/schedules") and qstash("/v2/dlq")["messages"]  # the poison job's letter
+    tuning = devstack.settings.to_args()  # the module's shorter backoff and lease, as it began
+    for restart in ("down", "reset"):
+        assert dev(devstack, restart, *(tuning if restart == "reset" else ())).returncode == 0
+        if restart == "down":
+            assert dev(devstack, "up", *tuning).returncode == 0
+        assert qstash("/v2/schedules") == [] and qstash("/v2/dlq")["messages"] == []
+        assert me(devstack.key).status_code == 401  # the old stack's key went with it
+        assert me(Path(devstack.state["apiKeyFile"]).read_text().strip()).json() == {"tenantId": "demo"}
+        assert json.loads(dev(devstack, "status", "--json").stdout)["urls"]["functionUrls"] == devstack.state["urls"]["functionUrls"]
+        devstack.api.post("/v1/schedules", json={"cron": "0 3 * * *", "type": "text.hash", "input": {"text": "nightly"}})
+    # The module goes on with a key of the new stack's.
+    devstack.key = ApiKeyStore(devstack.state["resources"]["table"], client=devstack.client("dynamodb")).create("acme", "e2e")[1]
+    devstack.api.headers["Authorization"] = f"Bearer {devstack.key}"
+    assert me(devstack.key).json() == {"tenantId": "acme"}
 
 
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:

@@ -1,6 +1,7 @@
 """`courier new worker` in a copy of the repository, as a team would run it: no other edit,
 then the unit and worker suites stay green, `cdk synth` gives the worker everything a
-worker gets, and the local stack runs a job of its new type."""
+worker gets, and the local stack that ran before the worker existed takes it on `courier dev
+up`, keeping its jobs, keys and ports, and runs a job of its new type."""
 
 from __future__ import annotations
 
@@ -54,8 +55,29 @@ def refers_to(value: Any, logical_id: str) -> bool:
     return logical_id in json.dumps(value)
 
 
-def test_a_scaffolded_worker_synthesizes_and_runs_on_the_local_stack(tmp_path: Path) -> None:
+def test_a_scaffolded_worker_synthesizes_and_joins_the_running_local_stack_which_keeps_its_state(tmp_path: Path) -> None:
     repo = copy_of_the_repo(tmp_path / "repo")
+    # The local stack runs before the worker exists, with a job and a key of its own.
+    base = free_port_base()
+    where = ["--dir", str(tmp_path / "dev"), "--port-base", str(base)]
+    up = run(repo, "-m", "courier_cli.main", "dev", "up", *where, timeout=180)
+    try:
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
+        scaffold_beside_the_running_stack(repo, tmp_path, base, where)
+    finally:
+        down = run(repo, "-m", "courier_cli.main", "dev", "down", *where, timeout=120)
+        assert down.returncode == 0, down.stderr[-2000:]
+
+
+def scaffold_beside_the_running_stack(repo: Path, tmp_path: Path, base: int, where: list[str]) -> None:
+    before = json.loads((tmp_path / "dev" / "state.json").read_text())
+    aws = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{base + 6}")
+    key = ApiKeyStore(before["resources"]["table"], client=aws).create("acme", "scaffold")[1]
+    api_client = httpx.Client(base_url=before["urls"]["api"], headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    earlier = api_client.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "before the worker"}}).json()["jobId"]
+    unknown = api_client.post("/v1/jobs", json={"type": "reports.count", "input": {"text": "too soon"}})
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_job_type"
+
     made = run(repo, "-m", "courier_cli.main", "new", "worker", "reports", "--type", "reports.count")
     assert made.returncode == 0, made.stderr
     assert {Path(line.split()[-1]).name for line in made.stdout.splitlines() if line.startswith("wrote")} >= {
@@ -96,23 +118,22 @@ def test_a_scaffolded_worker_synthesizes_and_runs_on_the_local_stack(tmp_path: P
                if v["Properties"].get("Description", "").startswith("Courier jobs_api "))
     assert "reports.count" in json.dumps(api["Environment"]["Variables"]["COURIER_JOB_TYPES"])
 
-    # courier dev up, in the copy: a job of the new type runs.
-    base = free_port_base()
-    where = ["--dir", str(tmp_path / "dev"), "--port-base", str(base)]
-    up = run(repo, "-m", "courier_cli.main", "dev", "up", *where, timeout=180)
-    try:
-        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
-        state = json.loads((tmp_path / "dev" / "state.json").read_text())
-        aws = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{base + 6}")
-        key = ApiKeyStore(state["resources"]["table"], client=aws).create("acme", "scaffold")[1]
-        with httpx.Client(base_url=state["urls"]["api"], headers={"Authorization": f"Bearer {key}"}, timeout=30) as api_client:
-            accepted = api_client.post("/v1/jobs", json={"type": "reports.count", "input": {"text": "three little words"}})
-            assert accepted.status_code == 202, accepted.text
-            done = wait_for_job(lambda j: api_client.get(f"/v1/jobs/{j}").json(), accepted.json()["jobId"],
-                                lambda j: j["status"] in FINISHED, 60)
-            assert done["status"] == "succeeded" and done["result"] == {"words": 3, "attempt": 1}, done
-            refused = api_client.post("/v1/jobs", json={"type": "reports.count", "input": {}})
-            assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_input"
-    finally:
-        down = run(repo, "-m", "courier_cli.main", "dev", "down", *where, timeout=120)
-        assert down.returncode == 0, down.stderr[-2000:]
+    # courier dev up again: it sees the new folder and reloads; the job, the key and every
+    # other worker's Function URL are as they were, and a job of the new type runs.
+    again = run(repo, "-m", "courier_cli.main", "dev", "up", *where, timeout=180)
+    assert again.returncode == 0 and "new worker reports" in again.stderr, again.stdout[-2000:] + again.stderr[-2000:]
+    after = json.loads((tmp_path / "dev" / "state.json").read_text())
+    assert after["reloads"] == 1 and after["processes"]["aws"] == before["processes"]["aws"]
+    assert {k: v for k, v in after["urls"]["functionUrls"].items() if k != "reports"} == before["urls"]["functionUrls"]
+    assert after["urls"]["functionUrls"]["reports"] not in before["urls"]["functionUrls"].values()
+    assert f"Function URL {after['urls']['functionUrls']['reports']}   (reports)" in again.stdout
+    assert api_client.get(f"/v1/jobs/{earlier}").json()["status"] == "succeeded"
+    accepted = api_client.post("/v1/jobs", json={"type": "reports.count", "input": {"text": "three little words"}})
+    assert accepted.status_code == 202, accepted.text
+    done = wait_for_job(lambda j: api_client.get(f"/v1/jobs/{j}").json(), accepted.json()["jobId"], lambda j: j["status"] in FINISHED, 60)
+    assert done["status"] == "succeeded" and done["result"] == {"words": 3, "attempt": 1}, done
+    refused = api_client.post("/v1/jobs", json={"type": "reports.count", "input": {}})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_input"
+    unchanged = run(repo, "-m", "courier_cli.main", "dev", "up", *where)
+    assert "reloading" not in unchanged.stderr and json.loads((tmp_path / "dev" / "state.json").read_text())["reloads"] == 1
+    api_client.close()
