@@ -17,10 +17,24 @@ APPS = {"jobs-api": "functions.jobs_api.handler", "router": "functions.ai_router
 
 
 def documents() -> dict[str, str]:
+    """Each API's document; the jobs API's lists the job types Courier ships (as its docs and
+    cost table do): a team's own worker's types are in its deployment's /openapi.json."""
     sys.path.insert(0, str(ROOT))  # the functions package, as the local stack imports it
+    from fastapi import FastAPI
+
+    from courier.jobs import catalog
+    from courier.jobs.schemas import add_job_types
+
+    loaded = catalog.load()
+    shipped = catalog.Catalog.of(loaded.shipped_workers, loaded.shipped_job_types)
     texts = {}
     for name, module in APPS.items():
-        document: dict[str, Any] = importlib.import_module(module).app.openapi()
+        app = importlib.import_module(module).app
+        app.openapi_schema = None
+        document: dict[str, Any] = FastAPI.openapi(app)
+        if name == "jobs-api":
+            document = add_job_types(json.loads(json.dumps(document)), shipped)
+        app.openapi_schema = None
         texts[name] = json.dumps(document, indent=2, sort_keys=True) + "\n"
     return texts
 

@@ -19,13 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from courier import __version__, health
 from courier.adapters import console
-from courier.adapters.http_app import create_app, lambda_handler
+from courier.adapters.http_app import create_app, extend_openapi, lambda_handler
 from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import TENANT_ID_RULE, ApiKeyStore, valid_tenant_id
 from courier.errors import NON_RETRYABLE_STATUS, CourierError, InvalidInput, Misconfigured, error_body, problems
+from courier.jobs import catalog
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.idempotency import check_callers_key
+from courier.jobs.schemas import add_job_types
 from courier.jobs.service import failure_payload
 from courier.jobs.views import AllowedHostsView, CallerView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
 from courier.jobs.wiring import FAILURE_HOOK_PATH, job_service
@@ -57,6 +59,7 @@ app = create_app(
     title="Courier jobs API",
     description="Enqueue background jobs, follow their status, retry them, and upload their inputs.",
 )
+extend_openapi(app, lambda document: add_job_types(document, catalog.load()))
 readiness = health.CachedReport(lambda: health.run(health.jobs_api_checks(
     table_name=settings.table_name,
     read_table=lambda: store.client.get_item(TableName=settings.table_name, Key=job_key("healthz")),

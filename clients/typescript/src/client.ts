@@ -1,4 +1,5 @@
 import { CourierError } from "./errors.js";
+import type { JobTypes } from "./generated/job-types.js";
 import type { components as JobsApi } from "./generated/jobs-api.js";
 import type { components as RouterApi } from "./generated/router.js";
 import { call, type Transport } from "./http.js";
@@ -9,12 +10,19 @@ export type JobStatus = Job["status"];
 export type JobProgress = NonNullable<Job["progress"]>;
 export type JobList = Schemas["JobList"];
 export type JobAccepted = Schemas["JobAccepted"];
-export type EnqueueRequest = Omit<Schemas["JobRequest"], "input"> & { input?: Record<string, unknown> };
+/** Every job type the client knows, and each one's input (from the catalogue, through the OpenAPI document). */
+export type { JobTypes };
+export type JobTypeName = keyof JobTypes;
+export type JobInputOf<T extends JobTypeName> = JobTypes[T]["input"];
+/** A job request: a union on `type`, so a misspelt type or input field fails to compile. */
+export type EnqueueRequest = { [T in JobTypeName]: Omit<Schemas["JobRequest"], "type" | "input"> & { type: T; input: JobInputOf<T> } }[JobTypeName];
 export type UploadTicket = Schemas["UploadTicket"];
 export type JobFiles = Schemas["JobFiles"];
 export type Usage = Schemas["UsageView"];
 export type Schedule = Schemas["ScheduleView"];
-export type ScheduleRequest = Omit<Schemas["ScheduleRequest"], "input"> & { input?: Record<string, unknown> };
+export type ScheduleRequest = {
+  [T in JobTypeName]: Omit<Schemas["ScheduleRequest"], "type" | "input"> & { type: T; input: JobInputOf<T> };
+}[JobTypeName];
 export type RouteInput = RouterApi["schemas"]["AiRouteInput"];
 
 /** What `POST /v1/route` answers: the routed reply, its deployment, usage, cost and every attempt. */

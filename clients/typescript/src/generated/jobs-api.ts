@@ -328,6 +328,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AiRouteInput */
+        AiRouteInput: {
+            /**
+             * Images
+             * @default null
+             */
+            images?: string[] | null;
+            /**
+             * Json
+             * @default null
+             */
+            json?: boolean | null;
+            /**
+             * Maxtokens
+             * @default null
+             */
+            maxTokens?: number | null;
+            /**
+             * Messages
+             * @default null
+             */
+            messages?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Prompt
+             * @default null
+             */
+            prompt?: string | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /** Type */
+            type: string;
+        };
         /** AllowedHostsRequest */
         AllowedHostsRequest: {
             /**
@@ -343,6 +380,23 @@ export interface components {
         AllowedHostsView: {
             /** Hosts */
             hosts: string[];
+        };
+        /** BatchChild */
+        BatchChild: {
+            /** Input */
+            input?: {
+                [key: string]: unknown;
+            };
+            /** Type */
+            type: string;
+        };
+        /**
+         * BatchRunInput
+         * @description batch.run: jobs run in parallel as children; the result gathers their outcomes.
+         */
+        BatchRunInput: {
+            /** Jobs */
+            jobs: components["schemas"]["BatchChild"][];
         };
         /**
          * CallerView
@@ -363,6 +417,43 @@ export interface components {
             status: "queued" | "running" | "retrying" | "waiting" | "succeeded" | "failed" | "dead" | "cancelled";
             /** Type */
             type: string;
+        };
+        /**
+         * DemoSleepInput
+         * @description demo.sleep: waits, and can fail on purpose, to exercise retries and leases.
+         */
+        DemoSleepInput: {
+            /**
+             * Fail
+             * @default retryable
+             * @enum {string}
+             */
+            fail?: "retryable" | "fatal";
+            /**
+             * Failtimes
+             * @default 0
+             */
+            failTimes?: number;
+            /**
+             * Markruns
+             * @default false
+             */
+            markRuns?: boolean;
+            /**
+             * Seconds
+             * @default 0
+             */
+            seconds?: number;
+        };
+        /**
+         * DemoStepsInput
+         * @description demo.steps: a scripted job of durable steps (runs, sleeps, waits for events). Every
+         *     execution of a run step writes an S3 object (results/{tenant}/{jobId}/runs/{step}/):
+         *     the side effect that tests and benchmarks count to prove a step ran once.
+         */
+        DemoStepsInput: {
+            /** Steps */
+            steps: components["schemas"]["ScriptedStep"][];
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -437,6 +528,49 @@ export interface components {
             status: "ok" | "warn" | "fail";
             /** Version */
             version: string;
+        };
+        /**
+         * HttpRequestInput
+         * @description http.request: one request to the tenant's own app, on a host it allowed.
+         */
+        HttpRequestInput: {
+            /**
+             * Body
+             * @default null
+             */
+            body?: string | null;
+            /** Headers */
+            headers?: {
+                [key: string]: string;
+            };
+            /**
+             * Json
+             * @default null
+             */
+            json?: unknown;
+            /**
+             * Maxresponsebytes
+             * @default 65536
+             */
+            maxResponseBytes?: number;
+            /**
+             * Method
+             * @default POST
+             * @enum {string}
+             */
+            method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+            /**
+             * Retries
+             * @default 2
+             */
+            retries?: number;
+            /**
+             * Timeoutseconds
+             * @default 30
+             */
+            timeoutSeconds?: number;
+            /** Url */
+            url: string;
         };
         /** InputRefView */
         InputRefView: {
@@ -667,6 +801,62 @@ export interface components {
             /** Updatedat */
             updatedAt: string;
         };
+        /**
+         * ScriptedStep
+         * @description One step of a demo.steps job.
+         */
+        ScriptedStep: {
+            /**
+             * Body
+             * @default null
+             */
+            body?: string | null;
+            /**
+             * Fail
+             * @default retryable
+             * @enum {string}
+             */
+            fail?: "retryable" | "fatal";
+            /**
+             * Failtimes
+             * @default 0
+             */
+            failTimes?: number;
+            /**
+             * Key
+             * @default null
+             */
+            key?: string | null;
+            /**
+             * Kind
+             * @default run
+             * @enum {string}
+             */
+            kind?: "run" | "sleep" | "event" | "call";
+            /**
+             * Maxattempts
+             * @default 4
+             */
+            maxAttempts?: number;
+            /**
+             * Method
+             * @default POST
+             * @enum {string}
+             */
+            method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+            /** Name */
+            name: string;
+            /**
+             * Seconds
+             * @default 0
+             */
+            seconds?: number;
+            /**
+             * Url
+             * @default null
+             */
+            url?: string | null;
+        };
         /** StepView */
         StepView: {
             /** Attempts */
@@ -690,6 +880,30 @@ export interface components {
             status: "done" | "failed" | "waiting";
             /** Until */
             until?: string | null;
+        };
+        /**
+         * TextHashInput
+         * @description text.hash: a built-in, cheap job type for tests, demos and load; with `uploadKey`
+         *     it hashes one of the caller's uploads, which proves the upload path end to end
+         *     (`courier doctor`).
+         */
+        TextHashInput: {
+            /**
+             * Algorithm
+             * @default sha256
+             * @enum {string}
+             */
+            algorithm?: "sha256" | "sha1" | "md5" | "blake2b";
+            /**
+             * Text
+             * @default null
+             */
+            text?: string | null;
+            /**
+             * Uploadkey
+             * @default null
+             */
+            uploadKey?: string | null;
         };
         /** TypeUsage */
         TypeUsage: {
@@ -741,6 +955,62 @@ export interface components {
             /** Month */
             month: string;
         };
+        /** VideoAnalyzeInput */
+        VideoAnalyzeInput: {
+            options?: components["schemas"]["VideoOptions"];
+            /**
+             * Videokey
+             * @default null
+             */
+            videoKey?: string | null;
+            /**
+             * Videourl
+             * @default null
+             */
+            videoUrl?: string | null;
+        };
+        /** VideoOptions */
+        VideoOptions: {
+            /**
+             * Analyze
+             * @default null
+             */
+            analyze?: boolean | null;
+            /**
+             * Fanoutseconds
+             * @default null
+             */
+            fanOutSeconds?: number | null;
+            /**
+             * Maxkeyframes
+             * @default null
+             */
+            maxKeyframes?: number | null;
+            /**
+             * Sampleeveryseconds
+             * @default null
+             */
+            sampleEverySeconds?: number | null;
+        };
+        /**
+         * VideoPartInput
+         * @description video.part: one keyframe-aligned time range of a long video; video.analyze starts
+         *     these as its children and merges what they find.
+         */
+        VideoPartInput: {
+            /**
+             * End
+             * @default null
+             */
+            end?: number | null;
+            /** Index */
+            index: number;
+            options?: components["schemas"]["VideoOptions"];
+            /** Start */
+            start: number;
+            /** Videokey */
+            videoKey: string;
+        };
         /**
          * WaitingForView
          * @description What a waiting job of steps waits for: a sleep's end, a step's retry after its
@@ -759,6 +1029,47 @@ export interface components {
             step: string;
             /** Until */
             until: string;
+        };
+        /**
+         * WebDigestInput
+         * @description web.digest: topics and trends across a list of pages, with their sources.
+         */
+        WebDigestInput: {
+            /**
+             * Focus
+             * @default null
+             */
+            focus?: string | null;
+            /**
+             * Maxcharsperpage
+             * @default 6000
+             */
+            maxCharsPerPage?: number;
+            /**
+             * Maxpagebytes
+             * @default 2097152
+             */
+            maxPageBytes?: number;
+            /** Urls */
+            urls: string[];
+        };
+        /**
+         * WebPageInput
+         * @description web.page: one page's readable text (a web.digest's child; usable on its own).
+         */
+        WebPageInput: {
+            /**
+             * Maxbytes
+             * @default 2097152
+             */
+            maxBytes?: number;
+            /**
+             * Maxchars
+             * @default 6000
+             */
+            maxChars?: number;
+            /** Url */
+            url: string;
         };
     };
     responses: never;

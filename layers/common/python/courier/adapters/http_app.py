@@ -88,6 +88,19 @@ def create_app(*, title: str, description: str) -> FastAPI:
     return app
 
 
+def extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """The app's OpenAPI document, built once on first request as FastAPI does, with what
+    `extend` adds (the jobs API: its job types' inputs)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = extend(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _describe(error: RequestValidationError, content_type: str) -> str:
     """A body that is not a JSON object says why: the parser's reason, or the media type it
     came with (FastAPI reads JSON only when told it is)."""
