@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from qstash import QStash
 
+from courier.auth.api_keys import ApiKeyStore
 from devstack.qstash.signing import DEV_TOKEN
 from tests.e2e.conftest import DevStack, running_stack
 from tests.support.receiver import Answer, Receiver
@@ -204,18 +206,37 @@ def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_jo
     video = VIDEO.get("jobId") or upload_video(stack, tmp_path)
     dead = stack.finished(stack.submit("demo.sleep", {"failTimes": 4})["jobId"])
     assert dead["status"] == "dead"
+    narrow_dead = stack.finished(stack.submit("demo.sleep", {"failTimes": 4, "fail": "fatal"})["jobId"])
+    batch = stack.finished(stack.submit("batch.run", {"jobs": [{"type": "text.hash", "input": {"text": t}} for t in ("a", "b")]})["jobId"])
+    assert narrow_dead["status"] in ("dead", "failed") and batch["status"] == "succeeded"
     nightly = stack.api.post("/v1/schedules", json={"cron": "30 2 * * *", "type": "text.hash", "input": {"text": "n"}, "timezone": "Europe/Berlin"})
+    empty_key = ApiKeyStore(stack.state["resources"]["table"], client=stack.client("dynamodb")).create("console-empty", "console")[1]
     ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "console.png"
+    screenshot, narrow_screenshot = ARTIFACTS / "console.png", ARTIFACTS / "console-390.png"
     screenshot.unlink(missing_ok=True)
-    env = {**os.environ, "CONSOLE_URL": stack.state["urls"]["api"] + "/console", "API_KEY": stack.key, "VIDEO_JOB": video,
-           "DEAD_JOB": dead["jobId"], "SCREENSHOT": str(screenshot), "CHROMIUM": str(CHROMIUM)}
+    narrow_screenshot.unlink(missing_ok=True)
+    env = {**os.environ, "CONSOLE_URL": stack.state["urls"]["api"] + "/console", "API_KEY": stack.key, "EMPTY_KEY": empty_key,
+           "VIDEO_JOB": video, "DEAD_JOB": dead["jobId"], "NARROW_DEAD_JOB": narrow_dead["jobId"], "BATCH_JOB": batch["jobId"],
+           "SCREENSHOT": str(screenshot), "NARROW_SCREENSHOT": str(narrow_screenshot), "CHROMIUM": str(CHROMIUM)}
     run = subprocess.run(["node", str(ROOT / "tests" / "e2e" / "browser" / "console.mjs")], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=180)
     seen = json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {}
     assert run.returncode == 0, f"{run.stderr}\n{seen}"
-    assert seen["steps"] == ["refused key", "signed in", "retry clicked", "dead job succeeded", "thumbnails shown", "screenshot"]
+    assert seen["steps"] == ["refused key", "signed in", "retry clicked", "dead job succeeded", "thumbnails shown", "children shown",
+                             "schedule paused", "screenshot", "narrow", "first-job hint"]
     assert "refused" in seen["refusedKeyMessage"]
+    assert seen["tenant"] == "tenant acme" and seen["emptyTenant"] == "tenant console-empty"
+    assert "queued again" in seen["retryInfo"]  # a retried dead job leaves its list with a word
+    assert 0 <= seen["detailTop"] < seen["viewportHeight"] / 2  # the detail opens where the eye is
+    shown = stack.job(video)["result"]  # the summary says what the result holds
+    assert seen["summary"]["cuts"].startswith(f"{len(shown['cuts'])}: ") and seen["summary"]["shots"].startswith(str(len(shown["shots"])))
+    assert seen["summary"]["keyframes"] == str(len(shown["keyframes"])) and "hook score" in seen["summary"]
+    assert all(t["shownHeight"] >= 180 for t in seen["thumbnails"]), seen["thumbnails"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", seen["createdCell"]) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:30:00", seen["nextRunCell"])
+    assert len(seen["children"]) == 2 and all("text.hash" in c and "succeeded" in c for c in seen["children"])
+    assert "paused" in seen["scheduleInfo"] and stack.api.get(f"/v1/schedules/{nightly.json()['scheduleId']}").json()["paused"] is True
+    assert seen["narrow"]["pageWidth"] <= 390 and seen["narrow"]["retryRight"] <= 390 and seen["narrow"]["jobsTableRight"] <= 390, seen["narrow"]
+    assert "curl -X POST" in seen["firstJobHint"] and "/v1/jobs" in seen["firstJobHint"]
     assert seen["deadJobAfterRetry"] == "succeeded" and seen["deadListAfterRetry"] == 0
     assert stack.job(dead["jobId"])["status"] == "succeeded"
     assert len(seen["thumbnails"]) == 3 and all(t["width"] > 0 and "X-Amz-Signature" in t["src"] for t in seen["thumbnails"])
@@ -227,7 +248,7 @@ def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_jo
     assert seen["requestsWithKey"] == [] and stack.key not in seen["pageUrl"]
     logs = "".join(p.read_text(errors="replace") for p in Path(stack.state["logs"]).glob("*.log"))
     assert stack.key not in logs
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.read_bytes()[:8] == narrow_screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_dev_up_status_and_env_answer_json_too(stack: DevStack) -> None:

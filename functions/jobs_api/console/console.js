@@ -5,7 +5,7 @@
 const KEY = "courier.apiKey";
 const REFRESH_MS = 2000;
 const STATUSES = ["all", "queued", "running", "retrying", "waiting", "succeeded", "failed", "dead", "cancelled"];
-const state = { filter: "all", selected: null, timer: null, busy: false };
+const state = { filter: "all", selected: null, timer: null, busy: false, tenant: null };
 const $ = (id) => document.getElementById(id);
 
 class ApiError extends Error {
@@ -43,7 +43,13 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+// Dates as people read them anywhere (2026-12-04 13:05:09, this browser's time zone).
+const pad = (n) => String(n).padStart(2, "0");
+function when(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
 function took(job) {
   if (!job.startedAt || !job.finishedAt) return "";
   const seconds = (new Date(job.finishedAt) - new Date(job.startedAt)) / 1000;
@@ -59,6 +65,9 @@ function progress(job) {
 const errorText = (job) => (job.error ? `${job.error.code}: ${job.error.message}` : "");
 
 function fill(table, emptyId, rows) {
+  // A cell takes its column's class (`wide`: hidden on a narrow screen).
+  const classes = [...$(table).querySelectorAll("thead th")].map((th) => th.className);
+  for (const row of rows) [...row.children].forEach((cell, i) => { if (classes[i]) cell.className = classes[i]; });
   $(table).querySelector("tbody").replaceChildren(...rows);
   $(table).hidden = rows.length === 0;
   $(emptyId).hidden = rows.length > 0;
@@ -76,6 +85,7 @@ function retryButton(job) {
       try {
         await api(`/v1/jobs/${encodeURIComponent(job.jobId)}/retry`, { method: "POST" });
         notice("");
+        info(`Job …${job.jobId.slice(-10)} (${job.type}) is queued again: it leaves this list and runs under Jobs.`);
       } catch (error) {
         notice(`retry failed: ${error.message}`);
       }
@@ -89,10 +99,17 @@ function jobRow(job, cells) {
 }
 
 function renderJobs(jobs) {
+  const none = jobs.length === 0 && state.filter === "all";
+  $("first-job").hidden = !none;
+  if (none) {
+    $("first-job-command").textContent = `curl -X POST ${location.origin}/v1/jobs -H "Authorization: Bearer $COURIER_API_KEY" \\\n`
+      + `  -H 'content-type: application/json' -d '{"type": "text.hash", "input": {"text": "hello"}}'`;
+  }
   fill("jobs", "jobs-empty", jobs.map((job) => jobRow(job, [
     shortId(job.jobId), job.type, badge(job.status), String(job.attempts), job.transport || "",
     progress(job), when(job.createdAt), took(job), errorText(job),
   ])));
+  if (none) $("jobs-empty").hidden = true;
 }
 
 function renderDead(jobs) {
@@ -102,10 +119,47 @@ function renderDead(jobs) {
   ])));
 }
 
+function scheduleAction(schedule, label, method, path) {
+  return el("button", {
+    type: "button", class: `schedule-${label.toLowerCase()}`,
+    onclick: async () => {
+      try {
+        await api(`/v1/schedules/${encodeURIComponent(schedule.scheduleId)}${path}`, { method });
+        info(`Schedule ${schedule.scheduleId} (${schedule.cron}): ${label.toLowerCase()}${label.endsWith("e") ? "d" : "ed"}.`);
+      } catch (error) {
+        notice(`${label.toLowerCase()} failed: ${error.message}`);
+      }
+      refresh();
+    },
+  }, label);
+}
+
 function renderSchedules(schedules) {
-  fill("schedules", "schedules-empty", schedules.map((s) => el("tr", { dataset: { scheduleId: s.scheduleId } },
+  fill("schedules", "schedules-empty", schedules.map((s) => el("tr", { dataset: { scheduleId: s.scheduleId, paused: String(s.paused) } },
     ...[el("code", {}, s.scheduleId), s.cron + (s.timezone ? ` (${s.timezone})` : ""), s.type, s.paused ? "paused" : "active",
-      s.nextRunAt ? new Date(s.nextRunAt).toLocaleString() : "", String(s.runs)].map((c) => el("td", {}, c)))));
+      when(s.nextRunAt), String(s.runs),
+      el("span", { class: "actions" }, s.paused ? scheduleAction(s, "Resume", "POST", "/resume") : scheduleAction(s, "Pause", "POST", "/pause"),
+        scheduleAction(s, "Delete", "DELETE", ""))].map((c) => el("td", {}, c)))));
+}
+
+// What a person looks for first in a result: a video's cuts, shots and hook, else its plain fields.
+function summary(job) {
+  const r = job.result;
+  if (!r || typeof r !== "object") return job.error ? [["error", errorText(job)]] : [];
+  if (r.video && Array.isArray(r.cuts)) {
+    const v = r.video, m = r.metrics || {};
+    const rows = [
+      ["video", `${v.width}x${v.height} ${v.codec || ""} ${v.fps ? `${Number(v.fps).toFixed(0)} fps` : ""}, ${Number(v.duration).toFixed(1)} s${v.hasAudio ? ", audio" : ""}`],
+      ["cuts", r.cuts.length ? `${r.cuts.length}: ${r.cuts.map((c) => `${Number(c.time).toFixed(2)} s`).join(", ")}` : "none"],
+      ["shots", `${(r.shots || []).length}${m.shotLength ? `, median ${m.shotLength.median} s` : ""}${m.cutsPerMinute != null ? `, ${m.cutsPerMinute} cuts/min` : ""}`],
+    ];
+    if (m.hookScore != null) rows.push(["hook score", `${m.hookScore}/100 (first 3 s)`]);
+    rows.push(["keyframes", String((r.keyframes || []).length)]);
+    if (r.analysis) rows.push(["analysis", r.analysis.status + (r.analysis.reason ? ` (${r.analysis.reason})` : "")]);
+    if (r.analysis?.summary?.text) rows.push(["summary", r.analysis.summary.text]);
+    return rows;
+  }
+  return Object.entries(r).filter(([, value]) => value === null || typeof value !== "object").map(([name, value]) => [name, String(value)]);
 }
 
 async function renderDetail() {
@@ -114,12 +168,16 @@ async function renderDetail() {
   $("detail").hidden = false;
   $("detail-id").textContent = job.jobId;
   $("detail-json").textContent = JSON.stringify(job, null, 2);
+  const facts = [["type", job.type], ["created", when(job.createdAt)], ["took", took(job)], ...summary(job)].filter(([, v]) => v);
+  $("detail-summary").replaceChildren(...facts.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  $("detail-children").replaceChildren(...(job.children || []).map((child) => el("li", {},
+    el("button", { type: "button", class: "link", onclick: () => select(child.jobId) }, `…${child.jobId.slice(-10)}`), ` ${child.type} `, badge(child.status))));
   const actions = [badge(job.status)];
   if (job.status === "dead" || job.status === "failed") actions.push(" ", retryButton(job));
   $("detail-actions").replaceChildren(...actions);
   $("detail-steps").replaceChildren(...(job.steps || []).map((s) => el("li", {},
     el("code", {}, s.name), ` ${s.kind} `, el("span", { class: `status status-${{ done: "succeeded", failed: "failed" }[s.status] || "waiting"}` }, s.status),
-    ` ${s.attempts} attempt${s.attempts === 1 ? "" : "s"}`, s.until ? ` until ${new Date(s.until).toLocaleString()}` : "",
+    ` ${s.attempts} attempt${s.attempts === 1 ? "" : "s"}`, s.until ? ` until ${when(s.until)}` : "",
     s.error && s.status !== "done" ? ` (${s.error.code}: ${s.error.message})` : "")));
   const frames = $("keyframes");
   if (job.status !== "succeeded" || frames.dataset.jobId === job.jobId) return;
@@ -136,10 +194,12 @@ function select(jobId) {
   $("keyframes").replaceChildren();
   delete $("keyframes").dataset.jobId;
   renderDetail().catch((error) => notice(error.message));
-  $("detail").scrollIntoView({ behavior: "smooth", block: "nearest" });
+  $("detail").hidden = false;
+  $("detail").scrollIntoView({ block: "start" });
 }
 
 const notice = (text) => { $("notice").textContent = text; };
+const info = (text) => { $("info").textContent = text; };
 
 async function refresh() {
   if (state.busy || !sessionStorage.getItem(KEY)) return;
@@ -153,9 +213,14 @@ async function refresh() {
     renderJobs(jobs.jobs);
     renderDead([...dead.jobs, ...failed.jobs]);
     renderSchedules(schedules.schedules);
+    if (!state.tenant) {
+      state.tenant = (await api("/v1/me")).tenantId;
+      $("tenant").textContent = `tenant ${state.tenant}`;
+      $("tenant").hidden = false;
+    }
     $("usage").textContent = `${usage.month}: ${usage.jobs} jobs, ${usage.computeSeconds.toFixed(1)} compute s`;
     await renderDetail();
-    $("refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    $("refreshed").textContent = `updated ${when(new Date().toISOString()).slice(11)}`;
   } catch (error) {
     if (error.status === 401) signOut("That key was refused (unknown or revoked).");
     else notice(error.message);
@@ -179,6 +244,8 @@ function showSignedIn(signedIn) {
 function signOut(message = "") {
   sessionStorage.removeItem(KEY);
   state.selected = null;
+  state.tenant = null;
+  $("tenant").hidden = true;
   $("sign-in-error").textContent = message;
   showSignedIn(false);
 }
