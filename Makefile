@@ -94,14 +94,14 @@ lint: venv
 	$(PY) -m mypy
 
 # Three chains at once, each about as long (2 cores, about 1.3 busy with two): the host's
-# tests, after lint and types; the jobs system's integration tests and the local stack's
-# end-to-end module (JOBS_TESTS); and Lambda's Python built and the library's tests on it,
+# tests, after lint and types (the local stack's end-to-end module among them); the jobs
+# system's integration tests (JOBS_TESTS); and Lambda's Python built and the library's tests on it,
 # the TypeScript client and the Next.js example checked and the client's tests run, then the
 # end-to-end tests that bring a stack of their own (LATE_TESTS, with Chromium for the
 # console's). The background chains' reports follow the first's. With PYTEST_ARGS the first
 # run is exactly what it names, alone.
 LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py
-JOBS_TESTS := tests/integration/jobs tests/e2e/test_devstack.py
+JOBS_TESTS := tests/integration/jobs
 LATE := $(if $(PYTEST_ARGS),,$(LATE_TESTS))
 JOBS := $(if $(PYTEST_ARGS),,$(JOBS_TESTS))
 test: tools
@@ -109,7 +109,7 @@ test: tools
 	( $(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1; echo $$? > .test-lambda.rc; \
 	   $(MAKE) --no-print-directory test-client example > .test-client.log 2>&1; echo $$? > .test-client.rc; \
 	   $(if $(LATE),$(MAKE) --no-print-directory browser test-late > .test-late.log 2>&1,: > .test-late.log); echo $$? > .test-late.rc ) & second=$$!; \
-	( { $(if $(JOBS),echo "--- the jobs system and the local stack ---"; $(PY) -m pytest -p no:cacheprovider $(JOBS),:); } > .test-jobs.log 2>&1; \
+	( { $(if $(JOBS),echo "--- the jobs system ---"; $(PY) -m pytest -p no:cacheprovider $(JOBS),:); } > .test-jobs.log 2>&1; \
 	   echo $$? > .test-jobs.rc ) & third=$$!; \
 	$(MAKE) --no-print-directory lint && $(PY) -m pytest $(PYTEST_ARGS) $(LATE:%=--ignore=%) $(JOBS:%=--ignore=%); host=$$?; \
 	wait $$second $$third; cat .test-jobs.log .test-lambda.log .test-client.log .test-late.log; \

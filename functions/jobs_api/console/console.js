@@ -5,7 +5,7 @@
 const KEY = "courier.apiKey";
 const REFRESH_MS = 2000;
 const STATUSES = ["all", "queued", "running", "retrying", "waiting", "succeeded", "failed", "dead", "cancelled"];
-const state = { filter: "all", selected: null, timer: null, busy: false, tenant: null };
+const state = { filter: "all", selected: null, timer: null, busy: false, tenant: null, session: 0 };
 const $ = (id) => document.getElementById(id);
 
 class ApiError extends Error {
@@ -204,24 +204,26 @@ const info = (text) => { $("info").textContent = text; };
 async function refresh() {
   if (state.busy || !sessionStorage.getItem(KEY)) return;
   state.busy = true;
+  const session = state.session; // a refresh begun under another key shows nothing of it
   try {
     const filter = state.filter === "all" ? "" : `&status=${state.filter}`;
     const [jobs, dead, failed, schedules, usage] = await Promise.all([
       api(`/v1/jobs?limit=50${filter}`), api("/v1/jobs?status=dead&limit=20"), api("/v1/jobs?status=failed&limit=20"),
       api("/v1/schedules"), api("/v1/usage"),
     ]);
+    const tenant = state.tenant || (await api("/v1/me")).tenantId;
+    if (session !== state.session) return;
+    state.tenant = tenant;
+    $("tenant").textContent = `tenant ${tenant}`;
+    $("tenant").hidden = false;
     renderJobs(jobs.jobs);
     renderDead([...dead.jobs, ...failed.jobs]);
     renderSchedules(schedules.schedules);
-    if (!state.tenant) {
-      state.tenant = (await api("/v1/me")).tenantId;
-      $("tenant").textContent = `tenant ${state.tenant}`;
-      $("tenant").hidden = false;
-    }
     $("usage").textContent = `${usage.month}: ${usage.jobs} jobs, ${usage.computeSeconds.toFixed(1)} compute s`;
     await renderDetail();
     $("refreshed").textContent = `updated ${when(new Date().toISOString()).slice(11)}`;
   } catch (error) {
+    if (session !== state.session) return;
     if (error.status === 401) signOut("That key was refused (unknown or revoked).");
     else notice(error.message);
   } finally {
@@ -243,6 +245,7 @@ function showSignedIn(signedIn) {
 
 function signOut(message = "") {
   sessionStorage.removeItem(KEY);
+  state.session += 1;
   state.selected = null;
   state.tenant = null;
   $("tenant").hidden = true;
@@ -254,6 +257,7 @@ async function signIn(event) {
   event.preventDefault();
   const input = $("api-key");
   sessionStorage.setItem(KEY, input.value.trim());
+  state.session += 1;
   input.value = "";
   try {
     await api("/v1/jobs?limit=1");
