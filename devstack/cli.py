@@ -61,9 +61,10 @@ def up(settings: DevSettings, *, quiet: bool = False) -> dict[str, Any]:
     state once it is ready."""
     state = read_state(settings)
     if state and state.get("ready"):
-        if changed_workers(state, settings):
+        changed = changed_workers(state, settings)
+        if changed:
             if not quiet:
-                print(f"the worker folders changed ({changed_workers(state, settings)}): reloading the functions", file=sys.stderr)
+                print(f"the worker folders changed ({changed}): reloading the functions", file=sys.stderr)
             return reload(settings)
         return state
     if state is None:
