@@ -1,7 +1,7 @@
 """`courier new worker NAME --type TYPE`: a worker of your own, in one folder.
 
-Writes `functions/NAME/` (the Lambda handler, the catalogue entry, the input model, the job
-function) and a test under `tests/workers/`. Nothing else needs an edit: the catalogue
+Writes `functions/NAME/` (the Lambda handler, the catalogue entry, the input and result
+models, the job function) and a test under `tests/workers/`. Nothing else needs an edit: the catalogue
 gathers every `functions/*/worker.py`, so the jobs API accepts the type, `cdk synth` gives
 the worker its Function URL, queue, DLQ, event source mapping, alarms and role, and
 `courier dev up` runs it.
@@ -51,14 +51,15 @@ def run(args: argparse.Namespace) -> int:
 def scaffold(root: Path, name: str, job_type: str, *, memory_mb: int = 512, timeout_seconds: int = 300,
              calls_models: bool = False) -> list[Path]:
     check(root, name, job_type, timeout_seconds)
-    model = "".join(part.capitalize() for part in re.split(r"[._]", job_type)) + "Input"
-    values = {"name": name, "type": job_type, "model": model, "memory": str(memory_mb), "timeout": str(timeout_seconds),
+    stem = "".join(part.capitalize() for part in re.split(r"[._]", job_type))
+    values = {"name": name, "type": job_type, "model": stem + "Input", "result": stem + "Result", "memory": str(memory_mb), "timeout": str(timeout_seconds),
               "calls_models": str(calls_models), "settings": "ModelWorkerSettings" if calls_models else "WorkerSettings"}
     files = {
         root / "functions" / name / "__init__.py": "",
         root / "functions" / name / "handler.py": HANDLER,
         root / "functions" / name / "worker.py": WORKER,
         root / "functions" / name / "inputs.py": INPUTS,
+        root / "functions" / name / "outputs.py": OUTPUTS,
         root / "functions" / name / "jobs.py": JOBS,
         root / "tests" / "workers" / f"test_{name}.py": TEST,
     }
@@ -121,6 +122,7 @@ from __future__ import annotations
 
 from courier.jobs import JobType, Worker
 from functions.{{name}}.inputs import {{model}}
+from functions.{{name}}.outputs import {{result}}
 
 WORKER = Worker(
     name="{{name}}",
@@ -134,7 +136,8 @@ WORKER = Worker(
 )
 
 JOB_TYPES = (
-    JobType("{{type}}", "{{name}}", {{model}}, "functions.{{name}}.jobs:run", summary="counts the words of a text (edit me)"),
+    JobType("{{type}}", "{{name}}", {{model}}, "functions.{{name}}.jobs:run", result={{result}},
+            summary="counts the words of a text (edit me)"),
 )
 '''
 
@@ -150,6 +153,19 @@ from courier.jobs import JobInput
 
 class {{model}}(JobInput):
     text: str = Field(min_length=1, max_length=100_000)
+'''
+
+OUTPUTS = '''"""What {{type}} returns: the TypeScript client types a job's result by it (`make
+client-types`), and a run that returns another shape fails with invalid_result."""
+
+from __future__ import annotations
+
+from courier.jobs import JobOutput
+
+
+class {{result}}(JobOutput):
+    words: int
+    attempt: int
 '''
 
 JOBS = '''"""The {{name}} worker's job functions: a JobContext typed by the input model in, a JSON

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from courier.jobs import JobType, Worker
 from functions.web_digest.inputs import WebDigestInput, WebPageInput
+from functions.web_digest.outputs import WebDigestResult, WebPageResult
 
 WORKER = Worker(
     name="web_digest",
@@ -22,8 +23,8 @@ WORKER = Worker(
 
 JOB_TYPES = (
     JobType("web.digest", "web_digest", WebDigestInput, "functions.web_digest.jobs:digest",
-            continuation="functions.web_digest.jobs:summarize",
+            continuation="functions.web_digest.jobs:summarize", result=WebDigestResult,
             summary="topics and trends across web pages, with sources (a child per page, then the AI router)"),
-    JobType("web.page", "web_digest", WebPageInput, "functions.web_digest.jobs:page",
+    JobType("web.page", "web_digest", WebPageInput, "functions.web_digest.jobs:page", result=WebPageResult,
             summary="one page's readable text, fetched politely (robots.txt, size and time limits)"),
 )

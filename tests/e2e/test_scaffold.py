@@ -81,7 +81,7 @@ def scaffold_beside_the_running_stack(repo: Path, tmp_path: Path, base: int, whe
     made = run(repo, "-m", "courier_cli.main", "new", "worker", "reports", "--type", "reports.count")
     assert made.returncode == 0, made.stderr
     assert {Path(line.split()[-1]).name for line in made.stdout.splitlines() if line.startswith("wrote")} >= {
-        "handler.py", "worker.py", "inputs.py", "jobs.py", "test_reports.py"}
+        "handler.py", "worker.py", "inputs.py", "outputs.py", "jobs.py", "test_reports.py"}
     again = run(repo, "-m", "courier_cli.main", "new", "worker", "reports", "--type", "reports.count")
     assert again.returncode == 2 and "exists already" in again.stderr
 

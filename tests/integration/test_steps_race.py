@@ -23,6 +23,7 @@ from courier.jobs.steps import MAX_STEP_RESULT_BYTES
 from courier.jobs.store import JobStore, new_job_id
 from devstack.aws_resources import create_resources
 from infra.config import CourierConfig
+from tests.support.memory_runner import any_result
 
 TRIALS = 20
 DELIVERIES = 8
@@ -48,7 +49,7 @@ def runner_of(store: JobStore, handler: Any) -> JobRunner:
     registry = JobRegistry()
     registry.register("demo.steps")(handler)
     notifier = Notifier(None, lambda: None, log=store)  # type: ignore[arg-type, return-value]
-    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=30, wakes=Wakes())
+    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=30, wakes=Wakes(), job_types=any_result("demo.steps"))
 
 
 def test_concurrent_wake_ups_run_each_step_once(store: JobStore) -> None:

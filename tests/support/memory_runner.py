@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from courier.jobs import catalog
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus, utc_now
@@ -14,12 +17,19 @@ JOB_TYPE = "demo.sleep"
 
 
 def memory_runner(handler: JobHandler) -> tuple[JobRunner, MemoryJobStore]:
-    """A runner whose one job type runs `handler`; no callbacks (the jobs have none)."""
+    """A runner whose one job type runs `handler`, returning what it likes (its declared
+    result is dropped); no callbacks (the jobs have none)."""
     registry = JobRegistry()
     registry.register(JOB_TYPE)(handler)
     store = MemoryJobStore()
     notifier = Notifier(None, lambda: None, log=store)  # type: ignore[arg-type, return-value]
-    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=60), store
+    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=60, job_types=any_result(JOB_TYPE)), store
+
+
+def any_result(job_type: str) -> catalog.Catalog:
+    """The catalogue with `job_type`'s declared result dropped: a test's handler returns what it likes."""
+    loaded = catalog.load()
+    return catalog.Catalog.of(loaded.workers, [replace(t, result=None) if t.name == job_type else t for t in loaded.job_types])
 
 
 def queued(store: MemoryJobStore, status: JobStatus = JobStatus.QUEUED) -> Job:

@@ -39,6 +39,10 @@ def test_the_live_document_lists_every_catalogued_job_type_and_refuses_a_name_ta
     assert set(listed) == {t.name for t in loaded.job_types}
     assert document["components"]["schemas"]["TextHashInput"]["properties"]["uploadKey"]  # by alias, as the API reads it
     assert all(ref["input"].removeprefix("#/components/schemas/") in document["components"]["schemas"] for ref in listed.values())
+    # Each result too, where the type declares one (every shipped type does), by its JSON names.
+    assert {t.name for t in loaded.shipped_job_types} <= {name for name, ref in listed.items() if "result" in ref}
+    assert listed["video.analyze"]["result"] == "#/components/schemas/VideoAnalyzeResult"
+    assert "hasAudio" in document["components"]["schemas"]["VideoInfo"]["properties"]
 
     class TextHashInput(JobInput):
         other: str = Field(default="")

@@ -11,7 +11,7 @@ from courier_cli import scaffold
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "layers" / "common" / "python" / "courier"
 #: What a handler's author needs, and nothing of the internals.
-EXPECTED = {"Child", "ChildOutcome", "CourierError", "FanOut", "InvalidInput", "JobContext", "JobHandler", "JobInput",
+EXPECTED = {"Child", "ChildOutcome", "CourierError", "FanOut", "InvalidInput", "JobContext", "JobHandler", "JobInput", "JobOutput",
             "JobResult", "JobType", "NetworkPolicy", "NonRetryable", "RetryAfter", "Worker", "utc_now"}
 
 
@@ -35,10 +35,11 @@ def test_the_worked_example_and_the_scaffold_use_only_it() -> None:
     for path in folder.glob("*.py"):
         if path.name not in ("handler.py", "__init__.py"):  # the handler is the runtime's, not the author's
             assert courier_imports(path.read_text()) == {"courier.jobs"}, path.name
-    for template in (scaffold.WORKER, scaffold.INPUTS, scaffold.JOBS):
-        filled = template.replace("{{name}}", "reports").replace("{{model}}", "ReportsInput").replace("{{type}}", "reports.build")
-        for field in ("memory", "timeout", "calls_models"):
-            filled = filled.replace("{{" + field + "}}", "1")
+    for template in (scaffold.WORKER, scaffold.INPUTS, scaffold.OUTPUTS, scaffold.JOBS):
+        filled = template
+        for field, value in {"name": "reports", "model": "ReportsInput", "result": "ReportsResult", "type": "reports.build",
+                             "memory": "1", "timeout": "1", "calls_models": "1"}.items():
+            filled = filled.replace("{{" + field + "}}", value)
         assert courier_imports(filled) == {"courier.jobs"}
 
 

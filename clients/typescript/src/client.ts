@@ -14,6 +14,9 @@ export type JobAccepted = Schemas["JobAccepted"];
 export type { JobTypes };
 export type JobTypeName = keyof JobTypes;
 export type JobInputOf<T extends JobTypeName> = JobTypes[T]["input"];
+export type JobResultOf<T extends JobTypeName> = JobTypes[T]["result"];
+/** A job of one type: its `result`, once it succeeded, is the type's own (`jobIs` tells). */
+export type JobOf<T extends JobTypeName> = Omit<Job, "type" | "result"> & { type: T; result?: JobResultOf<T> | null };
 /** A job request: a union on `type`, so a misspelt type or input field fails to compile. */
 export type EnqueueRequest = { [T in JobTypeName]: Omit<Schemas["JobRequest"], "type" | "input"> & { type: T; input: JobInputOf<T> } }[JobTypeName];
 export type UploadTicket = Schemas["UploadTicket"];
@@ -27,6 +30,9 @@ export type RouteInput = RouterApi["schemas"]["AiRouteInput"];
 
 /** What `POST /v1/route` answers: the routed reply, its deployment, usage, cost and every attempt. */
 export type RouteAnswer = RouterApi["schemas"]["RouteAnswer"];
+
+/** Whether `job` is of `type`, narrowing its `result` to that type's: `if (jobIs(job, "video.analyze")) job.result?.cuts`. */
+export const jobIs = <T extends JobTypeName>(job: Job, type: T): job is JobOf<T> => job.type === type;
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "dead", "cancelled"];
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.includes(status);

@@ -3,16 +3,16 @@ import type { components } from "./jobs-api.js";
 
 type Schemas = components["schemas"];
 
-/** Each job type Courier ships, with its input as the jobs API validates it. */
+/** Each job type Courier ships: its input as the jobs API validates it, its result as a run returns it. */
 export interface JobTypes {
-  "ai.route": { input: Schemas["AiRouteInput"] };
-  "batch.run": { input: Schemas["BatchRunInput"] };
-  "demo.sleep": { input: Schemas["DemoSleepInput"] };
-  "demo.steps": { input: Schemas["DemoStepsInput"] };
-  "http.request": { input: Schemas["HttpRequestInput"] };
-  "text.hash": { input: Schemas["TextHashInput"] };
-  "video.analyze": { input: Schemas["VideoAnalyzeInput"] };
-  "video.part": { input: Schemas["VideoPartInput"] };
-  "web.digest": { input: Schemas["WebDigestInput"] };
-  "web.page": { input: Schemas["WebPageInput"] };
+  "ai.route": { input: Schemas["AiRouteInput"]; result: Schemas["RouteAnswer"] };
+  "batch.run": { input: Schemas["BatchRunInput"]; result: Schemas["BatchRunResult"] };
+  "demo.sleep": { input: Schemas["DemoSleepInput"]; result: Schemas["DemoSleepResult"] };
+  "demo.steps": { input: Schemas["DemoStepsInput"]; result: Schemas["DemoStepsResult"] };
+  "http.request": { input: Schemas["HttpRequestInput"]; result: Schemas["HttpRequestResult"] };
+  "text.hash": { input: Schemas["TextHashInput"]; result: Schemas["TextHashResult"] };
+  "video.analyze": { input: Schemas["VideoAnalyzeInput"]; result: Schemas["VideoAnalyzeResult"] };
+  "video.part": { input: Schemas["VideoPartInput"]; result: Schemas["VideoPartResult"] };
+  "web.digest": { input: Schemas["WebDigestInput"]; result: Schemas["WebDigestResult"] };
+  "web.page": { input: Schemas["WebPageInput"]; result: Schemas["WebPageResult"] };
 }

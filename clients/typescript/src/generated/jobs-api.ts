@@ -381,6 +381,70 @@ export interface components {
             /** Hosts */
             hosts: string[];
         };
+        /**
+         * Analysis
+         * @description The multimodal analysis: skipped (and why), or the keyframes' captions and a summary.
+         */
+        Analysis: {
+            /**
+             * Captions
+             * @default null
+             */
+            captions?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Costusd
+             * @default null
+             */
+            costUsd?: number | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "skipped" | "done" | "partial" | "failed";
+            /**
+             * Summary
+             * @default null
+             */
+            summary?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** AttemptView */
+        AttemptView: {
+            /** Deployment */
+            deployment: string;
+            /**
+             * Error
+             * @default null
+             */
+            error?: string | null;
+            /**
+             * Httpstatus
+             * @default null
+             */
+            httpStatus?: number | null;
+            /** Latencyms */
+            latencyMs: number;
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+            /** Outcome */
+            outcome: string;
+            /**
+             * Waitedms
+             * @default null
+             */
+            waitedMs?: number | null;
+        };
         /** BatchChild */
         BatchChild: {
             /** Input */
@@ -398,6 +462,15 @@ export interface components {
             /** Jobs */
             jobs: components["schemas"]["BatchChild"][];
         };
+        /** BatchRunResult */
+        BatchRunResult: {
+            /** Failed */
+            failed: number;
+            /** Jobs */
+            jobs: components["schemas"]["ChildOutcome"][];
+            /** Succeeded */
+            succeeded: number;
+        };
         /**
          * CallerView
          * @description Who an API key acts as: a CLI or console names the tenant it shows.
@@ -405,6 +478,29 @@ export interface components {
         CallerView: {
             /** Tenantid */
             tenantId: string;
+        };
+        /** ChildOutcome */
+        ChildOutcome: {
+            /**
+             * Error
+             * @default null
+             */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+            /** Jobid */
+            jobId: string;
+            /**
+             * Result
+             * @default null
+             */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+            /** Type */
+            type: string;
         };
         /** ChildView */
         ChildView: {
@@ -417,6 +513,13 @@ export interface components {
             status: "queued" | "running" | "retrying" | "waiting" | "succeeded" | "failed" | "dead" | "cancelled";
             /** Type */
             type: string;
+        };
+        /** Cut */
+        Cut: {
+            /** Frame */
+            frame: number;
+            /** Time */
+            time: number;
         };
         /**
          * DemoSleepInput
@@ -445,6 +548,13 @@ export interface components {
              */
             seconds?: number;
         };
+        /** DemoSleepResult */
+        DemoSleepResult: {
+            /** Attempt */
+            attempt: number;
+            /** Slept */
+            slept: number;
+        };
         /**
          * DemoStepsInput
          * @description demo.steps: a scripted job of durable steps (runs, sleeps, waits for events). Every
@@ -454,6 +564,13 @@ export interface components {
         DemoStepsInput: {
             /** Steps */
             steps: components["schemas"]["ScriptedStep"][];
+        };
+        /** DemoStepsResult */
+        DemoStepsResult: {
+            /** Steps */
+            steps: {
+                [key: string]: unknown;
+            };
         };
         /** ErrorDetail */
         ErrorDetail: {
@@ -497,6 +614,28 @@ export interface components {
              * @example approval:order-1234
              */
             key: string;
+        };
+        /** Fade */
+        Fade: {
+            /** End */
+            end: number;
+            /** Kind */
+            kind: string;
+            /** Start */
+            start: number;
+        };
+        /** FrameMetrics */
+        FrameMetrics: {
+            /** Brightness */
+            brightness: number;
+            /** Colorfulness */
+            colorfulness: number;
+            /** Contrast */
+            contrast: number;
+            /** Motion */
+            motion: number;
+            /** Sharpness */
+            sharpness: number;
         };
         /**
          * HealthCheck
@@ -571,6 +710,31 @@ export interface components {
             timeoutSeconds?: number;
             /** Url */
             url: string;
+        };
+        /** HttpRequestResult */
+        HttpRequestResult: {
+            /** Body */
+            body: string;
+            /** Bodytruncated */
+            bodyTruncated: boolean;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Json
+             * @default null
+             */
+            json?: unknown;
+            /**
+             * Jsonerror
+             * @default null
+             */
+            jsonError?: string | null;
+            /** Status */
+            status: number;
+            /** Tries */
+            tries: number;
         };
         /** InputRefView */
         InputRefView: {
@@ -715,6 +879,36 @@ export interface components {
             updatedAt: string;
             waitingFor?: components["schemas"]["WaitingForView"] | null;
         };
+        /** Keyframe */
+        Keyframe: {
+            /** Image */
+            image: string;
+            metrics: components["schemas"]["FrameMetrics"];
+            /** Reason */
+            reason: string;
+            /** Shot */
+            shot: number;
+            /** Time */
+            time: number;
+        };
+        /** PagesRead */
+        PagesRead: {
+            /** Failed */
+            failed: {
+                [key: string]: unknown;
+            }[];
+            /** Read */
+            read: number;
+        };
+        /** PartSpan */
+        PartSpan: {
+            /** End */
+            end: number | null;
+            /** Index */
+            index: number;
+            /** Start */
+            start: number;
+        };
         /** ProgressView */
         ProgressView: {
             /** Fraction */
@@ -725,6 +919,33 @@ export interface components {
             stage: string;
             /** Updatedat */
             updatedAt: string;
+        };
+        /** RouteAnswer */
+        RouteAnswer: {
+            /** Attempts */
+            attempts: components["schemas"]["AttemptView"][];
+            /** Costusd */
+            costUsd: number;
+            /** Deployment */
+            deployment: string;
+            /** Id */
+            id: string;
+            /** Latencyms */
+            latencyMs: number;
+            /** Model */
+            model: string;
+            /** Output */
+            output: unknown;
+            /**
+             * Reasoning
+             * @default null
+             */
+            reasoning?: string | null;
+            /** Route */
+            route: string;
+            /** Type */
+            type: string;
+            usage: components["schemas"]["TokenUsage"];
         };
         /** ScheduleList */
         ScheduleList: {
@@ -857,6 +1078,38 @@ export interface components {
              */
             url?: string | null;
         };
+        /** Shot */
+        Shot: {
+            /** End */
+            end: number;
+            /** Length */
+            length: number;
+            /** Start */
+            start: number;
+        };
+        /** ShotLengths */
+        ShotLengths: {
+            /** Max */
+            max: number;
+            /** Mean */
+            mean: number;
+            /** Median */
+            median: number;
+            /** Min */
+            min: number;
+        };
+        /** Source */
+        Source: {
+            /** N */
+            n: number;
+            /**
+             * Title
+             * @default null
+             */
+            title?: string | null;
+            /** Url */
+            url: string;
+        };
         /** StepView */
         StepView: {
             /** Attempts */
@@ -904,6 +1157,40 @@ export interface components {
              * @default null
              */
             uploadKey?: string | null;
+        };
+        /** TextHashResult */
+        TextHashResult: {
+            /** Algorithm */
+            algorithm: string;
+            /**
+             * Bytes
+             * @default null
+             */
+            bytes?: number | null;
+            /** Digest */
+            digest: string;
+            /**
+             * Length
+             * @default null
+             */
+            length?: number | null;
+            /**
+             * Uploadkey
+             * @default null
+             */
+            uploadKey?: string | null;
+        };
+        /** TokenUsage */
+        TokenUsage: {
+            /**
+             * Estimated
+             * @default null
+             */
+            estimated?: boolean | null;
+            /** Inputtokens */
+            inputTokens: number;
+            /** Outputtokens */
+            outputTokens: number;
         };
         /** TypeUsage */
         TypeUsage: {
@@ -969,6 +1256,64 @@ export interface components {
              */
             videoUrl?: string | null;
         };
+        /** VideoAnalyzeResult */
+        VideoAnalyzeResult: {
+            analysis: components["schemas"]["Analysis"];
+            /** Cuts */
+            cuts: components["schemas"]["Cut"][];
+            /** Fades */
+            fades: components["schemas"]["Fade"][];
+            /** Keyframes */
+            keyframes: components["schemas"]["Keyframe"][];
+            metrics: components["schemas"]["VideoMetrics"];
+            /** Processing */
+            processing: {
+                [key: string]: unknown;
+            };
+            /** Shots */
+            shots: components["schemas"]["Shot"][];
+            /**
+             * Source
+             * @default null
+             */
+            source?: {
+                [key: string]: unknown;
+            } | null;
+            video: components["schemas"]["VideoInfo"];
+        };
+        /** VideoInfo */
+        VideoInfo: {
+            /** Codec */
+            codec: string;
+            /** Duration */
+            duration: number;
+            /** Fps */
+            fps: number;
+            /** Frames */
+            frames: number;
+            /** Hasaudio */
+            hasAudio: boolean;
+            /** Height */
+            height: number;
+            /** Rotation */
+            rotation: number;
+            /** Width */
+            width: number;
+        };
+        /** VideoMetrics */
+        VideoMetrics: {
+            /** Cutsperminute */
+            cutsPerMinute: number;
+            /** Duration */
+            duration: number;
+            /** Firstcut */
+            firstCut: number | null;
+            /** Hookscore */
+            hookScore: number;
+            shotLength: components["schemas"]["ShotLengths"];
+            /** Shots */
+            shots: number;
+        };
         /** VideoOptions */
         VideoOptions: {
             /**
@@ -1010,6 +1355,32 @@ export interface components {
             start: number;
             /** Videokey */
             videoKey: string;
+        };
+        /** VideoPartResult */
+        VideoPartResult: {
+            analysis: components["schemas"]["Analysis"];
+            /** Cuts */
+            cuts: components["schemas"]["Cut"][];
+            /** Fades */
+            fades: components["schemas"]["Fade"][];
+            /** Keyframes */
+            keyframes: components["schemas"]["Keyframe"][];
+            metrics: components["schemas"]["VideoMetrics"];
+            part: components["schemas"]["PartSpan"];
+            /** Processing */
+            processing: {
+                [key: string]: unknown;
+            };
+            /** Shots */
+            shots: components["schemas"]["Shot"][];
+            /**
+             * Source
+             * @default null
+             */
+            source?: {
+                [key: string]: unknown;
+            } | null;
+            video: components["schemas"]["VideoInfo"];
         };
         /**
          * WaitingForView
@@ -1053,6 +1424,24 @@ export interface components {
             /** Urls */
             urls: string[];
         };
+        /** WebDigestResult */
+        WebDigestResult: {
+            /** Model */
+            model: {
+                [key: string]: unknown;
+            };
+            pages: components["schemas"]["PagesRead"];
+            /** Sources */
+            sources: components["schemas"]["Source"][];
+            /** Topics */
+            topics: {
+                [key: string]: unknown;
+            }[];
+            /** Trends */
+            trends: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * WebPageInput
          * @description web.page: one page's readable text (a web.digest's child; usable on its own).
@@ -1068,6 +1457,23 @@ export interface components {
              * @default 6000
              */
             maxChars?: number;
+            /** Url */
+            url: string;
+        };
+        /** WebPageResult */
+        WebPageResult: {
+            /** Bytes */
+            bytes: number;
+            /** Chars */
+            chars: number;
+            /** Fetchedat */
+            fetchedAt: string;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string | null;
+            /** Truncated */
+            truncated: boolean;
             /** Url */
             url: string;
         };

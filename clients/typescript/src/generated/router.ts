@@ -110,10 +110,10 @@ export interface components {
             route: string;
             /** Type */
             type: string;
-            usage: components["schemas"]["UsageView"];
+            usage: components["schemas"]["TokenUsage"];
         };
-        /** UsageView */
-        UsageView: {
+        /** TokenUsage */
+        TokenUsage: {
             /** Estimated */
             estimated?: boolean | null;
             /** Inputtokens */

@@ -1,7 +1,7 @@
-// Compiled, never run, by `npm run check-types` (`make client`): each job type's input is
-// its own, so a misspelt type or field, or a value of the wrong kind, fails to compile. An
+// Compiled, never run, by `npm run check-types` (`make client`): each job type's input and
+// result are its own, so a misspelt type or field, or a value of the wrong kind, fails to compile. An
 // expected-error directive fails the compile in turn if the line under it is accepted.
-import { Courier, type EnqueueRequest, type JobInputOf, type ScheduleRequest } from "../../src/index.js";
+import { Courier, jobIs, type EnqueueRequest, type JobInputOf, type JobResultOf, type ScheduleRequest } from "../../src/index.js";
 
 const courier = new Courier({ baseUrl: "http://127.0.0.1:4560", apiKey: "ck_type_test" });
 
@@ -29,4 +29,30 @@ export async function refused(): Promise<void> {
   // @ts-expect-error a schedule's input is checked the same way
   const schedule: ScheduleRequest = { cron: "0 3 * * *", type: "demo.sleep", input: { second: 1 } };
   void schedule;
+}
+
+export async function results(jobId: string): Promise<void> {
+  const job = await courier.jobs.wait(jobId);
+  if (jobIs(job, "video.analyze") && job.result) {
+    const cut: number | undefined = job.result.cuts[0]?.time;
+    const hook: number = job.result.metrics.hookScore;
+    const audio: boolean = job.result.video.hasAudio;
+    void [cut, hook, audio];
+    // @ts-expect-error a misspelt result field
+    void job.result.cutz;
+    // @ts-expect-error a result field of another type (text.hash's digest)
+    void job.result.digest;
+  }
+  if (jobIs(job, "text.hash") && job.result) {
+    const digest: string = job.result.digest;
+    void digest;
+    // @ts-expect-error a string field read as a number
+    const wrong: number = job.result.digest;
+    void wrong;
+  }
+  const batch: JobResultOf<"batch.run"> = { jobs: [], succeeded: 0, failed: 0 };
+  // @ts-expect-error a child outcome needs its job id, type and status
+  batch.jobs.push({ status: "succeeded" });
+  // @ts-expect-error jobIs takes only a job type the client knows
+  void jobIs(job, "video.analyse");
 }

@@ -4,6 +4,7 @@ also runs the built-in and outbound types (they name it)."""
 from __future__ import annotations
 
 from courier.ai.inputs import AiRouteInput
+from courier.ai.views import RouteAnswer
 from courier.jobs.entries import JobType, Worker
 
 WORKERS: tuple[Worker, ...] = (
@@ -11,6 +12,6 @@ WORKERS: tuple[Worker, ...] = (
 )
 
 JOB_TYPES: tuple[JobType, ...] = (
-    JobType("ai.route", "ai_router", AiRouteInput, "courier.ai.jobs:route_job",
+    JobType("ai.route", "ai_router", AiRouteInput, "courier.ai.jobs:route_job", result=RouteAnswer,
             summary="a prompt answered by the model its task type routes to"),
 )

@@ -20,7 +20,7 @@ class AttemptView(View):
     waitedMs: float | None = None
 
 
-class UsageView(View):
+class TokenUsage(View):
     inputTokens: int
     outputTokens: int
     #: Counted by Courier (the deployment reported none).
@@ -35,7 +35,7 @@ class RouteAnswer(View):
     model: str
     #: The reply's text, or its JSON when the request asked for `json`.
     output: Any
-    usage: UsageView
+    usage: TokenUsage
     costUsd: float
     latencyMs: float
     attempts: list[AttemptView]

@@ -11,7 +11,8 @@ def build(context: JobContext[ReportInput]) -> JobResult:
 ```
 
 A worker folder's `worker.py` declares its `Worker` and `JobType`s, `inputs.py` its
-`JobInput` models, `jobs.py` its functions; a handler returns a result (a JSON object) or
+`JobInput` models, `outputs.py` its `JobOutput` models (what a `JobType(result=...)` returns,
+typed for clients and checked when a run ends), `jobs.py` its functions; a handler returns a result (a JSON object) or
 `context.fan_out([...])`, and raises `NonRetryable`, `RetryAfter(seconds)` or any
 `CourierError` to say what happens next; every URL a user can aim goes through
 `NetworkPolicy` (SSRF-safe). Nothing here imports the catalogue, so the
@@ -24,9 +25,10 @@ from courier.jobs.entries import JobType, Worker
 from courier.jobs.fanout import Child, ChildOutcome, FanOut
 from courier.jobs.inputs import JobInput
 from courier.jobs.models import utc_now
+from courier.jobs.outputs import JobOutput
 from courier.network import NetworkPolicy
 
 __all__ = [
     "Child", "ChildOutcome", "CourierError", "FanOut", "InvalidInput", "JobContext", "JobHandler", "JobInput",
-    "JobResult", "JobType", "NetworkPolicy", "NonRetryable", "RetryAfter", "Worker", "utc_now",
+    "JobOutput", "JobResult", "JobType", "NetworkPolicy", "NonRetryable", "RetryAfter", "Worker", "utc_now",
 ]

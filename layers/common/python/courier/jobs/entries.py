@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from courier.jobs.inputs import JobInput
 
 #: AWS guidance: a queue's visibility timeout is at least six times its function's timeout.
@@ -33,6 +35,9 @@ class JobType:
     #: `module:function(tenant_id, input)` that may refuse a request for the tenant at
     #: enqueue (raising InvalidInput), for rules that need the tenant's own data.
     admit: str | None = None
+    #: What its runs return (the continuation's, for a type that fans out), a JobOutput: typed in the
+    #: OpenAPI document and the TypeScript client, and checked when a run ends. None: any object.
+    result: type[BaseModel] | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from courier.jobs.lifecycle import Event
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobError, JobStatus
 from courier.jobs.notify import Notifier
+from courier.jobs.outputs import check_result
 from courier.jobs.payloads import load_input, results_prefix, store_result
 from courier.jobs.progress import ProgressReporter, finished_progress
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
@@ -115,7 +116,10 @@ class JobRunner:
         usage: UsageStore | None = None,
         wakes: Wakes | None = None,
         calls: Callable[[Job], Calls] | None = None,
+        job_types: catalog.Catalog | None = None,
     ) -> None:
+        #: The job types' inputs and results (None: this process's catalogue; a test brings its own).
+        self._job_types = job_types
         #: How a job's steps make HTTP calls (None: steps cannot call; tests).
         self.calls = calls
         #: Wake-ups of jobs that sleep or wait (None: such jobs fail as misconfigured; tests).
@@ -130,6 +134,10 @@ class JobRunner:
         self.bucket = bucket
         self.lease_seconds = lease_seconds
         self.time_limit_seconds = time_limit_seconds
+
+    @property
+    def job_types(self) -> catalog.Catalog:
+        return self._job_types or catalog.load()
 
     def run(self, body: bytes | str, *, last_attempt: bool = False) -> Outcome:
         """`last_attempt`: the transport will not deliver again (SQS's last receive)."""
@@ -174,7 +182,7 @@ class JobRunner:
             # The job record decides what runs, never the message: a message may lie.
             continuing = bool(job.children)
             handler = self.registry.continuation_for(job.type) if continuing else self.registry.handler_for(job.type)
-            spec = catalog.load().validate_input(job.type, load_input(job.input, job.input_ref))
+            spec = self.job_types.validate_input(job.type, load_input(job.input, job.input_ref))
             children = tuple(self._fan_in().outcomes(job)) if continuing else ()
             steps = Steps(_RunLog(self.store, job), StepPayloads(self.bucket, results_prefix(job.tenant_id, job.job_id)),
                           calls=self.calls(job) if self.calls else None, job_id=job.job_id,
@@ -270,6 +278,7 @@ class JobRunner:
 
     def _succeeded(self, job: Job, result: JobResult, seconds: float, progress: dict[str, Any] | None) -> Outcome:
         try:
+            check_result(self.job_types.job_type(job.type).result, job.type, result)
             # What every reader can take back: standard JSON (NaN made null), bounded depth.
             result = strict_json.finite(result)
             inline, ref = store_result(self.bucket, job.tenant_id, job.job_id, result)

@@ -1,4 +1,4 @@
-"""Each job type's input as JSON Schema, for the jobs API's OpenAPI document: the TypeScript
+"""Each job type's input (and its declared result) as JSON Schema, for the jobs API's OpenAPI document: the TypeScript
 client is generated from it, so `enqueue` takes a union of the catalogue's types, each with
 its own input, and a misspelt type or field fails to compile. The API itself still takes
 any object and validates it by the type's model (its errors name the field)."""
@@ -9,7 +9,7 @@ from typing import Any
 
 from courier.jobs.catalog import Catalog
 
-#: The OpenAPI extension that lists the job types: {type: {"input": "#/components/schemas/X"}}.
+#: The OpenAPI extension that lists the job types: {type: {"input": "#/components/schemas/X", "result": ...}}.
 JOB_TYPES_EXTENSION = "x-courier-job-types"
 _REF = "#/components/schemas/{model}"
 
@@ -31,5 +31,11 @@ def add_job_types(document: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
             add(name, definition)
         add(job_type.input.__name__, schema)
         listed[job_type.name] = {"input": _REF.format(model=job_type.input.__name__)}
+        if job_type.result is not None:
+            schema = job_type.result.model_json_schema(by_alias=True, ref_template=_REF, mode="serialization")
+            for name, definition in schema.pop("$defs", {}).items():
+                add(name, definition)
+            add(job_type.result.__name__, schema)
+            listed[job_type.name]["result"] = _REF.format(model=job_type.result.__name__)
     document[JOB_TYPES_EXTENSION] = listed
     return document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from courier.jobs.entries import JobType, Worker
 from courier.video.inputs import VideoAnalyzeInput, VideoPartInput
+from courier.video.outputs import VideoAnalyzeResult, VideoPartResult
 
 WORKERS: tuple[Worker, ...] = (
     Worker(
@@ -14,8 +15,8 @@ WORKERS: tuple[Worker, ...] = (
 
 JOB_TYPES: tuple[JobType, ...] = (
     JobType("video.analyze", "video_processor", VideoAnalyzeInput, "courier.video.job:analyze_job",
-            continuation="courier.video.job:merge_job", upload_fields=("videoKey",),
+            continuation="courier.video.job:merge_job", upload_fields=("videoKey",), result=VideoAnalyzeResult,
             summary="shot cuts, keyframes, frame metrics, optional captions (long videos in parts)"),
     JobType("video.part", "video_processor", VideoPartInput, "courier.video.job:part_job",
-            upload_fields=("videoKey",), summary="one time range of a long video (video.analyze's child)"),
+            upload_fields=("videoKey",), result=VideoPartResult, summary="one time range of a long video (video.analyze's child)"),
 )
