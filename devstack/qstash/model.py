@@ -69,6 +69,13 @@ class FlowControl:
             raise BadRequest("flow control rate must be at least 1")
         return control
 
+    def view(self) -> dict[str, Any]:
+        """How a message or a schedule shows its flow control: the key and its settings."""
+        shown: dict[str, Any] = {"flowControlKey": self.key}
+        shown.update({name: getattr(self, name) for name in ("parallelism", "rate") if getattr(self, name) is not None})
+        shown["period"] = int(self.period)
+        return shown
+
 
 @dataclass
 class Message:
@@ -141,11 +148,7 @@ class Message:
         }
         view.update({k: v for k, v in optional.items() if v is not None})
         if self.flow:
-            view["flowControlKey"] = self.flow.key
-            for name in ("parallelism", "rate"):
-                if getattr(self.flow, name) is not None:
-                    view[name] = getattr(self.flow, name)
-            view["period"] = int(self.flow.period)
+            view.update(self.flow.view())
         return view
 
 

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS dedup (
     message_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS flow_keys (
+    key TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS signing_keys (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     current TEXT NOT NULL,
@@ -270,6 +274,13 @@ class Store:
 
     def delete_schedule(self, schedule_id: str) -> bool:
         return self.db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,)).rowcount > 0
+
+    # --- flow-control keys ----------------------------------------------------------
+    def flow_keys(self) -> list[dict[str, Any]]:
+        return [json.loads(r["data"]) for r in self.db.execute("SELECT data FROM flow_keys ORDER BY key")]
+
+    def save_flow_key(self, key: str, data: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO flow_keys (key, data) VALUES (?, ?)", (key, json.dumps(data)))
 
     # --- signing keys ----------------------------------------------------------------
     def signing_keys(self, default: tuple[str, str]) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """QStash's REST API v2, shaped as the official SDKs call it and parse its answers: one
 module per resource, as the SDK has one per API (messages, queues, schedules, URL groups,
-DLQ, events, keys). Reads go to the store; every write goes through the engine."""
+DLQ, events, flow control, keys). Reads go to the store; every write goes through the engine."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from devstack.qstash.api import dlq, events, keys, messages, queues, schedules, url_groups
+from devstack.qstash.api import dlq, events, flow_control, keys, messages, queues, schedules, url_groups
 from devstack.qstash.api.common import error, guarded
 from devstack.qstash.engine import Engine
 
-RESOURCES = (messages, dlq, events, schedules, queues, url_groups, keys)
+RESOURCES = (messages, dlq, events, schedules, queues, url_groups, flow_control, keys)
 
 
 def build_app(engine: Engine, token: str) -> Starlette:

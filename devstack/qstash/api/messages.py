@@ -42,9 +42,10 @@ def routes(engine: Engine) -> list[Route]:
 
     async def get_message(request: Request) -> Response:
         message = store.get_message(request.path_params["id"])
-        if message is None:
+        shown = message.api_view() if message else engine.delivered(request.path_params["id"])
+        if shown is None:
             raise NotFound(f"message {request.path_params['id']} not found")
-        return JSONResponse(message.api_view())
+        return JSONResponse(shown)
 
     async def cancel_message(request: Request) -> Response:
         if not engine.cancel([request.path_params["id"]]):

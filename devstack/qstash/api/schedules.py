@@ -42,7 +42,7 @@ def routes(engine: Engine) -> list[Route]:
         }
         view.update({k: v for k, v in optional.items() if v is not None})
         if settings.flow:
-            view["flowControlKey"] = settings.flow.key
+            view.update(settings.flow.view())
         return view
 
     async def create_schedule(request: Request) -> Response:

@@ -118,24 +118,17 @@ class Delivery(Scheduler, Callbacks):
         return True
 
     def _flow_allows(self, message: Message) -> bool:
-        flow = message.flow
-        assert flow is not None
-        if flow.parallelism is not None and self._flow_inflight[flow.key] >= flow.parallelism:
-            return False
-        if flow.rate is not None:
-            started, count = self._flow_window.get(flow.key, (0.0, 0))
-            now = self.clock.time()
-            if now - started >= flow.period:
-                started, count = now, 0
-            if count >= flow.rate:
-                asyncio.get_running_loop().call_later(max(0.001, started + flow.period - now), self.wake)
-                return False
-            self._flow_window[flow.key] = (started, count + 1)
-        return True
+        """The key's own configuration decides (QStash's: the latest message's, or what is pinned)."""
+        assert message.flow is not None
+        now = self.clock.time()
+        allowed, retry_at = self.flows.allows(message.flow.key, now)
+        if retry_at is not None:
+            asyncio.get_running_loop().call_later(max(0.001, retry_at - now), self.wake)
+        return allowed
 
     def _start(self, message: Message) -> None:
         if message.flow:
-            self._flow_inflight[message.flow.key] += 1
+            self.flows.started(message.flow.key, self.clock.time())
         self._inflight[message.id] = asyncio.get_running_loop().create_task(self._deliver(message))
 
     # --- one delivery -------------------------------------------------------------------
@@ -171,7 +164,7 @@ class Delivery(Scheduler, Callbacks):
         finally:
             self._inflight.pop(message.id, None)
             if message.flow:
-                self._flow_inflight[message.flow.key] -= 1
+                self.flows.finished(message.flow.key)
         try:
             if message.id in self._cancelled_inflight:
                 self._cancelled_inflight.discard(message.id)
@@ -207,6 +200,7 @@ class Delivery(Scheduler, Callbacks):
                 self.store.delete_message(message.id)
                 self._unindex(message.id)
                 self._event(message, "DELIVERED", now, response)
+                self.keep_delivered(message)
                 self._callback(message, status, response_headers, body, now)
                 self._schedule_outcome(message, "SUCCESS")
                 return

@@ -1,4 +1,4 @@
-"""Resources: queues, URL groups, dead letters and signing keys, changed only here."""
+"""Resources: queues, URL groups, dead letters, flow-control keys and signing keys, changed only here."""
 
 from __future__ import annotations
 
@@ -65,6 +65,22 @@ class Resources(EngineState):
     def delete_dead_letters(self, dlq_ids: list[str]) -> int:
         with self.store.transaction():
             return self.store.delete_dlq(dlq_ids)
+
+    # --- flow-control keys (the key's state: engine/flow_control.py) ------------------------
+    def set_flow_paused(self, key: str, paused: bool) -> None:
+        self.flows.set_paused(key, paused)
+        self.wake()
+
+    def pin_flow(self, key: str, *, parallelism: int | None, rate: int | None, period: float | None) -> None:
+        self.flows.pin(key, self.clock.time(), parallelism=parallelism, rate=rate, period=period)
+        self.wake()
+
+    def unpin_flow(self, key: str, *, parallelism: bool, rate: bool) -> None:
+        self.flows.unpin(key, parallelism=parallelism, rate=rate)
+
+    def reset_flow_rate(self, key: str) -> None:
+        self.flows.reset_rate(key, self.clock.time())
+        self.wake()
 
     # --- signing keys -----------------------------------------------------------------
     def rotate_keys(self) -> tuple[str, str]:

@@ -19,11 +19,16 @@ from typing import Any
 import aiohttp
 
 from devstack.qstash import signing
+from devstack.qstash.engine.flow_control import FlowKeys
 from devstack.qstash.engine.log import record_event
 from devstack.qstash.model import Message
 from devstack.qstash.store import Store
 
 MAX_CONCURRENT_DELIVERIES = 256
+#: A delivered message stays readable by its id this long (QStash keeps one briefly, so a
+#: caller that publishes and reads back at once is not told 404), at most this many of them.
+DELIVERED_KEPT_SECONDS = 300
+DELIVERED_KEPT = 10_000
 
 
 class NotFound(LookupError):
@@ -83,8 +88,8 @@ class EngineState:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._cancelled_inflight: set[str] = set()
         self._queue_members: dict[str, OrderedDict[int, str]] = defaultdict(OrderedDict)
-        self._flow_inflight: dict[str, int] = defaultdict(int)
-        self._flow_window: dict[str, tuple[float, int]] = {}
+        self.flows = FlowKeys(store)
+        self._delivered: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
         self._wakeup = asyncio.Event()
         self._session: aiohttp.ClientSession | None = None
         self._stopping = False
@@ -103,6 +108,8 @@ class EngineState:
     def _index(self, seq: int, message: Message) -> None:
         """Queue messages live in their queue's FIFO; all others in the heap of due times."""
         self._pending[message.id] = _Pending(seq, message.next_at, message.queue, message.flow.key if message.flow else None)
+        if message.flow and self.flows.get(message.flow.key) is None:  # kept from before flow keys were
+            self.flows.seen(message.flow)
         if message.queue:
             self._queue_members[message.queue][seq] = message.id
         else:
@@ -124,7 +131,23 @@ class EngineState:
     def in_flight(self) -> int:
         return len(self._inflight)
 
+    def keep_delivered(self, message: Message) -> None:
+        self._delivered[message.id] = (self.clock.time() + DELIVERED_KEPT_SECONDS, message.api_view())
+        while len(self._delivered) > DELIVERED_KEPT:
+            self._delivered.popitem(last=False)
+
+    def delivered(self, message_id: str) -> dict[str, Any] | None:
+        """A message delivered in the last few minutes, as GET /v2/messages/{id} showed it."""
+        kept = self._delivered.get(message_id)
+        return kept[1] if kept and kept[0] > self.clock.time() else None
+
+    def flow_waiting(self, key: str) -> int:
+        """Messages of the flow-control key that are not running (its wait list)."""
+        return sum(1 for message_id, entry in self._pending.items() if entry.flow_key == key and message_id not in self._inflight)
+
     def _insert(self, message: Message, now: int) -> None:
+        if message.flow:
+            self.flows.seen(message.flow)
         self.store.insert_message(message)
         seq = self.store.db.execute("SELECT last_insert_rowid()").fetchone()[0]
         self._event(message, "CREATED", now)

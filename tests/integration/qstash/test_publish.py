@@ -115,8 +115,21 @@ def test_delay_and_not_before_hold_the_message(qstash: Harness) -> None:
     assert first.body == b"n"
     qstash.server.advance(3600)
     qstash.receiver.wait_count("/later", 2)
+    qstash.server.settle()
+    qstash.server.advance(301)
     with pytest.raises(QStashError, match="404"):
-        qstash.client.message.get(not_before.message_id)  # delivered: gone
+        qstash.client.message.get(not_before.message_id)  # delivered, and kept readable for five minutes only
+
+
+def test_a_delivered_message_stays_readable_by_its_id_for_a_few_minutes(qstash: Harness) -> None:
+    published = qstash.client.message.publish(url=qstash.receiver.url("/read-back"), body="b", label="l")
+    qstash.receiver.wait_count("/read-back", 1)
+    qstash.server.settle()
+    read = qstash.client.message.get(published.message_id)  # type: ignore[union-attr]
+    assert (read.message_id, read.body, read.label) == (published.message_id, "b", "l")  # type: ignore[union-attr]
+    qstash.server.advance(301)
+    with pytest.raises(QStashError, match="404"):
+        qstash.client.message.get(published.message_id)  # type: ignore[union-attr]
 
 
 def test_get_and_cancel_messages(qstash: Harness) -> None:
@@ -145,3 +158,18 @@ def test_bad_requests_are_400(qstash: Harness) -> None:
         qstash.client.message.publish(url=qstash.receiver.url("/x"), body="x", retry_delay="__import__('os')")
     with pytest.raises(QStashError, match="404"):
         qstash.client.message.publish(url_group="no-such-group", body="x")
+
+
+def test_the_llm_api_form_goes_to_the_providers_chat_completions_with_its_token(qstash: Harness) -> None:
+    """`api={"name": "llm", "provider": custom(...)}`: the SDK aims the message at the provider's
+    base URL and path, with the provider's token forwarded; locally, a fake model server."""
+    from qstash.chat import custom
+
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    provider = custom(qstash.receiver.url("/llm/v1/chat/completions"), "sk-local")
+    qstash.client.message.publish_json(api={"name": "llm", "provider": provider}, body=body,
+                                       callback=qstash.receiver.url("/llm-answer"))
+    [request] = qstash.receiver.wait_count("/llm/v1/chat/completions", 1)
+    assert request.headers["Authorization"] == "Bearer sk-local" and json.loads(request.body) == body
+    [answer] = qstash.receiver.wait_count("/llm-answer", 1)
+    assert json.loads(answer.body)["sourceMessageId"] == request.headers["Upstash-Message-Id"]

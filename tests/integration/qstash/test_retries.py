@@ -46,6 +46,8 @@ def test_retry_after_and_retry_delay_expression_are_honoured(qstash: Harness) ->
     assert hint.next_delivery_time - hint.time == pytest.approx(1000, abs=2)
     plans = sorted((e for e in qstash.client.log.list(filter={"message_id": custom}).logs if e.state.value == "RETRY"), key=lambda e: e.time)
     assert [p.next_delivery_time - p.time for p in plans] == [pytest.approx(v * BACKOFF_SCALE, abs=2) for v in (1000, 2000)]
+    qstash.server.settle()
+    qstash.server.advance(301)  # a delivered message is readable for five minutes, then gone
     with pytest.raises(QStashError, match="404"):
         qstash.client.message.get(custom)
 
