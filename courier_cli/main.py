@@ -1,4 +1,4 @@
-"""`courier`: jobs, schedules, dead letters, keys, cost, doctor, video, new worker, dev.
+"""`courier`: jobs, schedules, dead letters, flow, keys, cost, doctor, video, new worker, dev.
 
 Against the local stack by default; `--url` and `--key` (or COURIER_API_URL and
 COURIER_API_KEY) for any deployment's HTTP API, `--stack` for a deployed stack by its
@@ -19,7 +19,7 @@ from courier_cli.output import CliError, Output
 
 #: Each command's module, and whether its arguments take the common ones (where, --json).
 #: A command loads only its own module: `courier video analyze` starts without the others'.
-COMMANDS = {"jobs": ("jobs", True), "schedules": ("schedules", True), "dlq": ("dlq", True), "keys": ("keys", True),
+COMMANDS = {"jobs": ("jobs", True), "schedules": ("schedules", True), "dlq": ("dlq", True), "flow": ("flow", True), "keys": ("keys", True),
             "cost": ("cost", False), "doctor": ("doctor", False), "new": ("scaffold", False)}
 #: Commands that find their own deployment and write their own answer: `run(args)`.
 SELF_CONTAINED = {"keys", "cost", "doctor", "new"}
@@ -82,8 +82,8 @@ def dispatch(args: argparse.Namespace, out: Output) -> int:
     if args.command in SELF_CONTAINED:
         return int(command(args.command).run(args))
     where = target.resolve(args)
-    if args.command == "dlq":
-        return int(command("dlq").run(where, out, args))
+    if args.command in ("dlq", "flow"):
+        return int(command(args.command).run(where, out, args))
     from courier_cli.api import Api
 
     return int(command(args.command).run(Api(where), out, args))

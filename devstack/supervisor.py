@@ -183,7 +183,8 @@ class Supervisor:
             self.servers.append(
                 LambdaHttpServer(_every_path_to(function), kind="function_url", port=settings.function_url_port(spec.name)).start()
             )
-            self.pollers.append(SqsPoller(sqs, resources.queues[spec.name].queue_url, function, batch_size=spec.batch_size).start())
+            self.pollers.append(SqsPoller(sqs, resources.queues[spec.name].queue_url, function, batch_size=spec.batch_size,
+                                          max_concurrency=spec.max_concurrency).start())
 
     def stop_functions(self) -> None:
         """Event sources, then the gateway and Function URLs, then the functions' environments;

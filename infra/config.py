@@ -151,6 +151,9 @@ class CourierConfig:
     #: An SSM String parameter holding a catalog override (JSON), read at run time.
     ai_catalog_parameter: str | None = None
     dispatch_mode: str = "auto"
+    #: Tenants share each worker fairly: a QStash flow-control key and an SQS message group
+    #: per tenant (`-c fairShare=false`: one line per worker, first come first served).
+    fair_share: bool = True
     #: QStash's API endpoint (the EU and US regions have their own).
     qstash_url: str = "https://qstash.upstash.io"
     api_rate_limit: int = 50
@@ -298,6 +301,7 @@ _CONTEXT_KEYS: tuple[tuple[str, str, Callable[[Any], Any]], ...] = (
     ("aiFoundryEndpoint", "ai_foundry_endpoint", str),
     ("aiCatalogParameter", "ai_catalog_parameter", str),
     ("dispatchMode", "dispatch_mode", str),
+    ("fairShare", "fair_share", _bool),
     ("qstashUrl", "qstash_url", str),
     ("apiRateLimit", "api_rate_limit", int),
     ("apiBurstLimit", "api_burst_limit", int),

@@ -45,6 +45,7 @@ def worker_dispatch_environment(config: CourierConfig, *, public_api_url: str) -
         "DISPATCH_MODE": config.effective_dispatch_mode,
         "COURIER_JOB_TYPES_PARAMETER": config.job_routes_parameter,
         "PUBLIC_API_URL": public_api_url,
+        "COURIER_FAIR_SHARE": str(config.fair_share).lower(),
     }
 
 
@@ -59,7 +60,8 @@ def model_environment(config: CourierConfig, model_keys_ref: str) -> dict[str, s
 
 
 def api_environment(config: CourierConfig, *, public_api_url: str, job_types_json: str) -> dict[str, str]:
-    return {"DISPATCH_MODE": config.effective_dispatch_mode, "PUBLIC_API_URL": public_api_url, "COURIER_JOB_TYPES": job_types_json}
+    return {"DISPATCH_MODE": config.effective_dispatch_mode, "PUBLIC_API_URL": public_api_url, "COURIER_JOB_TYPES": job_types_json,
+            "COURIER_FAIR_SHARE": str(config.fair_share).lower()}
 
 
 def job_type_routes(

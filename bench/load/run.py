@@ -47,6 +47,24 @@ def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+def wait_all(api: httpx.Client, ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
+    """Read every job back through the API (the tenant's list, newest first, paged) until all end."""
+    wanted, jobs = set(ids), {}
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        cursor: str | None = None
+        while True:
+            page = api.get("/v1/jobs", params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
+            jobs.update({job["jobId"]: job for job in page["jobs"] if job["jobId"] in wanted})
+            cursor = page.get("cursor")
+            if not cursor:
+                break
+        if all(jobs.get(i, {}).get("status") in FINISHED for i in ids):
+            break
+        time.sleep(1.0)
+    return jobs
+
+
 class Run:
     def __init__(self, api: httpx.Client, s3: Any, bucket: str, logs: Path) -> None:
         self.api, self.s3, self.bucket, self.logs = api, s3, bucket, logs
@@ -90,23 +108,7 @@ class Run:
         }
 
     def _wait(self, ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
-        """Read every job back through the API (the tenant's list, newest first, paged)."""
-        wanted, jobs = set(ids), {}
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            cursor: str | None = None
-            while True:
-                page = self.api.get("/v1/jobs", params={"limit": 100, **({"cursor": cursor} if cursor else {})}).json()
-                for job in page["jobs"]:
-                    if job["jobId"] in wanted:
-                        jobs[job["jobId"]] = job
-                cursor = page.get("cursor")
-                if not cursor:
-                    break
-            if all(jobs.get(i, {}).get("status") in FINISHED for i in ids):
-                break
-            time.sleep(1.0)
-        return jobs
+        return wait_all(self.api, ids, timeout)
 
     def _runs(self) -> dict[str, int]:
         counts: Counter[str] = Counter()

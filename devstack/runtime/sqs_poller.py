@@ -2,13 +2,16 @@
 
 As in AWS: records the handler reports in batchItemFailures (or all of them when it
 fails) stay in the queue and come back after the visibility timeout; the queue's redrive
-policy moves a message to its DLQ after maxReceiveCount receives.
+policy moves a message to its DLQ after maxReceiveCount receives; up to the mapping's
+maximum concurrency batches run at once (one receiver, which asks only for as many
+messages as there are free slots, so a received message never waits for a slot).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from devstack.runtime.events import QueuedMessage, sqs_event
@@ -19,7 +22,7 @@ logger = logging.getLogger("devstack.runtime")
 
 class SqsPoller:
     def __init__(self, sqs: Any, queue_url: str, function: Invocable, *, batch_size: int = 1, wait_seconds: int = 1,
-                 idle_seconds: float = 0.0) -> None:
+                 idle_seconds: float = 0.0, max_concurrency: int = 1) -> None:
         """`wait_seconds`: each receive's long poll (SQS's WaitTimeSeconds). Tests short-poll
         (0) with `idle_seconds` between empty receives instead, so that stopping is immediate."""
         self.sqs = sqs
@@ -29,6 +32,9 @@ class SqsPoller:
         self.wait_seconds = wait_seconds
         self.idle_seconds = idle_seconds
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.max_concurrency = max_concurrency
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._pool = ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"esm-{function.name}") if max_concurrency > 1 else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
 
@@ -43,27 +49,60 @@ class SqsPoller:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(self.wait_seconds + 5)
+        if self._pool is not None:  # a batch still running keeps its messages (they come back, as in AWS)
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.poll_once() == 0 and self.idle_seconds:
+                if (self.poll_once() if self._pool is None else self._poll_concurrently()) == 0 and self.idle_seconds:
                     self._stop.wait(self.idle_seconds)
             except Exception:  # the endpoint went away, or a bug: keep polling, as AWS does
                 logger.exception("polling %s failed", self.queue_url)
                 self._stop.wait(1)
 
     def poll_once(self) -> int:
+        """One receive of a batch, invoked here (one batch at a time)."""
+        messages = self._receive(self.batch_size)
+        if messages:
+            self._invoke(messages)
+        return len(messages)
+
+    def _poll_concurrently(self) -> int:
+        """Wait for a free slot, take every free one, receive for them, and run each batch
+        in the pool, which gives its slot back when the batch is done."""
+        self._slots.acquire()
+        free = 1
+        while free < self.max_concurrency and self._slots.acquire(blocking=False):
+            free += 1
+        messages = self._receive(min(10, free * self.batch_size))
+        batches = [messages[i:i + self.batch_size] for i in range(0, len(messages), self.batch_size)]
+        for _ in range(free - len(batches)):
+            self._slots.release()
+        assert self._pool is not None
+        for batch in batches:
+            self._pool.submit(self._run, batch)
+        return len(messages)
+
+    def _run(self, messages: list[QueuedMessage]) -> None:
+        try:
+            self._invoke(messages)
+        except Exception:  # as the loop does: logged, the messages come back
+            logger.exception("a batch of %s failed", self.queue_url)
+        finally:
+            self._slots.release()
+
+    def _receive(self, count: int) -> list[QueuedMessage]:
         response = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
+            QueueUrl=self.queue_url, MaxNumberOfMessages=count,
             WaitTimeSeconds=self.wait_seconds, AttributeNames=["All"],
         )
-        messages = [
+        return [
             QueuedMessage(m["MessageId"], m["ReceiptHandle"], m["Body"], m.get("Attributes", {}), m.get("MD5OfBody", ""))
             for m in response.get("Messages", [])
         ]
-        if not messages:
-            return 0
+
+    def _invoke(self, messages: list[QueuedMessage]) -> None:
         try:
             result = self.function.invoke(sqs_event(messages, self.queue_arn), wait_for_slot=True)
             failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
@@ -78,4 +117,3 @@ class SqsPoller:
                 QueueUrl=self.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(done)],
             )
-        return len(messages)

@@ -209,6 +209,42 @@ def test_a_stack_started_again_is_one_empty_thing_and_its_demo_key_works_at_once
     assert me(devstack.key).json() == {"tenantId": "acme"}
 
 
+def courier(stack: DevStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `courier` command as a user runs it, on this test's local stack."""
+    return subprocess.run([str(Path(sys.executable).parent / "courier"), *args, "--dev-dir", str(stack.settings.directory)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_flow_pause_holds_a_workers_qstash_deliveries_and_resume_drains_them(devstack: DevStack) -> None:
+    """`courier flow`: a job's tenant has its own flow-control key on its worker; pausing the
+    worker holds the next job in QStash (queued, not run), `flow list` shows it waiting there,
+    and resuming runs it."""
+    first = devstack.finished(devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "a"}, "transport": "qstash"}).json()["jobId"])
+    tenant = devstack.api.get("/v1/me").json()["tenantId"]
+    assert first["status"] == "succeeded"
+    paused = courier(devstack, "flow", "pause", "ai_router", "--json")
+    assert paused.returncode == 0, paused.stderr
+    assert any(key.endswith("-ai_router." + tenant) for key in json.loads(paused.stdout)["pause"])
+    held = devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "b"}, "transport": "qstash"}).json()["jobId"]
+    mine = {}
+
+    def waiting_in_qstash() -> bool:
+        listed = courier(devstack, "flow", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        rows = json.loads(listed.stdout)["flows"]
+        mine.update(next((r for r in rows if r["transport"] == "qstash" and r["tenant"] == tenant), {}))
+        return bool(mine) and mine["paused"] and mine["waiting"] == 1
+
+    eventually(waiting_in_qstash, timeout=10, what="the paused key holding the job")
+    assert {r["worker"] for r in json.loads(courier(devstack, "flow", "list", "--json").stdout)["flows"]} >= {"ai_router", "video_processor"}
+    assert devstack.job(held)["status"] == "queued"
+    resumed = courier(devstack, "flow", "resume", "ai_router")
+    assert resumed.returncode == 0 and "resumed" in resumed.stdout, resumed.stderr
+    assert devstack.finished(held)["status"] == "succeeded"
+    unknown = courier(devstack, "flow", "pause", "no_such_worker")
+    assert unknown.returncode == 2 and "ai_router" in unknown.stderr
+
+
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:
     os.kill(devstack.state["processes"]["qstash"], signal.SIGKILL)
     eventually(lambda: not http_ok(devstack.state["urls"]["qstash"] + "/v2/keys"), timeout=10, what="QStash gone")

@@ -123,6 +123,8 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
                 holder["fn"] = functions[spec.name] = function
                 worker_urls[spec.name] = url
                 queue_url = resources.queues[spec.name].queue_url
+                # One batch at a time: these tests' lease is 2 s, so a redelivery running beside
+                # a longer run would take the job over by design (the stack's lease outlives a run).
                 pollers.append(SqsPoller(sqs, queue_url, function, batch_size=spec.batch_size, wait_seconds=0, idle_seconds=0.1).start())
             job_types = job_type_routes(config.workers, worker_urls.__getitem__, lambda w: resources.queues[w].queue_url, stage=config.stage)
             for route in job_types.values():

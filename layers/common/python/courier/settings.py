@@ -83,6 +83,9 @@ class DispatchSettings(EnvSettings):
     #: cannot name its own URL in its environment without a dependency cycle).
     job_types_parameter: str | None = Field(None, alias="COURIER_JOB_TYPES_PARAMETER")
     public_api_url: str = Field("", alias="PUBLIC_API_URL")
+    #: Tenants share each worker fairly: a flow-control key and an SQS message group per
+    #: tenant (courier.jobs.dispatch). `false` queues every tenant's jobs as one line.
+    fair_share: bool = Field(True, alias="COURIER_FAIR_SHARE")
 
     @field_validator("public_api_url")
     @classmethod

@@ -4,6 +4,12 @@ QStash delivers to the worker's Function URL, retries, and calls our failure hoo
 gives up. When QStash is unreachable, slow, refusing (5xx, 429) or not configured, the
 job goes to the worker's SQS queue instead, whose event source mapping runs it the same
 way. When both fail the caller is told (503) and the job stays recorded as undispatched.
+
+Tenants share a worker fairly on both (`fair=True`, the default): on QStash each tenant has
+its own flow-control key per worker (`{worker key}.{tenant}`), so one tenant's backlog waits
+behind its own key and another tenant's job starts as soon as the worker has room; on SQS
+each message's group is its tenant (MessageGroupId on a standard queue: an SQS fair queue,
+which serves the groups with fewer messages in flight first).
 """
 
 from __future__ import annotations
@@ -111,6 +117,7 @@ class Dispatcher:
         mode: DispatchMode = "auto",
         qstash: Callable[[], Any] | None = None,
         failure_callback_url: str | None = None,
+        fair: bool = True,
     ) -> None:
         if mode not in ("auto", "qstash", "sqs"):
             raise Misconfigured(f"DISPATCH_MODE must be auto, qstash or sqs, not {mode!r}")
@@ -118,6 +125,8 @@ class Dispatcher:
         self.mode = mode
         self._qstash = qstash
         self.failure_callback_url = failure_callback_url
+        #: One flow-control key and one SQS message group per tenant (False: one per worker).
+        self.fair = fair
 
     def route(self, job_type: str) -> Route:
         try:
@@ -133,7 +142,7 @@ class Dispatcher:
         reasons: list[str] = []
         for transport in transports(mode or self.mode):
             try:
-                sent = self._publish(job, route, body, wake) if transport == "qstash" else self._send_to_sqs(job, route, body)
+                sent = self._publish(job, route, body, wake) if transport == "qstash" else self._send_to_sqs(job, route, body, self.fair)
             except _TransportUnavailable as error:
                 reasons.append(f"{TRANSPORT_NAMES[transport]}: {error}")
                 logger.warning("%s could not take job %s: %s", TRANSPORT_NAMES[transport], job.job_id, error)
@@ -164,7 +173,7 @@ class Dispatcher:
         if route.timeout_seconds:
             options["timeout"] = route.timeout_seconds
         if route.flow_key and (route.parallelism or route.rate_per_second):
-            flow: dict[str, Any] = {"key": route.flow_key}
+            flow: dict[str, Any] = {"key": flow_key(route, job.tenant_id) if self.fair else route.flow_key}
             if route.parallelism:
                 flow["parallelism"] = route.parallelism
             if route.rate_per_second:
@@ -181,16 +190,22 @@ class Dispatcher:
         return Dispatch("qstash", response.message_id)
 
     @staticmethod
-    def _send_to_sqs(job: Job, route: Route, body: str) -> Dispatch:
+    def _send_to_sqs(job: Job, route: Route, body: str, fair: bool) -> Dispatch:
+        grouped = {"MessageGroupId": job.tenant_id} if fair else {}
         try:
             response = client("sqs").send_message(
-                QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, sqs_max_delay())
+                QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, sqs_max_delay()), **grouped
             )
         except Exception as error:  # botocore errors: endpoint, throttling, permissions
             # The detail (an ARN, an account) goes to the log; the caller gets its kind.
             logger.error("SQS could not take job %s: %s", job.job_id, error)
             raise _TransportUnavailable(type(error).__name__) from None
         return Dispatch("sqs", response["MessageId"])
+
+
+def flow_key(route: Route, tenant_id: str) -> str:
+    """The tenant's QStash flow-control key on the route's worker (tenant ids have no dot)."""
+    return f"{route.flow_key}.{tenant_id}"
 
 
 def sqs_max_delay() -> int:

@@ -28,7 +28,8 @@ def job_service(settings: CommonSettings, dispatch: DispatchSettings, store: Job
     failure_url = dispatch.public_api_url + FAILURE_HOOK_PATH if dispatch.public_api_url else None
     return JobService(
         store,
-        Dispatcher(job_routes(dispatch), mode=dispatch.dispatch_mode, qstash=qstash_client, failure_callback_url=failure_url),
+        Dispatcher(job_routes(dispatch), mode=dispatch.dispatch_mode, qstash=qstash_client, failure_callback_url=failure_url,
+                   fair=dispatch.fair_share),
         Notifier(qstash_client, qstash_credentials, log=store),
         public_api_url=dispatch.public_api_url,
         bucket=settings.bucket_name,

@@ -1,0 +1,97 @@
+"""Tenants share a worker fairly, on both transports: while tenant A's backlog drains, tenant
+B's job starts among the first, not after A's whole line. Through the real dispatcher, the
+local QStash server (a flow-control key per tenant) and local AWS (a standard queue whose
+messages are grouped by tenant: an SQS fair queue) with the local event source mapping;
+the same runs with fairness off show the line each would wait in otherwise."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from qstash import QStash
+
+from courier.jobs.dispatch import Dispatcher, Route
+from courier.jobs.messages import JobMessage
+from courier.jobs.models import Job, JobStatus, utc_now
+from courier.jobs.store import new_job_id
+from devstack.qstash import DEV_TOKEN, QStashServer, ServerConfig
+from devstack.runtime.sqs_poller import SqsPoller
+from tests.support.receiver import Answer, Receiver
+
+BACKLOG, PARALLELISM = 8, 2
+
+
+def job(tenant: str) -> Job:
+    now = utc_now()
+    return Job(new_job_id(), tenant, "demo.sleep", JobStatus.QUEUED, {"seconds": 0}, now, now)
+
+
+@pytest.mark.parametrize("fair", [True, False])
+def test_qstash_a_tenant_with_a_backlog_does_not_hold_back_another(fair: bool, tmp_path: Path) -> None:
+    with Receiver() as receiver, QStashServer(ServerConfig(port=0, db=tmp_path / "q.sqlite3", backoff_scale=0.001)) as server:
+        receiver.script("/worker", *[Answer(200, delay=0.4)] * (BACKLOG + 1))
+        route = Route("ai_router", receiver.url("/worker"), "", flow_key="courier-fair-ai_router", parallelism=PARALLELISM)
+        dispatcher = Dispatcher({"demo.sleep": route}, mode="qstash", qstash=lambda: QStash(DEV_TOKEN, base_url=server.url), fair=fair)
+        for _ in range(BACKLOG):
+            dispatcher.dispatch(job("tenant-a"))
+        b = job("tenant-b")
+        dispatcher.dispatch(b)
+        arrivals = receiver.wait_count("/worker", BACKLOG + 1, timeout=30)
+    place = next(n for n, r in enumerate(arrivals) if JobMessage.model_validate_json(r.body).job_id == b.job_id)
+    if fair:
+        assert place <= PARALLELISM  # started with A's first ones, beside them: its own key had room
+    else:
+        assert place == BACKLOG  # behind every job of A's, in the worker's one line
+
+
+class Recording:
+    """A function that takes a while and notes whose job each invocation ran, in start order."""
+
+    name = "ai_router"
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any], *, wait_for_slot: bool = False) -> Any:
+        with self._lock:
+            self.started += [JobMessage.model_validate_json(r["body"]).job_id for r in event["Records"]]
+        time.sleep(0.3)
+        return {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("fair", [True, False])
+def test_sqs_a_tenant_with_a_backlog_does_not_hold_back_another(fair: bool, aws: str) -> None:
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"fair-{fair}")["QueueUrl"]
+    dispatcher = Dispatcher({"demo.sleep": Route("ai_router", "", queue_url)}, mode="sqs", fair=fair)
+    backlog = [job("tenant-a") for _ in range(BACKLOG)]
+    for queued in backlog[:PARALLELISM]:
+        dispatcher.dispatch(queued)
+    function = Recording()
+    poller = SqsPoller(sqs, queue_url, function, wait_seconds=0, idle_seconds=0.05, max_concurrency=PARALLELISM).start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(function.started) < PARALLELISM and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for queued in backlog[PARALLELISM:]:  # A's backlog, while its first jobs run
+            dispatcher.dispatch(queued)
+        b = job("tenant-b")
+        dispatcher.dispatch(b)
+        while len(function.started) < BACKLOG + 1 and time.monotonic() < deadline + 20:
+            time.sleep(0.02)
+        time.sleep(0.4)  # the last batches end (and delete their messages) before the poller stops
+    finally:
+        poller.stop()
+    place = function.started.index(b.job_id)
+    if fair:
+        # In the first receive after it was sent, beside at most one of A's (two slots may
+        # free at once, and their batches start in either order): A has jobs in flight, B none.
+        assert place <= PARALLELISM + 1
+    else:
+        assert place == BACKLOG
