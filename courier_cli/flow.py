@@ -11,6 +11,7 @@ wait in QStash meanwhile, and drain when resumed.
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from courier_cli.output import OK, USAGE, CliError, Output
@@ -46,8 +47,13 @@ def flow_keys(target: Target) -> list[Any]:
     return [client.flow_control.get(entry["flowControlKey"]) for entry in client.http.request(path="/v2/flowControl", method="GET")]
 
 
+def queues(target: Target) -> dict[str, str]:
+    """Each worker's queue URL by the worker's own name (the outputs name it in PascalCase)."""
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): queue for name, (queue, _) in target.queues().items()}
+
+
 def run(target: Target, out: Output, args: argparse.Namespace) -> int:
-    workers = sorted(target.queues())
+    workers = sorted(queues(target))
     if args.action == "list":
         return listing(target, out, workers)
     if args.worker not in workers:
@@ -69,7 +75,7 @@ def listing(target: Target, out: Output, workers: list[str]) -> int:
     from courier.aws import client
 
     sqs, rows, data = client("sqs"), [], []
-    for worker, (queue_url, _) in sorted(target.queues().items()):
+    for worker, queue_url in sorted(queues(target).items()):
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
         shown = attributes["Attributes"]
         data.append({"worker": worker, "tenant": None, "transport": "sqs", "waiting": int(shown["ApproximateNumberOfMessages"]),

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import socket
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,8 +217,37 @@ class DevSettings:
         return args
 
 
+def _claim(base: int) -> bool:
+    """This process's claim on a port base (a file naming its pid), so that two processes that
+    pick a base at the same moment, before either stack binds its ports, do not pick the same
+    one; a claim whose process has ended is taken over."""
+    folder = Path(tempfile.gettempdir()) / "courier-port-bases"
+    folder.mkdir(exist_ok=True)
+    path = folder / str(base)
+    try:
+        owner = int(path.read_text() or 0)
+    except (OSError, ValueError):
+        owner = 0
+    if owner and owner != os.getpid():
+        try:
+            os.kill(owner, 0)
+            return False  # claimed by a process that still runs
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:
+            return False
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return owner == os.getpid()
+    with os.fdopen(descriptor, "w") as claim:
+        claim.write(str(os.getpid()))
+    return True
+
+
 def free_port_base(span: int = 30) -> int:
-    """A `--port-base` whose whole span of ports is free now (tests and benchmarks run stacks side by side)."""
+    """A `--port-base` whose whole span of ports is free now and that no other running process
+    has claimed (tests and benchmarks run stacks side by side, in parallel chains)."""
     for base in range(20000, 60000, 97):
         sockets = []
         try:
@@ -225,7 +255,8 @@ def free_port_base(span: int = 30) -> int:
                 s = socket.socket()
                 s.bind(("127.0.0.1", port))
                 sockets.append(s)
-            return base
+            if _claim(base):
+                return base
         except OSError:
             continue
         finally:

@@ -34,7 +34,8 @@ def job(tenant: str) -> Job:
 @pytest.mark.parametrize("fair", [True, False])
 def test_qstash_a_tenant_with_a_backlog_does_not_hold_back_another(fair: bool, tmp_path: Path) -> None:
     with Receiver() as receiver, QStashServer(ServerConfig(port=0, db=tmp_path / "q.sqlite3", backoff_scale=0.001)) as server:
-        receiver.script("/worker", *[Answer(200, delay=0.4)] * (BACKLOG + 1))
+        # A's first ones hold the worker while the rest are sent (a loaded machine sends slowly).
+        receiver.script("/worker", *[Answer(200, delay=2.0)] * PARALLELISM, *[Answer(200, delay=0.2)] * BACKLOG)
         route = Route("ai_router", receiver.url("/worker"), "", flow_key="courier-fair-ai_router", parallelism=PARALLELISM)
         dispatcher = Dispatcher({"demo.sleep": route}, mode="qstash", qstash=lambda: QStash(DEV_TOKEN, base_url=server.url), fair=fair)
         for _ in range(BACKLOG):
@@ -61,7 +62,8 @@ class Recording:
     def invoke(self, event: dict[str, Any], *, wait_for_slot: bool = False) -> Any:
         with self._lock:
             self.started += [JobMessage.model_validate_json(r["body"]).job_id for r in event["Records"]]
-        time.sleep(0.3)
+            first = len(self.started) <= PARALLELISM
+        time.sleep(2.0 if first else 0.2)  # A's first ones hold the slots while the rest are sent
         return {"batchItemFailures": []}
 
 
