@@ -38,12 +38,19 @@ def worker_of(key: str, workers: list[str]) -> tuple[str, str | None] | None:
     return None
 
 
-def flow_keys(target: Target) -> list[Any]:
+def qstash(target: Target) -> Any:
+    """The QStash client for the deployment, or None without a token."""
     if not (target.qstash_token and target.qstash_url):
-        return []
+        return None
     from qstash import QStash
 
-    client = QStash(target.qstash_token, base_url=target.qstash_url)
+    return QStash(target.qstash_token, base_url=target.qstash_url)
+
+
+def flow_keys(client: Any) -> list[Any]:
+    """Every flow-control key QStash knows, each with its state (the SDK lists none)."""
+    if client is None:
+        return []
     return [client.flow_control.get(entry["flowControlKey"]) for entry in client.http.request(path="/v2/flowControl", method="GET")]
 
 
@@ -58,12 +65,10 @@ def run(target: Target, out: Output, args: argparse.Namespace) -> int:
         return listing(target, out, workers)
     if args.worker not in workers:
         raise CliError("unknown_worker", f"no worker {args.worker!r} in {target.where}; the workers are {', '.join(workers)}", USAGE)
-    if not (target.qstash_token and target.qstash_url):
+    client = qstash(target)
+    if client is None:
         raise CliError("needs_qstash", "set QSTASH_TOKEN (and QSTASH_URL for a region's own) to pause or resume QStash's deliveries", USAGE)
-    from qstash import QStash
-
-    client = QStash(target.qstash_token, base_url=target.qstash_url)
-    keys = [info.key for info in flow_keys(target) if (worker_of(info.key, workers) or ("", None))[0] == args.worker]
+    keys = [info.key for info in flow_keys(client) if (worker_of(info.key, workers) or ("", None))[0] == args.worker]
     for key in keys:
         (client.flow_control.pause if args.action == "pause" else client.flow_control.resume)(key)
     done = "paused" if args.action == "pause" else "resumed"
@@ -80,7 +85,7 @@ def listing(target: Target, out: Output, workers: list[str]) -> int:
         shown = attributes["Attributes"]
         data.append({"worker": worker, "tenant": None, "transport": "sqs", "waiting": int(shown["ApproximateNumberOfMessages"]),
                      "running": int(shown["ApproximateNumberOfMessagesNotVisible"]), "parallelism": None, "rate": None, "paused": False})
-    for info in flow_keys(target):
+    for info in flow_keys(qstash(target)):
         owner = worker_of(info.key, workers)
         if owner is None:
             continue

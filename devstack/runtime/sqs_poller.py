@@ -34,7 +34,7 @@ class SqsPoller:
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
-        self._pool = ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"esm-{function.name}") if max_concurrency > 1 else None
+        self._pool = ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"esm-{function.name}")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
 
@@ -49,37 +49,34 @@ class SqsPoller:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(self.wait_seconds + 5)
-        if self._pool is not None:  # a batch still running keeps its messages (they come back, as in AWS)
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)  # a batch still running keeps its messages (they come back, as in AWS)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if (self.poll_once() if self._pool is None else self._poll_concurrently()) == 0 and self.idle_seconds:
+                if self.poll_once() == 0 and self.idle_seconds:
                     self._stop.wait(self.idle_seconds)
             except Exception:  # the endpoint went away, or a bug: keep polling, as AWS does
                 logger.exception("polling %s failed", self.queue_url)
                 self._stop.wait(1)
 
     def poll_once(self) -> int:
-        """One receive of a batch, invoked here (one batch at a time)."""
-        messages = self._receive(self.batch_size)
-        if messages:
-            self._invoke(messages)
-        return len(messages)
-
-    def _poll_concurrently(self) -> int:
         """Wait for a free slot, take every free one, receive for them, and run each batch
-        in the pool, which gives its slot back when the batch is done."""
-        self._slots.acquire()
+        in the pool, which gives its slot back when the batch is done (a receive that fails
+        gives every slot back)."""
+        while not self._slots.acquire(timeout=0.2):
+            if self._stop.is_set():
+                return 0
         free = 1
         while free < self.max_concurrency and self._slots.acquire(blocking=False):
             free += 1
-        messages = self._receive(min(10, free * self.batch_size))
-        batches = [messages[i:i + self.batch_size] for i in range(0, len(messages), self.batch_size)]
-        for _ in range(free - len(batches)):
-            self._slots.release()
-        assert self._pool is not None
+        messages: list[QueuedMessage] = []
+        try:
+            messages = self._receive(min(10, free * self.batch_size))
+        finally:
+            batches = [messages[i:i + self.batch_size] for i in range(0, len(messages), self.batch_size)]
+            for _ in range(free - len(batches)):
+                self._slots.release()
         for batch in batches:
             self._pool.submit(self._run, batch)
         return len(messages)

@@ -16,14 +16,15 @@ from courier.jobs.store import new_job_id
 JOB_TYPE = "demo.sleep"
 
 
-def memory_runner(handler: JobHandler) -> tuple[JobRunner, MemoryJobStore]:
+def memory_runner(handler: JobHandler, job_types: catalog.Catalog | None = None) -> tuple[JobRunner, MemoryJobStore]:
     """A runner whose one job type runs `handler`, returning what it likes (its declared
-    result is dropped); no callbacks (the jobs have none)."""
+    result dropped, unless `job_types` says otherwise); no callbacks (the jobs have none)."""
     registry = JobRegistry()
     registry.register(JOB_TYPE)(handler)
     store = MemoryJobStore()
     notifier = Notifier(None, lambda: None, log=store)  # type: ignore[arg-type, return-value]
-    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=60, job_types=any_result(JOB_TYPE)), store
+    return JobRunner(registry, store, notifier=notifier, bucket=None, lease_seconds=60,
+                     job_types=job_types or any_result(JOB_TYPE)), store
 
 
 def any_result(job_type: str) -> catalog.Catalog:

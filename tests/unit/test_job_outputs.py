@@ -17,9 +17,7 @@ def runner_returning(result: dict[str, Any]) -> tuple[Any, Any]:
     def handler(context: JobContext) -> dict[str, Any]:
         return result
 
-    runner, store = memory_runner(handler)
-    runner._job_types = catalog.load()  # demo.sleep with its declared DemoSleepResult
-    return runner, store
+    return memory_runner(handler, catalog.load())  # demo.sleep with its declared DemoSleepResult
 
 
 def test_a_result_of_another_shape_fails_the_job_once_naming_the_field() -> None:

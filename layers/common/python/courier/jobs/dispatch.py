@@ -142,7 +142,7 @@ class Dispatcher:
         reasons: list[str] = []
         for transport in transports(mode or self.mode):
             try:
-                sent = self._publish(job, route, body, wake) if transport == "qstash" else self._send_to_sqs(job, route, body, self.fair)
+                sent = self._publish(job, route, body, wake) if transport == "qstash" else self._send_to_sqs(job, route, body)
             except _TransportUnavailable as error:
                 reasons.append(f"{TRANSPORT_NAMES[transport]}: {error}")
                 logger.warning("%s could not take job %s: %s", TRANSPORT_NAMES[transport], job.job_id, error)
@@ -189,9 +189,8 @@ class Dispatcher:
             raise _TransportUnavailable(f"{type(error).__name__}: {error}"[:300]) from None
         return Dispatch("qstash", response.message_id)
 
-    @staticmethod
-    def _send_to_sqs(job: Job, route: Route, body: str, fair: bool) -> Dispatch:
-        grouped = {"MessageGroupId": job.tenant_id} if fair else {}
+    def _send_to_sqs(self, job: Job, route: Route, body: str) -> Dispatch:
+        grouped = {"MessageGroupId": job.tenant_id} if self.fair else {}
         try:
             response = client("sqs").send_message(
                 QueueUrl=route.queue_url, MessageBody=body, DelaySeconds=min(job.delay_seconds, sqs_max_delay()), **grouped

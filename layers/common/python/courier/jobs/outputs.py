@@ -18,7 +18,8 @@ class JobOutput(BaseModel):
     by those names only (a handler's `words_seen` is not the `wordsSeen` clients read); more
     fields than declared are allowed (a result may grow) but not typed for clients."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False)
+    # Built on first use, as the API's views are: the catalogue imports every type's model.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, defer_build=True)
 
 
 def check_result(model: type[BaseModel] | None, job_type: str, result: dict[str, Any]) -> None:
