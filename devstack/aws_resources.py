@@ -16,6 +16,7 @@ from infra.config import (
     TABLE_SORT_KEY,
     TABLE_TTL_ATTRIBUTE,
     CourierConfig,
+    WorkerSpec,
 )
 
 
@@ -23,6 +24,9 @@ from infra.config import (
 class WorkerQueues:
     queue_url: str
     dead_letter_queue_url: str
+    #: The event source mapping's id in local AWS: `courier flow pause` disables it there as
+    #: on AWS, and the local poller receives only while it is enabled.
+    event_source_mapping: str = ""
 
 
 @dataclass
@@ -96,5 +100,34 @@ def create_resources(
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
             },
         )["QueueUrl"]
-        resources.queues[spec.name] = WorkerQueues(queue_url, dlq_url)
+        resources.queues[spec.name] = WorkerQueues(queue_url, dlq_url, event_source_mapping(session, base, queue_url, spec))
     return resources
+
+
+def event_source_mapping(session: Any, name: str, queue_url: str, spec: WorkerSpec) -> str:
+    """The worker's function and its queue's event source mapping, as records in local AWS
+    (the local runtime runs the function; this is what `lambda:*EventSourceMapping` sees).
+    Idempotent: an existing mapping is kept, with its state."""
+    import io
+    import zipfile
+
+    lam, sqs = session.client("lambda"), session.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    found = lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"]
+    if found:
+        return str(found[0]["UUID"])
+    iam = session.client("iam")
+    try:
+        role = iam.get_role(RoleName=f"{name}-role")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    try:
+        lam.get_function(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("handler.py", "# run by the local runtime (devstack.runtime), not here\n")
+        lam.create_function(FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler", Code={"ZipFile": code.getvalue()})
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=spec.batch_size,
+                                              ScalingConfig={"MaximumConcurrency": spec.max_concurrency}, FunctionResponseTypes=["ReportBatchItemFailures"])
+    return str(mapping["UUID"])

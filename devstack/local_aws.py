@@ -7,7 +7,8 @@ request here runs under one lock, and its response body is read out under the lo
 (a WSGI body may be produced lazily), so each request is atomic as the real service's
 are. moto is GIL-bound, so the lock costs little throughput.
 
-Its SQS standard queues are fair queues, as AWS's are (devstack/sqs_fair_queues.py).
+Its SQS standard queues are fair queues, as AWS's are (devstack/sqs_fair_queues.py); its
+event source mappings are records the local runtime obeys, never run by moto (devstack/sqs_event_sources.py).
 
 The test fixtures (in-process, `LocalAws(...).start()`) and the local stack
 (`python -m devstack.local_aws --port P`) both serve moto from here, and nowhere else.
@@ -26,7 +27,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import sqs_fair_queues
+from devstack import sqs_event_sources, sqs_fair_queues
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -87,6 +88,7 @@ def _long_poll(environ: Environ) -> bool:
 
 def moto_app(audit: Path | None = None) -> SerializedApp:
     sqs_fair_queues.install()
+    sqs_event_sources.install()
     return SerializedApp(DomainDispatcherApplication(create_backend_app), audit)
 
 

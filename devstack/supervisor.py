@@ -50,6 +50,11 @@ ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("devstack")
 
 
+def mapping_enabled(lam: Any, uuid: str) -> Callable[[], bool]:
+    """An event source mapping's state in local AWS (`courier flow pause` disables it)."""
+    return lambda: bool(lam.get_event_source_mapping(UUID=uuid)["State"] in ("Enabled", "Enabling", "Updating"))
+
+
 def wait_until(check: Any, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -183,8 +188,9 @@ class Supervisor:
             self.servers.append(
                 LambdaHttpServer(_every_path_to(function), kind="function_url", port=settings.function_url_port(spec.name)).start()
             )
-            self.pollers.append(SqsPoller(sqs, resources.queues[spec.name].queue_url, function, batch_size=spec.batch_size,
-                                          max_concurrency=spec.max_concurrency).start())
+            queues = resources.queues[spec.name]
+            self.pollers.append(SqsPoller(sqs, queues.queue_url, function, batch_size=spec.batch_size, max_concurrency=spec.max_concurrency,
+                                          enabled=mapping_enabled(session.client("lambda"), queues.event_source_mapping)).start())
 
     def stop_functions(self) -> None:
         """Event sources, then the gateway and Function URLs, then the functions' environments;

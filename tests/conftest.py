@@ -61,9 +61,17 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     # Powertools keeps one provider (and its boto3 client) per process; drop it so the
     # next call builds a client for this endpoint.
     _providers().clear()
+    forget_all()  # a tenant's limits or a worker's pause read against the last test's table
     yield moto_endpoint
     parameters.clear_caches()
     _providers().clear()
+    forget_all()
+
+
+def forget_all() -> None:
+    from courier import cached
+
+    cached.forget_all()
 
 
 def _providers() -> dict:

@@ -4,13 +4,17 @@ As in AWS: records the handler reports in batchItemFailures (or all of them when
 fails) stay in the queue and come back after the visibility timeout; the queue's redrive
 policy moves a message to its DLQ after maxReceiveCount receives; up to the mapping's
 maximum concurrency batches run at once (one receiver, which asks only for as many
-messages as there are free slots, so a received message never waits for a slot).
+messages as there are free slots, so a received message never waits for a slot); a
+disabled mapping receives nothing, so its messages stay in the queue until it is enabled
+(`courier flow pause|resume`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,13 +22,16 @@ from devstack.runtime.events import QueuedMessage, sqs_event
 from devstack.runtime.invoke import Invocable, Throttled
 
 logger = logging.getLogger("devstack.runtime")
+#: How often a poller asks whether its mapping is enabled (AWS takes seconds too).
+STATE_SECONDS = 1.0
 
 
 class SqsPoller:
     def __init__(self, sqs: Any, queue_url: str, function: Invocable, *, batch_size: int = 1, wait_seconds: int = 1,
-                 idle_seconds: float = 0.0, max_concurrency: int = 1) -> None:
+                 idle_seconds: float = 0.0, max_concurrency: int = 1, enabled: Callable[[], bool] | None = None) -> None:
         """`wait_seconds`: each receive's long poll (SQS's WaitTimeSeconds). Tests short-poll
-        (0) with `idle_seconds` between empty receives instead, so that stopping is immediate."""
+        (0) with `idle_seconds` between empty receives instead, so that stopping is immediate.
+        `enabled`: the mapping's state, asked at most every STATE_SECONDS."""
         self.sqs = sqs
         self.queue_url = queue_url
         self.function = function
@@ -35,6 +42,8 @@ class SqsPoller:
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._pool = ThreadPoolExecutor(max_concurrency, thread_name_prefix=f"esm-{function.name}")
+        self._enabled = enabled
+        self._state: tuple[float, bool] = (0.0, True)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
 
@@ -60,10 +69,20 @@ class SqsPoller:
                 logger.exception("polling %s failed", self.queue_url)
                 self._stop.wait(1)
 
+    def enabled(self) -> bool:
+        if self._enabled is None:
+            return True
+        if time.monotonic() >= self._state[0]:
+            self._state = (time.monotonic() + STATE_SECONDS, self._enabled())
+        return self._state[1]
+
     def poll_once(self) -> int:
         """Wait for a free slot, take every free one, receive for them, and run each batch
         in the pool, which gives its slot back when the batch is done (a receive that fails
         gives every slot back)."""
+        if not self.enabled():
+            self._stop.wait(STATE_SECONDS)
+            return 0
         while not self._slots.acquire(timeout=0.2):
             if self._stop.is_set():
                 return 0

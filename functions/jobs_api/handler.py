@@ -20,13 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from courier import __version__, health
 from courier.adapters import console
 from courier.adapters.http_app import create_app, extend_openapi, lambda_handler
-from courier.adapters.http_auth import optional_tenant_dependency, tenant_dependency
+from courier.adapters.http_auth import operator_dependency, optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import TENANT_ID_RULE, ApiKeyStore, valid_tenant_id
 from courier.errors import NON_RETRYABLE_STATUS, CourierError, InvalidInput, Misconfigured, error_body, problems
 from courier.jobs import catalog
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
 from courier.jobs.idempotency import check_callers_key
+from courier.jobs.limits import ALL_WORKERS, TenantLimits, TenantLimitsStore, WorkerLimit, limits_document
 from courier.jobs.schemas import add_job_types
 from courier.jobs.service import failure_payload
 from courier.jobs.views import AllowedHostsView, CallerView, JobFiles, JobList, JobView, ScheduleList, ScheduleView, UploadTicket, UsageView
@@ -77,6 +78,8 @@ console.mount(app, console.Console(
 
 Tenant = Annotated[str, Depends(tenant_dependency(keys))]
 MaybeTenant = Annotated[str | None, Depends(optional_tenant_dependency(keys))]
+Operator = Annotated[None, Depends(operator_dependency(keys))]
+limits_store = TenantLimitsStore(settings.table_name)
 
 
 class HealthCheck(BaseModel):
@@ -333,6 +336,49 @@ def get_allowed_hosts(tenant_id: Tenant) -> dict[str, Any]:
 @app.put("/v1/allowed-hosts", tags=["settings"], summary="Replace the hosts your http.request jobs may call", response_model=AllowedHostsView)
 def put_allowed_hosts(request: AllowedHostsRequest, tenant_id: Tenant) -> dict[str, Any]:
     return {"hosts": allowed_hosts.replace(tenant_id, request.hosts)}
+
+
+class TenantLimitsView(TenantLimits):
+    """What an operator set for the tenant, and what each worker applies (`inForce`)."""
+
+    in_force: dict[str, WorkerLimit]
+    max_queued_in_force: int
+
+
+class TenantLimitsChange(BaseModel):
+    """The limits to change: a worker's (or every worker's, `*`) fields, and `maxQueued`;
+    a field left out stays, a null clears it (the catalogue's applies again)."""
+
+    model_config = ConfigDict(extra="forbid")
+    workers: dict[str, dict[str, int | None]] = Field(default_factory=dict)
+    maxQueued: int | None = None
+
+
+def limits_view(limits: TenantLimits) -> dict[str, Any]:
+    return limits_document(limits, service.dispatcher.limits_in_force(limits.tenant_id), service.max_queued(limits.tenant_id))
+
+
+def _tenant_id(tenant_id: str) -> str:
+    if not valid_tenant_id(tenant_id):
+        raise InvalidInput(TENANT_ID_RULE, code="invalid_tenant")
+    return tenant_id
+
+
+@app.get("/v1/tenants/{tenant_id}/limits", tags=["operator"], response_model=TenantLimitsView, response_model_by_alias=True,
+         summary="A tenant's limits: concurrency and rate per worker, jobs that may wait (an operator key)")
+def get_limits(tenant_id: str, _: Operator) -> dict[str, Any]:
+    return limits_view(limits_store.get(_tenant_id(tenant_id)))
+
+
+@app.patch("/v1/tenants/{tenant_id}/limits", tags=["operator"], response_model=TenantLimitsView, response_model_by_alias=True,
+           summary="Change a tenant's limits, applied to its next jobs without a deploy (an operator key)")
+def patch_limits(tenant_id: str, change: TenantLimitsChange, _: Operator) -> dict[str, Any]:
+    workers = set(service.dispatcher.limits_in_force(_tenant_id(tenant_id))) | {ALL_WORKERS}
+    unknown = sorted(set(change.workers) - workers)
+    if unknown:
+        raise InvalidInput(f"no worker {unknown[0]!r}; the workers are {', '.join(sorted(workers))}", code="unknown_worker")
+    limits = limits_store.set(tenant_id, change.model_dump(exclude_unset=True))
+    return limits_view(limits)
 
 
 @app.post(SCHEDULE_HOOK_PATH, tags=["hooks"], summary="A schedule's firing (signed by QStash)")

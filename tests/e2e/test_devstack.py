@@ -12,15 +12,19 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.dispatch import QSTASH_RETRIES
+from courier.jobs.limits import CACHE_SECONDS as LIMITS_CACHE_SECONDS
 from devstack.supervisor import ROOT, http_ok
 from tests.e2e.conftest import DevStack, logs
+from tests.support.jobs import FINISHED, wait_for_job
 from tests.support.waiting import eventually
 
 
@@ -215,34 +219,65 @@ def courier(stack: DevStack, *args: str) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
-def test_flow_pause_holds_a_workers_qstash_deliveries_and_resume_drains_them(devstack: DevStack) -> None:
-    """`courier flow`: a job's tenant has its own flow-control key on its worker; pausing the
-    worker holds the next job in QStash (queued, not run), `flow list` shows it waiting there,
-    and resuming runs it."""
+def test_flow_pause_holds_every_delivery_of_a_worker_and_resume_drains_them(devstack: DevStack) -> None:
+    """`courier flow`: a job's tenant has its own flow-control key on its worker. Pausing the
+    worker holds what QStash has (a delayed job whose time comes meanwhile waits on its paused
+    key), what goes by SQS (the event source mapping is disabled), and a new tenant's first
+    job, which no QStash key could hold yet (it waits in SQS); `flow list` shows both held,
+    `tenants` and the job say why, and resuming runs all of them."""
     first = devstack.finished(devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "a"}, "transport": "qstash"}).json()["jobId"])
     tenant = devstack.api.get("/v1/me").json()["tenantId"]
     assert first["status"] == "succeeded"
-    paused = courier(devstack, "flow", "pause", "ai_router", "--json")
+    delayed = devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "b"}, "transport": "qstash", "delaySeconds": 8}).json()["jobId"]
+    paused = courier(devstack, "flow", "pause", "ai", "--json")  # a unique start of the worker's name will do
     assert paused.returncode == 0, paused.stderr
-    assert any(key.endswith("-ai_router." + tenant) for key in json.loads(paused.stdout)["pause"])
-    held = devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "b"}, "transport": "qstash"}).json()["jobId"]
-    mine = {}
+    shown = json.loads(paused.stdout)
+    assert shown["worker"] == "ai_router" and len(shown["eventSourceMappings"]) == 1
+    assert any(key.endswith("-ai_router." + tenant) for key in shown["pause"])
+    newcomer = {"Authorization": "Bearer " + ApiKeyStore(devstack.state["resources"]["table"], client=devstack.client("dynamodb")).create("newcomer")[1]}
+    by_sqs = devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "c"}, "transport": "sqs"}).json()["jobId"]
+    first_of_tenant = devstack.api.post("/v1/jobs", json={"type": "text.hash", "input": {"text": "d"}}, headers=newcomer).json()
+    assert first_of_tenant["transport"] == "sqs", first_of_tenant
+    rows: list[dict[str, Any]] = []
 
-    def waiting_in_qstash() -> bool:
+    def all_held() -> bool:
         listed = courier(devstack, "flow", "list", "--json")
         assert listed.returncode == 0, listed.stderr
-        rows = json.loads(listed.stdout)["flows"]
-        mine.update(next((r for r in rows if r["transport"] == "qstash" and r["tenant"] == tenant), {}))
-        return bool(mine) and mine["paused"] and mine["waiting"] == 1
+        rows[:] = [r for r in json.loads(listed.stdout)["flows"] if r["worker"] == "ai_router"]
+        mine = next((r for r in rows if r["transport"] == "qstash" and r["tenant"] == tenant), {})
+        queue = next(r for r in rows if r["transport"] == "sqs")
+        return bool(mine) and mine["paused"] and mine["waiting"] == 1 and queue["paused"] and queue["waiting"] == 2
 
-    eventually(waiting_in_qstash, timeout=10, what="the paused key holding the job")
-    assert {r["worker"] for r in json.loads(courier(devstack, "flow", "list", "--json").stdout)["flows"]} >= {"ai_router", "video_processor"}
-    assert devstack.job(held)["status"] == "queued"
+    eventually(all_held, timeout=20, what="the paused key and the paused queue holding the jobs")
+    assert {devstack.job(j)["status"] for j in (delayed, by_sqs)} == {"queued"}
     resumed = courier(devstack, "flow", "resume", "ai_router")
     assert resumed.returncode == 0 and "resumed" in resumed.stdout, resumed.stderr
-    assert devstack.finished(held)["status"] == "succeeded"
+    for job_id in (delayed, by_sqs):
+        assert devstack.finished(job_id)["status"] == "succeeded"
+    assert wait_for_job(lambda j: devstack.api.get(f"/v1/jobs/{j}", headers=newcomer).json(), first_of_tenant["jobId"],
+                        lambda j: j["status"] in FINISHED, 60)["status"] == "succeeded"
     unknown = courier(devstack, "flow", "pause", "no_such_worker")
     assert unknown.returncode == 2 and "ai_router" in unknown.stderr
+
+
+def test_a_tenants_concurrency_holds_on_sqs_too(devstack: DevStack) -> None:
+    """`courier tenants set` on the running stack: with the demo tenant's concurrency on
+    ai_router at 1, four jobs sent by SQS (whose event source runs up to 20 at once) run one
+    after another, and all succeed: the others are sent again while the one runs."""
+    tenant = devstack.api.get("/v1/me").json()["tenantId"]
+    changed = courier(devstack, "tenants", "set", tenant, "--worker", "ai_router", "--concurrency", "1", "--json")
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout)["inForce"]["ai_router"]["concurrency"] == 1
+    time.sleep(LIMITS_CACHE_SECONDS + 0.5)  # every warm function has read it
+    try:
+        ids = [devstack.api.post("/v1/jobs", json={"type": "demo.sleep", "input": {"seconds": 1}, "transport": "sqs"}).json()["jobId"]
+               for _ in range(4)]
+        done = [devstack.finished(job_id, timeout=120) for job_id in ids]
+    finally:
+        assert courier(devstack, "tenants", "set", tenant, "--worker", "ai_router", "--concurrency", "default").returncode == 0
+    assert {job["status"] for job in done} == {"succeeded"}
+    runs = sorted((job["startedAt"], job["finishedAt"]) for job in done)
+    assert all(later[0] >= earlier[1] for earlier, later in zip(runs, runs[1:], strict=False)), runs
 
 
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:

@@ -19,7 +19,7 @@ def test_create_list_revoke(aws: str, capsys: pytest.CaptureFixture[str], monkey
     assert main(["keys", "create", "--tenant", "acme", "--name", "ci", "--json"]) == 0
     created = json.loads(capsys.readouterr().out)
     assert created["apiKey"].startswith("ck_") and created["tenantId"] == "acme"
-    assert set(created) == {"keyId", "tenantId", "name", "createdAt", "revoked", "apiKey"}  # camelCase, as the API names things
+    assert set(created) == {"keyId", "tenantId", "name", "createdAt", "revoked", "operator", "apiKey"}  # camelCase, as the API names things
     store = ApiKeyStore(table)
     assert store.authenticate(created["apiKey"]) == "acme"
     assert main(["keys", "list", "--json"]) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,72 @@ def test_qstash_a_tenant_with_a_backlog_does_not_hold_back_another(fair: bool, t
         assert place <= PARALLELISM  # started with A's first ones, beside them: its own key had room
     else:
         assert place == BACKLOG  # behind every job of A's, in the worker's one line
+
+
+@pytest.mark.parametrize("share_out", [True, False])
+def test_qstash_many_busy_tenants_share_the_workers_concurrency(share_out: bool, tmp_path: Path) -> None:
+    """Four tenants each send a backlog at once to a worker of concurrency 4: each key is
+    pinned to its share, so once the first deliveries end at most 4 run at once (and never
+    more than the worker's reservation, 2 x 4, on the way); without sharing, 16 run."""
+    tenants, each, length = 4, 6, 1.0
+    with Receiver() as receiver, QStashServer(ServerConfig(port=0, db=tmp_path / "q.sqlite3", backoff_scale=0.001)) as server:
+        receiver.script("/worker", *[Answer(200, delay=length)] * (tenants * each))
+        route = Route("ai_router", receiver.url("/worker"), "", flow_key="courier-share-ai_router", parallelism=PARALLELISM * 2)
+        dispatcher = Dispatcher({"demo.sleep": route}, mode="qstash", qstash=lambda: QStash(DEV_TOKEN, base_url=server.url), share_out=share_out)
+        for n in range(tenants):
+            for _ in range(each):
+                dispatcher.dispatch(job(f"tenant-{n}"))
+        sent = time.time()
+        arrivals = receiver.wait_count("/worker", tenants * each, timeout=60)
+    worker = PARALLELISM * 2
+
+    def running(at: float) -> int:
+        return sum(1 for r in arrivals if r.started <= at < r.at)
+
+    moments = sorted({r.started for r in arrivals} | {r.at - 0.001 for r in arrivals})
+    steady = max((running(t) for t in moments if t > sent + length * 1.5), default=0)
+    if share_out:
+        assert max(running(t) for t in moments) <= 2 * worker
+        assert steady <= worker, steady
+    else:
+        assert max(running(t) for t in moments) == tenants * worker
+
+
+@pytest.mark.parametrize("worker_ticks", [True, False])
+def test_qstash_a_share_comes_back_when_the_other_tenants_line_empties(worker_ticks: bool, tmp_path: Path) -> None:
+    """A has a backlog, B a few jobs: while both are busy each has half the worker; once B's
+    line is empty, the worker's ticks after its deliveries give A the whole worker back (as
+    the worker runtime does after each QStash delivery). Without them A stays at half."""
+    worker, length = PARALLELISM * 2, 1.0
+    with Receiver() as receiver, QStashServer(ServerConfig(port=0, db=tmp_path / "q.sqlite3", backoff_scale=0.001)) as server:
+        receiver.script("/worker", *[Answer(200, delay=length)] * 20)
+        route = Route("ai_router", receiver.url("/worker"), "", flow_key="courier-back-ai_router", parallelism=worker)
+        dispatcher = Dispatcher({"demo.sleep": route}, mode="qstash", qstash=lambda: QStash(DEV_TOKEN, base_url=server.url))
+        for _ in range(16):
+            dispatcher.dispatch(job("tenant-a"))
+        for _ in range(2):
+            dispatcher.dispatch(replace(job("tenant-b"), job_id="b-" + new_job_id()))
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(0.2):
+                dispatcher.delivered("demo.sleep")
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        if worker_ticks:
+            ticker.start()
+        try:
+            arrivals = receiver.wait_count("/worker", 18, timeout=60)
+            a_share = QStash(DEV_TOKEN, base_url=server.url).flow_control.get("courier-back-ai_router.tenant-a").parallelism_max
+        finally:
+            stop.set()
+    b_done = max(r.at for r in arrivals if JobMessage.model_validate_json(r.body).job_id.startswith("b-"))
+    after = [r for r in arrivals if r.started > b_done]
+    peak_after = max((sum(1 for r in after if r.started <= t < r.at) for t in [r.started for r in after]), default=0)
+    if worker_ticks:
+        assert a_share == worker and peak_after == worker, (a_share, peak_after)
+    else:
+        assert a_share == worker // 2 and peak_after == worker // 2, (a_share, peak_after)
 
 
 class Recording:

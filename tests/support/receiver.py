@@ -23,7 +23,9 @@ class Received:
     #: Arrival order across all paths, taken when the request is read: the list itself is in
     #: the order answers were *written*, and two handler threads may finish out of order.
     arrived: int = 0
+    #: When its answer was written (the request ended); `started`: when it was read.
     at: float = field(default_factory=time.time)
+    started: float = 0.0
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?")[0]
+                started = time.time()
                 with receiver._lock:
                     queue = receiver._answers.get(path)
                     answer = queue.popleft() if queue else Answer()
@@ -72,7 +75,7 @@ class Receiver:
                     pass
                 with receiver._lock:
                     receiver._active[path] -= 1
-                    receiver.received.append(Received(self.command, self.path, dict(self.headers.items()), body, arrived))
+                    receiver.received.append(Received(self.command, self.path, dict(self.headers.items()), body, arrived, started=started))
                     receiver._lock.notify_all()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

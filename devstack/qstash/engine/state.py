@@ -142,8 +142,11 @@ class EngineState:
         return kept[1] if kept and kept[0] > self.clock.time() else None
 
     def flow_waiting(self, key: str) -> int:
-        """Messages of the flow-control key that are not running (its wait list)."""
-        return sum(1 for message_id, entry in self._pending.items() if entry.flow_key == key and message_id not in self._inflight)
+        """Messages of the flow-control key that are due and not running: its wait list, which
+        QStash counts as what waits for the key's parallelism or rate (not a delay, nor a retry's backoff)."""
+        now = self.clock.ms()
+        return sum(1 for message_id, entry in self._pending.items()
+                   if entry.flow_key == key and message_id not in self._inflight and entry.next_at <= now)
 
     def _insert(self, message: Message, now: int) -> None:
         if message.flow:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 
+import boto3
 import httpx
 import pytest
 from qstash import Receiver as SignatureReceiver
 
 from devstack.qstash import DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY
+from infra.config import CourierConfig
 from tests.integration.jobs.conftest import Stack
 
 
@@ -138,6 +140,11 @@ def test_a_burst_waits_in_qstash_within_the_workers_concurrency(stack: Stack, mo
     dispatcher = sys.modules["functions.jobs_api.handler"].service.dispatcher
     limited = {t: dataclasses.replace(r, parallelism=3) for t, r in dispatcher.routes.items()}
     monkeypatch.setattr(dispatcher, "routes", limited)
+    # The workers read the same routes from SSM (they share the worker's concurrency out).
+    ssm = boto3.client("ssm")
+    name = CourierConfig(stage="test").job_routes_parameter
+    routes = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    ssm.put_parameter(Name=name, Value=json.dumps({t: {**r, "parallelism": "3"} for t, r in routes.items()}), Type="String", Overwrite=True)
     worker = stack.functions["ai_router"]
     ids = [stack.submit({"type": "demo.sleep", "input": {"seconds": 0.3}})["jobId"] for _ in range(12)]
     for job_id in ids:

@@ -47,3 +47,16 @@ def optional_tenant_dependency(keys: ApiKeyStore) -> Callable[..., str | None]:
             return None
 
     return tenant
+
+
+def operator_dependency(keys: ApiKeyStore) -> Callable[..., None]:
+    """The dependency of the operator's routes: an operator key (`courier keys create
+    --operator`), never a tenant's (403) nor none (401)."""
+
+    def operator(
+        authorization: Annotated[str | None, Header()] = None,
+        x_api_key: Annotated[str | None, Header()] = None,
+    ) -> None:
+        keys.authenticate_operator(_presented_key(authorization, x_api_key))
+
+    return operator

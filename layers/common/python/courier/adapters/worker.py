@@ -25,6 +25,7 @@ from courier.jobs.models import Job
 from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome, Verdict
 from courier.jobs.service import JobService, kept_transport
+from courier.jobs.slots import TenantConcurrency, TenantSlots
 from courier.jobs.steps import Calls
 from courier.jobs.wiring import job_service
 from courier.secrets import load_parameter, qstash_credentials
@@ -45,12 +46,15 @@ class WorkerRuntime:
         public_url: Callable[[], str],
         max_receive_count: int,
         queue_url: str | None = None,
+        delivered: Callable[[], None] | None = None,
     ) -> None:
+        """`delivered`: called after each QStash delivery (the tenants' shares of the worker)."""
         self.runner = runner
         self.verifier = verifier
         self._public_url = public_url
         self.max_receive_count = max_receive_count
         self.queue_url = queue_url
+        self._delivered = delivered
 
     @classmethod
     def from_env(cls, registry: JobRegistry, settings: WorkerSettings | None = None) -> WorkerRuntime:
@@ -69,6 +73,8 @@ class WorkerRuntime:
             usage=jobs.usage,
             wakes=jobs if settings.sends_jobs else None,
             calls=_calls(settings, jobs) if settings.sends_jobs else None,
+            concurrency=_concurrency(settings, jobs) if settings.sends_jobs else None,
+            defer=jobs.defer if settings.sends_jobs else None,
         )
         return cls(
             runner,
@@ -76,6 +82,7 @@ class WorkerRuntime:
             public_url=_public_url_from(settings),
             max_receive_count=settings.max_receive_count,
             queue_url=settings.queue_url,
+            delivered=(lambda: jobs.dispatcher.delivered(settings.job_types[0])) if settings.job_types else None,
         )
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -98,7 +105,10 @@ class WorkerRuntime:
             # A rejected signature leaves the job untouched; a missing key is our fault (5xx).
             logger.warning("delivery refused: %s", error.message)
             return json_response(error.status, error.to_body())
-        return json_response(*qstash_answer(self.runner.run(body)))
+        answer = qstash_answer(self.runner.run(body))
+        if self._delivered is not None:
+            self._delivered()
+        return json_response(*answer)
 
     # --- SQS, through the event source mapping --------------------------------------
     def handle_sqs(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -175,6 +185,22 @@ def _calls(settings: WorkerSettings, jobs: JobService) -> Callable[[Job], Calls]
         return HttpCalls(job.tenant_id, allowed.require, NetworkPolicy.from_env(), qstash_client if by_qstash else None, hook)
 
     return for_job
+
+
+def _concurrency(settings: WorkerSettings, jobs: JobService) -> TenantConcurrency | None:
+    """The tenants' limits below this worker's own, held by slots (courier.jobs.slots)."""
+    if not settings.job_types:
+        return None
+    dispatcher, job_type = jobs.dispatcher, settings.job_types[0]
+
+    def limit(tenant_id: str) -> int | None:
+        route = dispatcher.routes.get(job_type)
+        if route is None or not route.parallelism:
+            return None
+        own = dispatcher.limit(route, tenant_id).concurrency
+        return own if own is not None and own < route.parallelism else None
+
+    return TenantConcurrency(TenantSlots(settings.table_name), settings.name, limit, settings.lease_seconds)
 
 
 def _public_url_from(settings: WorkerSettings) -> Callable[[], str]:

@@ -20,6 +20,11 @@ class JobMessage(BaseModel):
     type: str = Field(min_length=1, max_length=64)
     #: A waiting job's wake-up (durable steps): the link of its wake-up chain this message is.
     wake: int | None = Field(None, ge=1)
+    #: The job's tenant: a worker takes the tenant's slot before it claims the job
+    #: (courier.jobs.slots), where the tenant's concurrency is below the worker's.
+    tenant: str | None = Field(None, max_length=64)
+    #: How often the job was sent again because its tenant had no free slot (each wait longer).
+    deferred: int | None = Field(None, ge=1)
 
     @classmethod
     def parse(cls, body: bytes | str) -> JobMessage:

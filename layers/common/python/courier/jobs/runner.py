@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from courier import observability, strict_json
-from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound
+from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound, RetryAfter, Unavailable
 from courier.jobs import catalog, lifecycle
 from courier.jobs.endings import job_ended
 from courier.jobs.fanout import FanIn, FanOut
@@ -28,6 +28,7 @@ from courier.jobs.outputs import check_result
 from courier.jobs.payloads import load_input, results_prefix, store_result
 from courier.jobs.progress import ProgressReporter, finished_progress
 from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.jobs.slots import TenantConcurrency, defer_seconds
 from courier.jobs.steps import Calls, StepLost, StepPayloads, StepRecord, Steps, Suspend
 from courier.jobs.store import Claim, JobStore, now_ms
 from courier.jobs.usage import UsageStore
@@ -117,9 +118,15 @@ class JobRunner:
         wakes: Wakes | None = None,
         calls: Callable[[Job], Calls] | None = None,
         job_types: catalog.Catalog | None = None,
+        concurrency: TenantConcurrency | None = None,
+        defer: Callable[..., bool] | None = None,
     ) -> None:
         #: The job types' inputs and results (None: this process's catalogue; a test brings its own).
         self._job_types = job_types
+        #: Tenants' limits below the worker's (None: none applies), and how a delivery that
+        #: found no free slot is sent again (JobService.defer).
+        self.concurrency = concurrency
+        self.defer = defer
         #: How a job's steps make HTTP calls (None: steps cannot call; tests).
         self.calls = calls
         #: Wake-ups of jobs that sleep or wait (None: such jobs fail as misconfigured; tests).
@@ -147,6 +154,36 @@ class JobRunner:
                 # Sent to the wrong worker: refused before the claim, so the job is untouched
                 # (its own worker's delivery still runs it).
                 raise InvalidInput(f"this worker does not run jobs of type {message.type!r}", code="wrong_worker")
+            held = self.concurrency.take(message.tenant, message.job_id) if self.concurrency and message.tenant else None
+        except CourierError as error:
+            return Outcome(Verdict.RETRY if error.retryable else Verdict.REJECT, error=error)
+        except Exception as error:  # the table unreachable: the transport delivers it again
+            logger.warning("the tenant's slots could not be read: %s", error)
+            return Outcome(Verdict.RETRY, error=Unavailable("the tenant's running jobs could not be counted", code="slots_unavailable"))
+        if held is False:
+            return self._defer(message)
+        try:
+            return self._claim_and_run(message, last_attempt)
+        finally:
+            if held and self.concurrency and message.tenant:
+                self.concurrency.give_back(message.tenant, message.job_id)
+
+    def _defer(self, message: JobMessage) -> Outcome:
+        """No slot for the tenant: the job is sent again a little later, and this delivery is
+        acknowledged (SQS's receive count is not spent waiting for a slot)."""
+        deferred = (message.deferred or 0) + 1
+        if self.defer is None:
+            return Outcome(Verdict.RETRY, message.job_id, error=RetryAfter(defer_seconds(deferred), code="tenant_busy"))
+        try:
+            sent = self.defer(message.job_id, defer_seconds(deferred), wake=message.wake, deferred=deferred)
+        except CourierError as error:  # no queue took it: the transport delivers this one again
+            return Outcome(Verdict.RETRY, message.job_id, error=error)
+        logger.info("the tenant's slots are all taken; the job is sent again", extra={"deferred": deferred, "sent": sent})
+        observability.count("JobsDeferred", type=message.type)
+        return Outcome(Verdict.DONE, message.job_id)
+
+    def _claim_and_run(self, message: JobMessage, last_attempt: bool) -> Outcome:
+        try:
             claim = self.store.claim(message.job_id, self.lease_seconds)
         except NotFound as error:
             return Outcome(Verdict.REJECT, error=CourierError(error.message, code="job_not_found", retryable=False))

@@ -25,6 +25,7 @@ from courier.jobs.steps import EVENT_WINDOW_SECONDS, MAX_EVENT_BYTES, check_even
 from courier.jobs.store import JobStore, new_job_id, now_ms
 from courier.jobs.usage import UsageStore
 from courier.jobs.views import JobView
+from courier.jobs.waiting import WaitingCount
 from courier.network import NetworkPolicy
 from courier.settings import DispatchMode
 from courier.uploads import require_own_upload
@@ -64,6 +65,7 @@ class JobService:
         #: Each tenant's month (jobs accepted here, compute counted by the runner).
         self.usage = usage
         self.fan_in = FanIn(self)
+        self._waiting = WaitingCount(store)
 
     # --- submit -----------------------------------------------------------------------
     def submit(
@@ -105,10 +107,23 @@ class JobService:
         return job, False
 
     def _check_waiting(self, tenant_id: str) -> None:
-        limit = int(os.environ.get("COURIER_MAX_QUEUED_JOBS", MAX_QUEUED_JOBS))
-        if self.store.count_waiting(tenant_id, limit) >= limit:
+        limit = self.max_queued(tenant_id)
+        if self._waiting.count(tenant_id, limit) >= limit:
             raise CourierError(f"this tenant has {limit} jobs waiting to run, its most; send this one again later",
                                code="too_many_queued", status=429, retry_after=QUEUED_RETRY_AFTER_SECONDS)
+        self._waiting.added(tenant_id)
+
+    def max_queued(self, tenant_id: str) -> int:
+        """The tenant's own cap when an operator set one, else the deployment's."""
+        default = int(os.environ.get("COURIER_MAX_QUEUED_JOBS", MAX_QUEUED_JOBS))
+        limits = self.dispatcher.limits
+        if limits is None:
+            return default
+        try:
+            return limits(tenant_id).max_queued or default
+        except Exception as error:  # the table unreachable: the deployment's cap holds
+            logger.warning("tenant %s's limits could not be read (%s)", tenant_id, error)
+            return default
 
     def check_request(self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None) -> dict[str, Any]:
         """A job request as it would be accepted (the input as its model dumps it), or the
@@ -151,6 +166,18 @@ class JobService:
         message: a wake-up's failure hook never touches the job. Unavailable when no queue takes it."""
         delay = max(0, math.ceil((until_ms - now_ms()) / 1000))
         self.dispatcher.dispatch(replace(job, delay_seconds=delay), wake=link, mode=kept_transport(job))
+
+    def defer(self, job_id: str, seconds: int, *, wake: int | None, deferred: int) -> bool:
+        """Send the job's message again in `seconds`: its tenant had no free slot on the worker
+        (courier.jobs.slots). False when there is nothing to send (the job ended or is gone).
+        A wake-up stays a wake-up, and is not recorded as the job's message (as `wake_later`)."""
+        job = self.store.get(job_id)
+        if job is None or job.status.terminal:
+            return False
+        sent = self.dispatcher.dispatch(replace(job, delay_seconds=seconds), mode=kept_transport(job), wake=wake, deferred=deferred)
+        if wake is None:
+            self.store.record_dispatch(job.job_id, sent.transport, sent.message_id, sent.fallback_reason)
+        return True
 
     def finished(self, job: Job) -> None:
         job_ended(job, self.notifier, self.fan_in)

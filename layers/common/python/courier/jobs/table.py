@@ -20,6 +20,9 @@ API_KEY_SK = "APIKEY"
 SCHEDULE_SK = "SCHEDULE"
 SIGNATURE_SK = "SIGNATURE"
 ALLOWED_HOSTS_SK = "ALLOWED_HOSTS"
+LIMITS_SK = "LIMITS"
+PACE_SK_PREFIX = "PACE#"
+FLOW_SK = "FLOW"
 STEP_SK_PREFIX = "STEP#"
 EVENT_SK = "EVENT"
 WAITER_SK_PREFIX = "WAITER#"
@@ -63,6 +66,18 @@ def usage_sk(month: str) -> str:
     return f"USAGE#{month}"
 
 
+def worker_pk(worker: str) -> str:
+    return f"WORKER#{worker}"
+
+
+def running_sk(worker: str) -> str:
+    return f"RUNNING#{worker}"
+
+
+def pace_sk(worker: str) -> str:
+    return f"{PACE_SK_PREFIX}{worker}"
+
+
 def step_sk(seq: int) -> str:
     """A job's steps sort by position beside the job's own item."""
     return f"{STEP_SK_PREFIX}{seq:04d}"
@@ -90,4 +105,8 @@ KEY_SCHEMA: tuple[tuple[str, str, str, str, str], ...] = (
     ("event waiter", "EVENT#{tenant}#{key}", "WAITER#{jobId}", "-", "a job waiting for the key's event (TTL: its timeout)"),
     ("usage", "TENANT#{tenant}", "USAGE#{yyyy-mm}", "-", "a tenant's month, counted with atomic ADDs"),
     ("allowed hosts", "TENANT#{tenant}", ALLOWED_HOSTS_SK, "-", "where the tenant's http.request jobs may go"),
+    ("limits", "TENANT#{tenant}", LIMITS_SK, "-", "what an operator set: concurrency and rate per worker, jobs that may wait"),
+    ("pace", "TENANT#{tenant}", "PACE#{worker}", "-", "when the tenant's next job may start on the worker, by SQS (TTL)"),
+    ("running", "TENANT#{tenant}", "RUNNING#{worker}", "-", "the tenant's jobs holding a slot on the worker, each to its lease's end (TTL)"),
+    ("worker intake", "WORKER#{worker}", FLOW_SK, "-", "a worker's intake paused by an operator (its jobs held in SQS)"),
 )

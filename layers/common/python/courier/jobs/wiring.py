@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from courier.jobs.dispatch import Dispatcher, ParameterRoutes, Route, routes_from_json
+from courier.jobs.intake import WorkerIntake, cached_intake
+from courier.jobs.limits import TenantLimitsStore, cached_limits
 from courier.jobs.notify import Notifier
+from courier.jobs.pacing import RatePacer
 from courier.jobs.service import JobService
 from courier.jobs.store import JobStore
 from courier.jobs.usage import UsageStore
@@ -15,7 +18,6 @@ from courier.secrets import qstash_credentials
 from courier.settings import CommonSettings, DispatchSettings
 
 FAILURE_HOOK_PATH = "/v1/hooks/qstash/failure"
-
 
 
 def job_routes(settings: DispatchSettings) -> Mapping[str, Route]:
@@ -29,7 +31,8 @@ def job_service(settings: CommonSettings, dispatch: DispatchSettings, store: Job
     return JobService(
         store,
         Dispatcher(job_routes(dispatch), mode=dispatch.dispatch_mode, qstash=qstash_client, failure_callback_url=failure_url,
-                   fair=dispatch.fair_share),
+                   fair=dispatch.fair_share, limits=cached_limits(TenantLimitsStore(settings.table_name)),
+                   pacer=RatePacer(settings.table_name), paused=cached_intake(WorkerIntake(settings.table_name))),
         Notifier(qstash_client, qstash_credentials, log=store),
         public_api_url=dispatch.public_api_url,
         bucket=settings.bucket_name,
