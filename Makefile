@@ -25,7 +25,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # app.py hands itself to .venv's Python, so the CLI runs from any shell as README shows.
 CDK := npx --no-install cdk
 
-.PHONY: venv tools lock lint client client-types test-client example demo dev down test test-late browser test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load bench-steps bench-fairness clean
+.PHONY: venv tools lock lint client client-types test-client example demo dev down test test-late browser test-lambda soak synth package qstash bench-qstash bench-video bench-router bench-load bench-steps bench-fairness bench-webhooks clean
 
 venv: $(STAMP)
 
@@ -149,6 +149,9 @@ bench-load: venv
 
 bench-fairness: venv
 	$(PY) -m bench.fairness.run $(BENCH_ARGS)
+
+bench-webhooks: venv
+	$(PY) -m bench.webhooks.run $(BENCH_ARGS)
 
 bench-steps: venv
 	$(PY) -m bench.steps.run $(BENCH_ARGS)

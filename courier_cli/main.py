@@ -1,4 +1,4 @@
-"""`courier`: jobs, schedules, dead letters, flow, keys, tenants, cost, doctor, video, new worker, dev.
+"""`courier`: jobs, schedules, dead letters, flow, keys, tenants, sources, cost, doctor, video, new worker, dev.
 
 Against the local stack by default; `--url` and `--key` (or COURIER_API_URL and
 COURIER_API_KEY) for any deployment's HTTP API, `--stack` for a deployed stack by its
@@ -20,7 +20,7 @@ from courier_cli.output import CliError, Output
 #: Each command's module, and whether its arguments take the common ones (where, --json).
 #: A command loads only its own module: `courier video analyze` starts without the others'.
 COMMANDS = {"jobs": ("jobs", True), "schedules": ("schedules", True), "dlq": ("dlq", True), "flow": ("flow", True), "keys": ("keys", True),
-            "tenants": ("tenants", True),
+            "tenants": ("tenants", True), "sources": ("sources", True),
             "cost": ("cost", False), "doctor": ("doctor", False), "new": ("scaffold", False)}
 #: Commands that find their own deployment and write their own answer: `run(args)`.
 SELF_CONTAINED = {"keys", "tenants", "cost", "doctor", "new"}

@@ -64,6 +64,8 @@ def iam_calls(environ: dict[str, Any], body: bytes) -> list[Call]:
         calls = [("secretsmanager:" + operation, _secret_arn(str(document.get("SecretId", ""))), {})]
     elif service == "ssm":
         calls = [("ssm:" + operation, _parameter_arn(str(document.get("Name", ""))), {})]
+    elif service == "kms":  # Courier names the key on every call, Decrypt included
+        calls = [("kms:" + operation, str(document.get("KeyId") or "*"), {})]
     else:
         calls = [(f"{service}:{operation or environ.get('REQUEST_METHOD', '?')}", "*", {})]
     return [{"function": function, "action": a, "resource": r, "context": c} for a, r, c in calls]

@@ -34,6 +34,8 @@ class LocalResources:
     table_name: str
     bucket_name: str
     queues: dict[str, WorkerQueues] = field(default_factory=dict)
+    #: The KMS key that seals inbound webhook sources' secrets (its alias's ARN).
+    sources_key: str = ""
 
 
 def names(config: CourierConfig) -> tuple[str, str]:
@@ -101,7 +103,18 @@ def create_resources(
             },
         )["QueueUrl"]
         resources.queues[spec.name] = WorkerQueues(queue_url, dlq_url, event_source_mapping(session, base, queue_url, spec))
+    resources.sources_key = sources_key(session, config)
     return resources
+
+
+def sources_key(session: Any, config: CourierConfig) -> str:
+    """The key sealing webhook sources' secrets, by its alias (as the stack's `SourcesKey`). Idempotent."""
+    kms = session.client("kms")
+    alias = f"alias/courier-{config.stage}-sources"
+    if not any(entry["AliasName"] == alias for entry in kms.list_aliases()["Aliases"]):
+        key_id = kms.create_key(Description="Courier: inbound webhook sources' secrets")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"])
 
 
 def event_source_mapping(session: Any, name: str, queue_url: str, spec: WorkerSpec) -> str:

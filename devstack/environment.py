@@ -50,11 +50,13 @@ LOCAL_AWS = {
 MODEL_PASSTHROUGH = ("AZURE_AI_FOUNDRY_ENDPOINT", "COURIER_AI_CATALOG")
 
 
-def local_config() -> CourierConfig:
-    return CourierConfig.from_context({"stage": STAGE}.get)
+def local_config(context: tuple[str, ...] = ()) -> CourierConfig:
+    """The configuration CDK would deploy with these context values (`-c key=value`), on the local stage."""
+    values = dict(item.split("=", 1) for item in context)
+    return CourierConfig.from_context({**values, "stage": STAGE}.get)
 
 
-def current_config() -> CourierConfig:
+def current_config(context: tuple[str, ...] = ()) -> CourierConfig:
     """The configuration as the files say now, in a process that read them before: every
     worker folder gathered again, a team's worker modules read anew (`courier dev reload`)."""
     import importlib
@@ -66,7 +68,7 @@ def current_config() -> CourierConfig:
         del sys.modules[module]
     importlib.invalidate_caches()
     catalog.load.cache_clear()
-    return local_config()
+    return local_config(context)
 
 
 def wipe_state(settings: DevSettings, *, ports: bool = False) -> list[Path]:
@@ -95,7 +97,14 @@ class DevSettings:
     #: Local-only overrides: a shorter job lease and visibility timeout (tests).
     lease_seconds: float | None = None
     visibility_seconds: int | None = None
+    #: CDK context values for the stack (`courier dev up -c fairShare=false`), as `key=value`.
+    context: tuple[str, ...] = ()
     config: CourierConfig = field(default_factory=local_config)
+
+    @classmethod
+    def with_context(cls, *context: str, **fields: Any) -> DevSettings:
+        """Settings whose configuration is the one these context values give."""
+        return cls(**fields, context=context, config=local_config(context))
 
     @property
     def api_port(self) -> int:
@@ -200,12 +209,17 @@ class DevSettings:
                                 help="multiply QStash's retry backoff by this (below 1: retries come sooner, for tests)")
             parser.add_argument("--lease-seconds", type=float, help="a shorter job lease in seconds (tests: a stalled run is taken over sooner)")
             parser.add_argument("--visibility-seconds", type=int, help="the local SQS queues' visibility timeout in seconds (default: as deployed)")
+            parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
+                                help="a CDK context value, as `cdk deploy -c` takes it (e.g. -c fairShare=false)")
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DevSettings:
+        context = tuple(getattr(args, "context", None) or ())
+        if any("=" not in item for item in context):
+            raise SystemExit(f"-c takes KEY=VALUE, not {next(i for i in context if '=' not in i)!r}")
         return cls(
             args.dir, args.port_base, getattr(args, "backoff_scale", 1.0),
-            getattr(args, "lease_seconds", None), getattr(args, "visibility_seconds", None),
+            getattr(args, "lease_seconds", None), getattr(args, "visibility_seconds", None), context, local_config(context),
         )
 
     def to_args(self) -> list[str]:
@@ -214,6 +228,8 @@ class DevSettings:
             args += ["--lease-seconds", str(self.lease_seconds)]
         if self.visibility_seconds is not None:
             args += ["--visibility-seconds", str(self.visibility_seconds)]
+        for item in self.context:
+            args += ["--context", item]
         return args
 
 
@@ -298,7 +314,8 @@ def function_environment(settings: DevSettings, name: str, resources: LocalResou
             env.update(model_environment(config, f"secretsmanager:{config.model_keys_secret}"))
             env.update({k: os.environ[k] for k in MODEL_PASSTHROUGH if os.environ.get(k)})
     else:
-        env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(local_routes(settings, resources))))
+        env.update(api_environment(config, public_api_url=settings.api_url, job_types_json=json.dumps(local_routes(settings, resources)),
+                                   sources_key=resources.sources_key))
     env[LOOPBACK_SETTING] = "true"  # local only: callbacks and fetches may reach 127.0.0.1
     if settings.lease_seconds is not None:
         env["JOB_LEASE_SECONDS"] = str(settings.lease_seconds)

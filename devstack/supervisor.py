@@ -212,7 +212,7 @@ class Supervisor:
         self.ready = False
         self.write_state()
         self.stop_functions()
-        self.settings = replace(self.settings, config=current_config())
+        self.settings = replace(self.settings, config=current_config(self.settings.context))
         self.start_functions()
         self.reloads += 1
         self.ready = True
@@ -283,6 +283,7 @@ class Supervisor:
                 "bucket": self.resources.bucket_name,
                 "queues": {name: q.queue_url for name, q in self.resources.queues.items()},
                 "deadLetterQueues": {name: q.dead_letter_queue_url for name, q in self.resources.queues.items()},
+                "sourcesKey": self.resources.sources_key,
             },
             "logs": str(s.logs.resolve()),
             "apiKeyFile": str(s.api_key_file.resolve()),

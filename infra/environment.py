@@ -59,9 +59,10 @@ def model_environment(config: CourierConfig, model_keys_ref: str) -> dict[str, s
     return env
 
 
-def api_environment(config: CourierConfig, *, public_api_url: str, job_types_json: str) -> dict[str, str]:
+def api_environment(config: CourierConfig, *, public_api_url: str, job_types_json: str, sources_key: str) -> dict[str, str]:
+    """`sources_key`: the KMS key that seals inbound webhook sources' secrets."""
     return {"DISPATCH_MODE": config.effective_dispatch_mode, "PUBLIC_API_URL": public_api_url, "COURIER_JOB_TYPES": job_types_json,
-            "COURIER_FAIR_SHARE": str(config.fair_share).lower()}
+            "COURIER_FAIR_SHARE": str(config.fair_share).lower(), "COURIER_SOURCES_KEY": sources_key}
 
 
 def job_type_routes(

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from fastapi import Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from courier import __version__, health
@@ -23,6 +23,10 @@ from courier.adapters.http_app import create_app, extend_openapi, lambda_handler
 from courier.adapters.http_auth import operator_dependency, optional_tenant_dependency, tenant_dependency
 from courier.auth.api_keys import TENANT_ID_RULE, ApiKeyStore, valid_tenant_id
 from courier.errors import NON_RETRYABLE_STATUS, CourierError, InvalidInput, Misconfigured, error_body, problems
+from courier.inbound.deliveries import DeliveryList, DeliveryLog
+from courier.inbound.receive import Answer, Inbound, fill, sample_delivery
+from courier.inbound.sealing import Sealer
+from courier.inbound.sources import SecretRotation, SourceList, SourceRequest, SourceStore, SourceView
 from courier.jobs import catalog
 from courier.jobs.dispatch import MAX_DELAY_SECONDS
 from courier.jobs.dynamodb_store import DynamoJobStore, job_key
@@ -80,6 +84,8 @@ Tenant = Annotated[str, Depends(tenant_dependency(keys))]
 MaybeTenant = Annotated[str | None, Depends(optional_tenant_dependency(keys))]
 Operator = Annotated[None, Depends(operator_dependency(keys))]
 limits_store = TenantLimitsStore(settings.table_name)
+sources = SourceStore(settings.table_name, Sealer(settings.sources_key))
+inbound = Inbound(sources, DeliveryLog(settings.table_name), service)
 
 
 class HealthCheck(BaseModel):
@@ -379,6 +385,59 @@ def patch_limits(tenant_id: str, change: TenantLimitsChange, _: Operator) -> dic
         raise InvalidInput(f"no worker {unknown[0]!r}; the workers are {', '.join(sorted(workers))}", code="unknown_worker")
     limits = limits_store.set(tenant_id, change.model_dump(exclude_unset=True))
     return limits_view(limits)
+
+
+@app.post("/v1/sources", status_code=201, tags=["webhooks"], response_model=SourceView, response_model_exclude_none=True,
+          summary="A webhook source: a provider's deliveries verified, answered at once and made jobs")
+def create_source(request: SourceRequest, tenant_id: Tenant) -> SourceView:
+    catalog.load().job_type(request.target.type)
+    service.check_request(tenant_id, request.target.type, fill(request.target.input, sample_delivery(request.provider)))
+    return sources.create(tenant_id, request).view(settings.public_api_url)
+
+
+@app.get("/v1/sources", tags=["webhooks"], response_model=SourceList, response_model_exclude_none=True, summary="The caller's webhook sources")
+def list_sources(tenant_id: Tenant) -> dict[str, Any]:
+    return {"sources": [source.view(settings.public_api_url) for source in sources.list(tenant_id)]}
+
+
+@app.get("/v1/sources/{source_id}", tags=["webhooks"], response_model=SourceView, response_model_exclude_none=True, summary="A webhook source")
+def get_source(source_id: str, tenant_id: Tenant) -> SourceView:
+    return sources.get_for_tenant(tenant_id, source_id).view(settings.public_api_url)
+
+
+@app.delete("/v1/sources/{source_id}", tags=["webhooks"], summary="Delete a webhook source (its deliveries are refused from then on)")
+def delete_source(source_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    sources.delete(tenant_id, source_id)
+    return {"sourceId": source_id, "deleted": True}
+
+
+@app.post("/v1/sources/{source_id}/secret", tags=["webhooks"], response_model=SourceView, response_model_exclude_none=True,
+          summary="Rotate a source's secret: the previous ones stay valid for overlapSeconds")
+def rotate_secret(source_id: str, rotation: SecretRotation, tenant_id: Tenant) -> SourceView:
+    return sources.rotate(tenant_id, source_id, rotation).view(settings.public_api_url)
+
+
+@app.get("/v1/sources/{source_id}/deliveries", tags=["webhooks"], response_model=DeliveryList, response_model_exclude_none=True,
+         summary="A source's recent deliveries, newest first: accepted, duplicate or refused and why, and their jobs")
+def source_deliveries(source_id: str, tenant_id: Tenant) -> dict[str, Any]:
+    sources.get_for_tenant(tenant_id, source_id)
+    return {"deliveries": inbound.log.recent(source_id)}
+
+
+def _answer(answer: Answer) -> Response:
+    if isinstance(answer.body, str):
+        return PlainTextResponse(answer.body, answer.status, headers=answer.headers)
+    return JSONResponse(answer.body, answer.status, headers=answer.headers)
+
+
+@app.post("/v1/inbound/{source_id}", tags=["webhooks"], summary="A provider's webhook (no API key: its signature is the credential)")
+async def receive_webhook(source_id: str, request: Request) -> Response:
+    return _answer(inbound.receive(source_id, await request.body(), request.headers))
+
+
+@app.get("/v1/inbound/{source_id}", tags=["webhooks"], summary="Meta's subscription handshake: hub.challenge back when hub.verify_token matches")
+def webhook_handshake(source_id: str, request: Request) -> Response:
+    return _answer(inbound.handshake(source_id, request.query_params))
 
 
 @app.post(SCHEDULE_HOOK_PATH, tags=["hooks"], summary="A schedule's firing (signed by QStash)")

@@ -26,6 +26,7 @@ from infra.constructs.http_api import HttpApi
 from infra.constructs.lambda_function import CourierFunction
 from infra.constructs.layers import SharedLayers
 from infra.constructs.queued_worker import QueuedWorker
+from infra.constructs.sealing_key import SealingKey
 from infra.constructs.secrets import SecretReference
 from infra.constructs.storage import Storage
 from infra.environment import api_environment, job_type_routes, model_environment, shared_environment, worker_dispatch_environment
@@ -95,6 +96,7 @@ class CourierStack(Stack):
             self, "JobRoutes", parameter_name=config.job_routes_parameter, string_value=self.to_json_string(job_routes),
             description="Where each Courier job type runs (read by the workers)",
         )
+        sealing = SealingKey(self, "SourcesKey", config=config)
         jobs_spec = config.jobs_api
         self.jobs_api = CourierFunction(
             self,
@@ -111,10 +113,12 @@ class CourierStack(Stack):
                     config,
                     public_api_url=self.api.url,
                     job_types_json=self.to_json_string(job_routes),
+                    sources_key=sealing.key.key_arn,
                 ),
             },
         )
         self.storage.grant_table(self.jobs_api.role)
+        sealing.grant_seal_and_open(self.jobs_api.role)
         # Presigned PUTs act with the signer's rights; GETs read large results.
         self.storage.grant_objects(self.jobs_api.role, UPLOADS_PREFIX, ["s3:PutObject"])
         self.storage.grant_objects(self.jobs_api.role, RESULTS_PREFIX, ["s3:GetObject"])

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import stripe
 from qstash import QStash
 
 from courier.auth.api_keys import ApiKeyStore
@@ -211,19 +212,26 @@ def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_jo
     assert narrow_dead["status"] in ("dead", "failed") and batch["status"] == "succeeded"
     nightly = stack.api.post("/v1/schedules", json={"cron": "30 2 * * *", "type": "text.hash", "input": {"text": "n"}, "timezone": "Europe/Berlin"})
     empty_key = ApiKeyStore(stack.state["resources"]["table"], client=stack.client("dynamodb")).create("console-empty", "console")[1]
+    source = stack.api.post("/v1/sources", json={"name": "payments", "provider": "stripe", "secret": "whsec_console",
+                                                 "target": {"type": "text.hash", "input": {"text": "{{webhook.deliveryId}}"}}}).json()
+    event = json.dumps({"id": "evt_console", "type": "invoice.paid"})
+    for secret, status in (("whsec_console", 200), ("whsec_forged", 401)):
+        header = stripe.WebhookSignature.generate_signature_header(event, secret)
+        sent = httpx.post(source["url"], content=event, headers={"Content-Type": "application/json", "Stripe-Signature": header})
+        assert sent.status_code == status, sent.text
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot, narrow_screenshot = ARTIFACTS / "console.png", ARTIFACTS / "console-390.png"
     screenshot.unlink(missing_ok=True)
     narrow_screenshot.unlink(missing_ok=True)
     env = {**os.environ, "CONSOLE_URL": stack.state["urls"]["api"] + "/console", "API_KEY": stack.key, "EMPTY_KEY": empty_key,
            "VIDEO_JOB": video, "DEAD_JOB": dead["jobId"], "NARROW_DEAD_JOB": narrow_dead["jobId"], "BATCH_JOB": batch["jobId"],
-           "SCREENSHOT": str(screenshot), "NARROW_SCREENSHOT": str(narrow_screenshot), "CHROMIUM": str(CHROMIUM)}
+           "SOURCE": source["sourceId"], "SCREENSHOT": str(screenshot), "NARROW_SCREENSHOT": str(narrow_screenshot), "CHROMIUM": str(CHROMIUM)}
     run = subprocess.run(["node", str(ROOT / "tests" / "e2e" / "browser" / "console.mjs")], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=180)
     seen = json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {}
     assert run.returncode == 0, f"{run.stderr}\n{seen}"
     assert seen["steps"] == ["refused key", "signed in", "retry clicked", "dead job succeeded", "thumbnails shown", "children shown",
-                             "schedule paused", "screenshot", "narrow", "first-job hint"]
+                             "schedule paused", "deliveries shown", "screenshot", "narrow", "first-job hint"]
     assert "refused" in seen["refusedKeyMessage"]
     assert seen["tenant"] == "tenant acme" and seen["emptyTenant"] == "tenant console-empty"
     assert "queued again" in seen["retryInfo"]  # a retried dead job leaves its list with a word
@@ -242,6 +250,7 @@ def test_the_console_in_chromium_signs_in_shows_thumbnails_and_retries_a_dead_jo
     assert len(seen["thumbnails"]) == 3 and all(t["width"] > 0 and "X-Amz-Signature" in t["src"] for t in seen["thumbnails"])
     assert seen["detailStatus"] == "succeeded" and "jobs" in seen["usage"]
     assert seen["schedules"] == [nightly.json()["scheduleId"]]
+    assert seen["deliveries"] == ["refused", "accepted"] and seen["sourceUrl"] == source["url"]  # newest first
     assert seen["cspViolations"] == [] and seen["consoleErrors"] == []
     # The key: in this tab's sessionStorage, never in a URL, a request's URL or a log.
     assert seen["keyInSessionStorage"] and not seen["keyInLocalStorage"]

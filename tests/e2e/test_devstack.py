@@ -7,6 +7,7 @@ comes last: it stops the QStash server for good."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from courier.auth.api_keys import ApiKeyStore
 from courier.jobs.dispatch import QSTASH_RETRIES
@@ -278,6 +280,30 @@ def test_a_tenants_concurrency_holds_on_sqs_too(devstack: DevStack) -> None:
     assert {job["status"] for job in done} == {"succeeded"}
     runs = sorted((job["startedAt"], job["finishedAt"]) for job in done)
     assert all(later[0] >= earlier[1] for earlier, later in zip(runs, runs[1:], strict=False)), runs
+
+
+def test_an_instagram_source_made_with_the_cli_takes_metas_handshake_and_deliveries(devstack: DevStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`courier sources create` on the running stack, then Meta's side of it: the subscription
+    handshake, a signed change notification made a job, Meta's retry of it no second job, a
+    forged one refused; `courier sources deliveries` lists all three."""
+    monkeypatch.setenv("COURIER_SOURCE_SECRET", "instagram-app-secret")
+    made = courier(devstack, "sources", "create", "instagram", "--provider", "meta", "--verify-token", "tok-123", "--type", "text.hash",
+                   "--input", '{"text": "{{webhook.eventType}}"}', "--key", devstack.key, "--json")
+    assert made.returncode == 0, made.stderr
+    source = json.loads(made.stdout)
+    assert "instagram-app-secret" not in made.stdout
+    shake = httpx.get(source["url"], params={"hub.mode": "subscribe", "hub.verify_token": "tok-123", "hub.challenge": "987654"})
+    assert shake.status_code == 200 and shake.text == "987654"
+    body = b'{"object":"instagram","entry":[{"id":"1","time":2,"changes":[{"field":"mentions","value":{}}]}]}'
+    signature = "sha256=" + hmac.new(b"instagram-app-secret", body, hashlib.sha256).hexdigest()
+    answers = [httpx.post(source["url"], content=body, headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig})
+               for sig in (signature, signature, "sha256=" + "0" * 64)]
+    assert [a.status_code for a in answers] == [200, 200, 401]
+    assert answers[1].json() == {**answers[0].json(), "duplicate": True}
+    job = devstack.finished(answers[0].json()["jobId"])
+    assert job["status"] == "succeeded" and job["input"]["text"] == "instagram.mentions"
+    listed = courier(devstack, "sources", "deliveries", source["sourceId"], "--key", devstack.key, "--json")
+    assert [d["verdict"] for d in json.loads(listed.stdout)["deliveries"]] == ["refused", "duplicate", "accepted"]
 
 
 def test_with_qstash_stopped_jobs_go_by_sqs_and_complete(devstack: DevStack) -> None:

@@ -4,6 +4,8 @@ S3 listing for honest 404s, and the `$default` route."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.config import (
@@ -78,8 +80,20 @@ def _statements(resources: dict) -> list[dict]:
     return [s for p in of_type(resources, "AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
+def test_only_the_jobs_api_seals_and_opens_webhook_secrets_with_the_stacks_own_key(template) -> None:
+    resources = template.to_json()["Resources"]
+    (key_id,) = of_type(resources, "AWS::KMS::Key")
+    assert resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    users = [name for name, policy in of_type(resources, "AWS::IAM::Policy").items()
+             for s in policy["Properties"]["PolicyDocument"]["Statement"] if key_id in json.dumps(s.get("Resource"))]
+    assert len(users) == 1 and "JobsApi" in users[0], users
+    statement = next(s for s in _statements(resources) if key_id in json.dumps(s.get("Resource")))
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:Encrypt"]
+
+
 def test_a_customer_managed_key_decrypts_through_the_secret_services_only(template, tmp_path_factory) -> None:
-    assert not [s for s in _statements(template.to_json()["Resources"]) if "kms:Decrypt" in str(s["Action"])]
+    own_key = next(iter(of_type(template.to_json()["Resources"], "AWS::KMS::Key")))
+    assert not [s for s in _statements(template.to_json()["Resources"]) if "kms:Decrypt" in str(s["Action"]) and own_key not in json.dumps(s["Resource"])]
     key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     _, with_key = synth(tmp_path_factory, secretsKmsKeyArn=key)
     resources = with_key.to_json()["Resources"]

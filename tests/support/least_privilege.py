@@ -64,6 +64,8 @@ def physical_arns(template: dict[str, Any], resources: dict[str, Any]) -> dict[s
                 elif not logical_id.startswith(_pascal(worker) + "Queue"):
                     continue
                 arns[logical_id] = {"Arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name(url)}", "Ref": url}
+        elif kind == "AWS::KMS::Key" and resources.get("sourcesKey"):  # its id generalised as the calls' are
+            arns[logical_id] = {"Arn": _generalised(resources["sourcesKey"]), "Ref": _generalised(resources["sourcesKey"].rpartition("/")[2])}
     return arns
 
 
@@ -106,6 +108,13 @@ def role_policies(template: dict[str, Any], arns: dict[str, dict[str, str]]) -> 
     return policies
 
 
+def key_policies(template: dict[str, Any], arns: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Each KMS key's own policy, by the key's ARN: KMS decides on it and the caller's role
+    together (a role's grant alone does not open a key)."""
+    return {arns[logical_id]["Arn"]: resolve(resource["Properties"]["KeyPolicy"], arns)
+            for logical_id, resource in template["Resources"].items() if resource["Type"] == "AWS::KMS::Key" and logical_id in arns}
+
+
 def recorded_calls(log: Path) -> list[dict[str, Any]]:
     """The distinct calls in an audit log (a burst repeats the same few thousands of times)."""
     if not log.exists():
@@ -127,13 +136,13 @@ def _generalised(resource: str) -> str:
     return _UUID.sub("u", _JOB_ID.sub(r"\1_x", resource))
 
 
-def evaluate(policies: Policies, calls: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each call with the evaluator's decision."""
+def evaluate(policies: Policies, calls: Iterable[dict[str, Any]], resource_policies: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each call with the evaluator's decision (`resource_policies`: a resource's own policy, by its ARN)."""
     requests = list(calls)
     if not requests:
         return []
     result = subprocess.run(
-        ["node", str(SIMULATOR)], input=json.dumps({"policies": policies, "requests": requests}),
+        ["node", str(SIMULATOR)], input=json.dumps({"policies": policies, "requests": requests, "resourcePolicies": resource_policies or {}}),
         capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
     )
     if result.returncode != 0:
@@ -143,10 +152,11 @@ def evaluate(policies: Policies, calls: Iterable[dict[str, Any]]) -> list[dict[s
 
 def denials(log: Path, resources: dict[str, Any], *, policies: Policies | None = None) -> list[str]:
     """Every recorded call its function's role would not allow, said plainly."""
+    template = local_template()
+    arns = physical_arns(template, resources)
     if policies is None:
-        template = local_template()
-        policies = role_policies(template, physical_arns(template, resources))
-    refused = [d for d in evaluate(policies, recorded_calls(log)) if d["decision"] != "Allowed"]
+        policies = role_policies(template, arns)
+    refused = [d for d in evaluate(policies, recorded_calls(log), key_policies(template, arns)) if d["decision"] != "Allowed"]
     return [
         f"{d['function']} needs {d['action']} on {d['resource']}"
         + (f" with {d['context']}" if d.get("context") else "") + f" ({d['decision']}{': ' + str(d.get('errors')) if d.get('errors') else ''})"

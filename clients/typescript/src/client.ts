@@ -27,6 +27,11 @@ export type ScheduleRequest = {
   [T in JobTypeName]: Omit<Schemas["ScheduleRequest"], "type" | "input"> & { type: T; input: JobInputOf<T> };
 }[JobTypeName];
 export type RouteInput = RouterApi["schemas"]["AiRouteInput"];
+/** An inbound webhook source: its `url` is what the provider sends to; its secrets are never shown. */
+export type Source = Schemas["SourceView"];
+export type SourceRequest = Schemas["SourceRequest"];
+/** One delivery to a source: accepted, duplicate or refused (and why), and its job. */
+export type Delivery = Schemas["Delivery"];
 
 /** What `POST /v1/route` answers: the routed reply, its deployment, usage, cost and every attempt. */
 export type RouteAnswer = RouterApi["schemas"]["RouteAnswer"];
@@ -142,6 +147,21 @@ export class Courier {
     resume: (scheduleId: string): Promise<Schedule> => this.#call("POST", `/v1/schedules/${enc(scheduleId)}/resume`),
     delete: async (scheduleId: string): Promise<void> => {
       await this.#call("DELETE", `/v1/schedules/${enc(scheduleId)}`);
+    },
+  };
+
+  /** Inbound webhooks: a provider's deliveries verified on their raw body, answered at once, made jobs. */
+  readonly sources = {
+    create: (request: SourceRequest): Promise<Source> => this.#call("POST", "/v1/sources", request),
+    get: (sourceId: string): Promise<Source> => this.#call("GET", `/v1/sources/${enc(sourceId)}`),
+    list: async (): Promise<Source[]> => (await this.#call<{ sources: Source[] }>("GET", "/v1/sources")).sources,
+    /** A new secret; the previous ones stay valid for `overlapSeconds` (default a day). */
+    rotate: (sourceId: string, secret: string, overlapSeconds?: number): Promise<Source> =>
+      this.#call("POST", `/v1/sources/${enc(sourceId)}/secret`, overlapSeconds === undefined ? { secret } : { secret, overlapSeconds }),
+    deliveries: async (sourceId: string): Promise<Delivery[]> =>
+      (await this.#call<{ deliveries: Delivery[] }>("GET", `/v1/sources/${enc(sourceId)}/deliveries`)).deliveries,
+    delete: async (sourceId: string): Promise<void> => {
+      await this.#call("DELETE", `/v1/sources/${enc(sourceId)}`);
     },
   };
 

@@ -5,7 +5,7 @@
 const KEY = "courier.apiKey";
 const REFRESH_MS = 2000;
 const STATUSES = ["all", "queued", "running", "retrying", "waiting", "succeeded", "failed", "dead", "cancelled"];
-const state = { filter: "all", selected: null, timer: null, busy: false, tenant: null, session: 0 };
+const state = { filter: "all", selected: null, source: null, timer: null, busy: false, tenant: null, session: 0 };
 const $ = (id) => document.getElementById(id);
 
 class ApiError extends Error {
@@ -142,6 +142,25 @@ function renderSchedules(schedules) {
         scheduleAction(s, "Delete", "DELETE", ""))].map((c) => el("td", {}, c)))));
 }
 
+function renderSources(sources) {
+  fill("sources", "sources-empty", sources.map((s) => el("tr", { dataset: { sourceId: s.sourceId } },
+    ...[el("code", {}, s.sourceId), s.name, s.provider, s.target.type, el("code", {}, s.url),
+      el("button", { type: "button", class: "show-deliveries", onclick: () => { state.source = s.sourceId; renderDeliveries(); } }, "Deliveries"),
+    ].map((c) => el("td", {}, c)))));
+}
+
+async function renderDeliveries() {
+  if (!state.source) return;
+  const { deliveries } = await api(`/v1/sources/${encodeURIComponent(state.source)}/deliveries`);
+  $("deliveries-panel").hidden = false;
+  $("deliveries-source").textContent = state.source;
+  fill("deliveries", "deliveries-empty", deliveries.map((d) => el("tr", { dataset: { verdict: d.verdict } }, ...[
+    when(d.receivedAt), el("span", { class: `status status-${{ accepted: "succeeded", duplicate: "queued", refused: "failed" }[d.verdict]}` }, d.verdict),
+    d.eventType || "", d.deliveryId ? shortId(d.deliveryId) : "",
+    d.jobId ? el("button", { type: "button", class: "link", onclick: () => select(d.jobId) }, shortId(d.jobId)) : `${d.status} ${d.error?.code || ""}`,
+  ].map((c) => el("td", {}, c)))));
+}
+
 // What a person looks for first in a result: a video's cuts, shots and hook, else its plain fields.
 function summary(job) {
   const r = job.result;
@@ -207,9 +226,9 @@ async function refresh() {
   const session = state.session; // a refresh begun under another key shows nothing of it
   try {
     const filter = state.filter === "all" ? "" : `&status=${state.filter}`;
-    const [jobs, dead, failed, schedules, usage] = await Promise.all([
+    const [jobs, dead, failed, schedules, usage, sources] = await Promise.all([
       api(`/v1/jobs?limit=50${filter}`), api("/v1/jobs?status=dead&limit=20"), api("/v1/jobs?status=failed&limit=20"),
-      api("/v1/schedules"), api("/v1/usage"),
+      api("/v1/schedules"), api("/v1/usage"), api("/v1/sources"),
     ]);
     const tenant = state.tenant || (await api("/v1/me")).tenantId;
     if (session !== state.session) return;
@@ -219,6 +238,8 @@ async function refresh() {
     renderJobs(jobs.jobs);
     renderDead([...dead.jobs, ...failed.jobs]);
     renderSchedules(schedules.schedules);
+    renderSources(sources.sources);
+    await renderDeliveries();
     $("usage").textContent = `${usage.month}: ${usage.jobs} jobs, ${usage.computeSeconds.toFixed(1)} compute s`;
     await renderDetail();
     $("refreshed").textContent = `updated ${when(new Date().toISOString()).slice(11)}`;
@@ -247,6 +268,8 @@ function signOut(message = "") {
   sessionStorage.removeItem(KEY);
   state.session += 1;
   state.selected = null;
+  state.source = null;
+  $("deliveries-panel").hidden = true;
   state.tenant = null;
   $("tenant").hidden = true;
   $("sign-in-error").textContent = message;

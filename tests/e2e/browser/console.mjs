@@ -3,7 +3,7 @@
 // retried until it succeeds. Prints what it saw as one JSON line; the pytest test judges it.
 import { chromium } from "playwright-core";
 
-const { CONSOLE_URL, API_KEY, EMPTY_KEY, VIDEO_JOB, DEAD_JOB, NARROW_DEAD_JOB, BATCH_JOB, SCREENSHOT, NARROW_SCREENSHOT, CHROMIUM } = process.env;
+const { CONSOLE_URL, API_KEY, EMPTY_KEY, VIDEO_JOB, DEAD_JOB, NARROW_DEAD_JOB, BATCH_JOB, SOURCE, SCREENSHOT, NARROW_SCREENSHOT, CHROMIUM } = process.env;
 const seen = { consoleErrors: [], cspViolations: [], requestsWithKey: [], steps: [] };
 const step = (name) => seen.steps.push(name);
 
@@ -69,6 +69,12 @@ try {
   await page.waitForSelector('#schedules tbody tr[data-paused="true"] button.schedule-resume');
   seen.scheduleInfo = await page.textContent("#info");
   step("schedule paused");
+
+  await page.click(`#sources tr[data-source-id="${SOURCE}"] button.show-deliveries`);
+  await page.waitForSelector("#deliveries tbody tr");
+  seen.deliveries = await page.$$eval("#deliveries tbody tr", (rows) => rows.map((row) => row.dataset.verdict));
+  seen.sourceUrl = await page.textContent(`#sources tr[data-source-id="${SOURCE}"] td:nth-child(5)`);
+  step("deliveries shown");
 
   seen.schedules = await page.$$eval("#schedules tbody tr", (rows) => rows.map((row) => row.dataset.scheduleId));
   seen.usage = await page.textContent("#usage");

@@ -93,6 +93,7 @@ def stack(aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         LOOPBACK_SETTING: "true",
         "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
         "POWERTOOLS_SERVICE_NAME": "courier-test",
+        "COURIER_SOURCES_KEY": resources.sources_key,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

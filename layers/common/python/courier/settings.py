@@ -134,3 +134,6 @@ class ModelWorkerSettings(WorkerSettings, ModelSettings):
 class JobsApiSettings(CommonSettings, QStashSettings, DispatchSettings):
     """functions/jobs_api."""
 
+    #: The KMS key that seals inbound webhook sources' secrets (courier.inbound.sealing).
+    sources_key: str = Field("", alias="COURIER_SOURCES_KEY")
+

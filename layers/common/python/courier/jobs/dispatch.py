@@ -12,8 +12,11 @@ each message's group is its tenant (MessageGroupId on a standard queue: an SQS f
 which serves the groups with fewer messages in flight first).
 
 A tenant's own limits (courier.jobs.limits), read at most every few seconds, shape each
-dispatch: on QStash its key's parallelism, rate and period; on SQS its rate as each
-message's delay (courier.jobs.pacing). Over its rate a job waits; it is never refused.
+dispatch: on QStash its key's parallelism (its share of the worker while other tenants are
+busy too: courier.jobs.fair_share), rate and period; on SQS its rate as each message's delay
+(courier.jobs.pacing), and its concurrency is held by slots where the worker runs it
+(courier.jobs.slots). Over its rate a job waits; it is never refused. A worker whose intake
+an operator paused (courier.jobs.intake) gets its jobs by SQS, where they wait.
 """
 
 from __future__ import annotations

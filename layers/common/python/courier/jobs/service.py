@@ -71,11 +71,13 @@ class JobService:
     def submit(
         self, tenant_id: str, job_type: str, job_input: dict[str, Any], *, callback_url: str | None = None,
         idempotency_key: str | None = None, delay_seconds: int = 0, transport: DispatchMode | None = None,
-        schedule_id: str | None = None, parent_id: str | None = None, hold: bool = False,
+        schedule_id: str | None = None, parent_id: str | None = None, hold: bool = False, key_names_request: bool = False,
     ) -> tuple[Job, bool]:
         """Record and dispatch a job; (job, created). A known idempotency key gives its job
-        back, if the request is the same one (type and input); another is a 409. `hold`:
-        record only (a fan-out sends its children after the parent waits for them)."""
+        back, if the request is the same one (type and input); another is a 409, unless
+        `key_names_request` (an inbound delivery: the provider's delivery id is the request,
+        and a redelivery's input differs only by when it came). `hold`: record only (a
+        fan-out sends its children after the parent waits for them)."""
         data = self.check_request(tenant_id, job_type, job_input, callback_url=callback_url)
         if not 0 <= delay_seconds <= MAX_DELAY_SECONDS:
             raise InvalidInput(f"delaySeconds is 0 to {MAX_DELAY_SECONDS}", code="invalid_delay")
@@ -94,7 +96,7 @@ class JobService:
             if self.usage is not None:
                 self.usage.count(tenant_id, job_type, jobs=1)
             return (job, True) if hold else (self._dispatch(job, transport), True)
-        if job.type != job_type or job.parent_id != parent_id or _input_fingerprint(job) != fingerprint(data):
+        if not key_names_request and (job.type != job_type or job.parent_id != parent_id or _input_fingerprint(job) != fingerprint(data)):
             raise CourierError(
                 f"idempotencyKey {idempotency_key!r} was used for another request (job {job.job_id}); use a new key",
                 code="idempotency_conflict", status=409, retryable=False,

@@ -13,6 +13,7 @@ sent again a little later (courier.jobs.runner), so SQS's receive count is not s
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from typing import Any
 
 from courier.dynamodb import Table, from_item, serialize, to_item
 from courier.jobs.table import TABLE_TTL_ATTRIBUTE, running_sk, tenant_pk
+
+logger = logging.getLogger(__name__)
 
 #: Tries when another writer changed the map meanwhile (a creation race, an expired entry).
 TRIES = 3
@@ -114,4 +117,8 @@ class TenantConcurrency:
         return self.slots.take(tenant_id, self.worker, job_id, limit, self.lease_seconds)
 
     def give_back(self, tenant_id: str, job_id: str) -> None:
-        self.slots.give_back(tenant_id, self.worker, job_id)
+        """Never raises: a slot not given back frees itself when its lease ends."""
+        try:
+            self.slots.give_back(tenant_id, self.worker, job_id)
+        except Exception as error:
+            logger.warning("the slot of job %s was not given back (it frees when its lease ends): %s", job_id, error)

@@ -23,6 +23,8 @@ ALLOWED_HOSTS_SK = "ALLOWED_HOSTS"
 LIMITS_SK = "LIMITS"
 PACE_SK_PREFIX = "PACE#"
 FLOW_SK = "FLOW"
+SOURCE_SK = "SOURCE"
+DELIVERY_SK_PREFIX = "DELIVERY#"
 STEP_SK_PREFIX = "STEP#"
 EVENT_SK = "EVENT"
 WAITER_SK_PREFIX = "WAITER#"
@@ -64,6 +66,20 @@ def tenant_schedules_pk(tenant_id: str) -> str:
 
 def usage_sk(month: str) -> str:
     return f"USAGE#{month}"
+
+
+def source_pk(source_id: str) -> str:
+    return f"SOURCE#{source_id}"
+
+
+def tenant_sources_pk(tenant_id: str) -> str:
+    """The sources' index partition (apart from the jobs' and the schedules')."""
+    return f"TENANT#{tenant_id}#SOURCES"
+
+
+def delivery_sk(received_ms: int, delivery: str) -> str:
+    """A source's deliveries sort by arrival beside the source's own item."""
+    return f"{DELIVERY_SK_PREFIX}{received_ms:013d}#{delivery}"
 
 
 def worker_pk(worker: str) -> str:
@@ -108,5 +124,8 @@ KEY_SCHEMA: tuple[tuple[str, str, str, str, str], ...] = (
     ("limits", "TENANT#{tenant}", LIMITS_SK, "-", "what an operator set: concurrency and rate per worker, jobs that may wait"),
     ("pace", "TENANT#{tenant}", "PACE#{worker}", "-", "when the tenant's next job may start on the worker, by SQS (TTL)"),
     ("running", "TENANT#{tenant}", "RUNNING#{worker}", "-", "the tenant's jobs holding a slot on the worker, each to its lease's end (TTL)"),
+    ("webhook source", "SOURCE#{sourceId}", SOURCE_SK, "gsi2: TENANT#{t}#SOURCES / createdAt#sourceId",
+     "a tenant's inbound webhook source: provider, sealed secrets, target"),
+    ("webhook delivery", "SOURCE#{sourceId}", "DELIVERY#{receivedMs}#{n}", "-", "one delivery's verdict and its job (TTL: 7 days)"),
     ("worker intake", "WORKER#{worker}", FLOW_SK, "-", "a worker's intake paused by an operator (its jobs held in SQS)"),
 )
