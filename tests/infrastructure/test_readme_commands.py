@@ -93,29 +93,28 @@ def _create_secret_as_the_cli_would(argv: list[str], config: CourierConfig) -> N
     assert load_json_secret(f"secretsmanager:{name}") == value
 
 
-def test_the_key_commands_run_as_written(aws: str) -> None:
+def run_as_written(section: str) -> list[tuple[str, int, str]]:
+    """The section's `courier` lines as README writes them (optional parts left out), on a
+    deployment found by its stack's outputs: (action, exit code, what it printed)."""
     settings = DevSettings(config=CourierConfig(stage="dev"))
     register_stack(settings, create_resources(settings.config), boto3.session.Session())
     env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "COURIER_STACK")}
     outcomes = []
-    for argv in commands("Jobs"):
-        argv = [arg for arg in argv if not (arg.startswith("[") or arg.endswith("]"))]  # optional parts
+    for argv in commands(section):
+        argv = [arg for arg in argv if not (arg.startswith("[") or arg.endswith("]"))]
         result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         outcomes.append((argv[2], result.returncode, result.stdout + result.stderr))
+    return outcomes
+
+
+def test_the_key_commands_run_as_written(aws: str) -> None:
+    outcomes = run_as_written("Jobs")
     assert [(action, code) for action, code, _ in outcomes] == [("create", 0), ("create", 0), ("list", 0), ("revoke", 1)], outcomes
     assert "for tenant acme" in outcomes[0][2] and "operator key" in outcomes[1][2] and "(operator)" in outcomes[2][2]
     assert "no key key_0123456789ab" in outcomes[3][2]  # README's placeholder id: a clear refusal
 
 
 def test_the_tenant_limit_commands_run_as_written(aws: str) -> None:
-    """README's `courier tenants` lines, as written, on a deployment found by its stack."""
-    settings = DevSettings(config=CourierConfig(stage="dev"))
-    register_stack(settings, create_resources(settings.config), boto3.session.Session())
-    env = {k: v for k, v in os.environ.items() if k not in ("TABLE_NAME", "COURIER_STACK")}
-    outcomes = []
-    for argv in commands("Limits per tenant"):
-        argv = [arg for arg in argv if not (arg.startswith("[") or arg.endswith("]"))]
-        result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-        outcomes.append((argv[2], result.returncode, result.stdout + result.stderr))
+    outcomes = run_as_written("Limits per tenant")
     assert [(action, code) for action, code, _ in outcomes] == [("set", 0), ("set", 0), ("set", 0), ("show", 0)], outcomes
     assert "video_processor" in outcomes[0][2] and "at most 500 jobs waiting" in outcomes[3][2]

@@ -2,9 +2,10 @@
 
 Metrics are written one by one with their own dimensions (a count of enqueued jobs by
 transport is one metric with one dimension), so nothing waits for a flush decorator.
-Outside a function (the CLI's `video analyze`, a benchmark) no namespace is set and no
-metric is written: EMF lines there would be noise on stdout, and Powertools refuses a
-metric without a namespace. Every function gets one from infra.environment.
+A metric never needs an environment variable: its namespace is POWERTOOLS_METRICS_NAMESPACE
+where set (every function gets it from infra.environment), else Courier's own (`Courier`).
+Outside a function (the CLI's `video analyze --json`, a benchmark) none is written unless a
+namespace is set: EMF lines there would corrupt what the command prints.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 logger = Logger()
+#: The namespace when none is configured (Powertools refuses a metric without one).
+DEFAULT_NAMESPACE = "Courier"
 
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:
@@ -31,9 +34,12 @@ def milliseconds(name: str, value: float, **dimensions: str) -> None:
 
 
 def _emit(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
-    if not os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):
-        return
-    with single_metric(name=name, unit=unit, value=value, default_dimensions=dimensions or None):
+    namespace = os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
+    if not namespace:
+        if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            return  # not a function: stdout is the command's own
+        namespace = DEFAULT_NAMESPACE
+    with single_metric(name=name, unit=unit, value=value, namespace=namespace, default_dimensions=dimensions or None):
         pass
 
 

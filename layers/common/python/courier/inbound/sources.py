@@ -156,13 +156,7 @@ class SourceStore(Table):
     def list(self, tenant_id: str) -> list[Source]:
         request: dict[str, Any] = {"TableName": self.table_name, "IndexName": GSI_TENANT, "ScanIndexForward": False,
                                    **expressions(key=key(GSI_KEYS[GSI_TENANT][0]).eq(tenant_sources_pk(tenant_id)))}
-        found: list[Source] = []
-        while True:
-            response = self.client.query(**request)
-            found += [Source.model_validate_json(from_item(item)["source"]) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return found
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [Source.model_validate_json(from_item(item)["source"]) for item in self.query_all(request)]
 
     def count(self, tenant_id: str) -> int:
         return len(self.list(tenant_id))

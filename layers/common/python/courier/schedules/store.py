@@ -74,13 +74,7 @@ class ScheduleStore(Table):
             "TableName": self.table_name, "IndexName": GSI_TENANT, "ScanIndexForward": False,
             **expressions(key=key(partition).eq(tenant_partition(tenant_id))),
         }
-        schedules: list[Schedule] = []
-        while True:
-            response = self.client.query(**request)
-            schedules += [_schedule(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return schedules
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [_schedule(item) for item in self.query_all(request)]
 
     def set_paused(self, schedule: Schedule, paused: bool) -> Schedule:
         schedule.paused, schedule.updated_at = paused, utc_now()
