@@ -34,6 +34,11 @@ class Cached(Generic[T]):
         return value
 
 
+def scope(kind: str, table_name: str) -> str:
+    """A cache's scope: what it reads, and from which table (tests reuse names over new tables)."""
+    return f"{kind}:{table_name}"
+
+
 def forget(scope: str, key: str) -> None:
     _entries.pop((scope, key), None)
 

@@ -11,6 +11,7 @@ redelivery answers 200 and makes no second job, however many arrive at once.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import time
@@ -52,8 +53,6 @@ class Inbound:
     def handshake(self, source_id: str, query: Mapping[str, str]) -> Answer:
         """Meta's subscription check: `hub.challenge` back, as text, only when `hub.mode` is
         subscribe and `hub.verify_token` is the source's (compared in constant time)."""
-        import hmac
-
         opened = self._opened(source_id)
         token = query.get("hub.verify_token", "")
         if (opened is None or opened.source.provider != "meta" or query.get("hub.mode") != "subscribe" or not opened.verify_token

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from courier.cached import Cached, forget
+from courier.cached import Cached, forget, scope
 from courier.dynamodb import Table, attr, expressions, from_item, key, to_item
 from courier.errors import InvalidInput, NotFound
 from courier.inbound.sealing import Sealer
@@ -127,7 +127,7 @@ class SourceStore(Table):
     def __init__(self, table_name: str, sealer: Sealer, *, client: Any = None) -> None:
         super().__init__(table_name, client=client)
         self.sealer = sealer
-        self.opened = Cached(self._open, f"sources:{table_name}", CACHE_SECONDS)
+        self.opened = Cached(self._open, scope("sources", table_name), CACHE_SECONDS)
 
     def create(self, tenant_id: str, request: SourceRequest) -> Source:
         if self.count(tenant_id) >= MAX_SOURCES:
@@ -164,7 +164,7 @@ class SourceStore(Table):
     def delete(self, tenant_id: str, source_id: str) -> None:
         self.get_for_tenant(tenant_id, source_id)
         self.client.delete_item(TableName=self.table_name, Key=_key(source_id))
-        forget(f"sources:{self.table_name}", source_id)
+        forget(scope("sources", self.table_name), source_id)
 
     def rotate(self, tenant_id: str, source_id: str, rotation: SecretRotation) -> Source:
         """The new secret becomes current; the others stay valid `overlapSeconds` more (at
@@ -175,7 +175,7 @@ class SourceStore(Table):
                 for sealed, until in source.sealed_secrets if until is None or until > now]
         updated = source.model_copy(update={"sealed_secrets": [*[s for s in kept if s[1] > now], (self.sealer.seal(rotation.secret, source.context()), None)]})
         self.client.put_item(TableName=self.table_name, Item=_item(updated))
-        forget(f"sources:{self.table_name}", source_id)
+        forget(scope("sources", self.table_name), source_id)
         return updated
 
     def _open(self, source_id: str) -> Opened | None:

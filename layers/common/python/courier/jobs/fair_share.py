@@ -54,11 +54,17 @@ class FairShare:
         return target(worker_max, own(tenant), len(busy))
 
     def tick(self, key_base: str, worker_max: int, own: Own) -> None:
-        """After a delivery: share out again if the last time is REBALANCE_SECONDS ago."""
-        with self._lock:
+        """After a delivery: share out again if the last time is REBALANCE_SECONDS ago. A
+        delivery never waits for another's rebalance (its answer would wait, and QStash hold
+        the slot): while one runs, the others skip."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             known = self._busy.get(key_base)
             if known is None or self._clock() - known[0] >= self._every:
                 self._rebalance(key_base, worker_max, own, None)
+        finally:
+            self._lock.release()
 
     def _rebalance(self, key_base: str, worker_max: int, own: Own, newcomer: str | None) -> frozenset[str]:
         """Pin every busy key of the worker (and the newcomer's, if QStash knows it) to its

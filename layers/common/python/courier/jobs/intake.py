@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from courier.cached import Cached, forget
+from courier.cached import Cached, forget, scope
 from courier.dynamodb import Table, from_item, to_item
 from courier.jobs.models import utc_now
 from courier.jobs.table import FLOW_SK, worker_pk
@@ -28,16 +28,12 @@ class WorkerIntake(Table):
 
     def set_paused(self, worker: str, paused: bool) -> None:
         self.client.put_item(TableName=self.table_name, Item={**_key(worker), **to_item({"paused": paused, "updatedAt": utc_now()})})
-        forget(_scope(self.table_name), worker)
+        forget(scope("intake", self.table_name), worker)
 
 
 def cached_intake(intake: WorkerIntake, seconds: float = CACHE_SECONDS) -> Cached[bool]:
     """Whether a worker's intake is paused, as a warm function knows it."""
-    return Cached(intake.paused, _scope(intake.table_name), seconds)
-
-
-def _scope(table_name: str) -> str:
-    return f"intake:{table_name}"
+    return Cached(intake.paused, scope("intake", intake.table_name), seconds)
 
 
 def _key(worker: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from courier.cached import Cached, forget
+from courier.cached import Cached, forget, scope
 from courier.dynamodb import Table, attr, expressions, from_item, to_item
 from courier.errors import Conflict, InvalidInput, problems
 from courier.jobs.models import utc_now
@@ -141,17 +141,13 @@ class TenantLimitsStore(Table):
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             raise Conflict(f"tenant {tenant_id}'s limits changed meanwhile; read them and try again", code="limits_changed") from None
-        forget(_scope(self.table_name), tenant_id)
+        forget(scope("limits", self.table_name), tenant_id)
         return limits.model_copy(update={"updated_at": now, "version": current.version + 1})
 
 
 def cached_limits(store: TenantLimitsStore, seconds: float = CACHE_SECONDS) -> Cached[TenantLimits]:
     """A tenant's limits as a warm function knows them, read at most every `seconds`."""
-    return Cached(store.get, _scope(store.table_name), seconds)
-
-
-def _scope(table_name: str) -> str:
-    return f"limits:{table_name}"
+    return Cached(store.get, scope("limits", store.table_name), seconds)
 
 
 def _key(tenant_id: str) -> dict[str, Any]:
