@@ -43,16 +43,22 @@ def names(config: CourierConfig) -> tuple[str, str]:
 
 
 def create_resources(
-    config: CourierConfig, *, session: Any = None, visibility_timeout_seconds: int | None = None
+    config: CourierConfig, *, session: Any = None, visibility_timeout_seconds: int | None = None, event_sources: bool = False
 ) -> LocalResources:
     """Idempotent: creating what exists already is a no-op.
 
     `visibility_timeout_seconds` shortens every queue's timeout (tests: seconds, not the
     6 x 15 minutes AWS needs), keeping redrive and maxReceiveCount as deployed.
+    `event_sources`: also the workers' function records and their queues' event source
+    mappings, which `courier flow pause` disables and the local stack's pollers obey; a test
+    that runs its own pollers needs neither (they cost two dozen requests).
     """
     import boto3
 
-    session = session or boto3.session.Session()
+    if session is None:  # boto3's own: a new session per call would parse each service's model again
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        session = boto3.DEFAULT_SESSION
     dynamodb, s3, sqs = session.client("dynamodb"), session.client("s3"), session.client("sqs")
     table_name, bucket_name = names(config)
     resources = LocalResources(table_name, bucket_name)
@@ -102,7 +108,8 @@ def create_resources(
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
             },
         )["QueueUrl"]
-        resources.queues[spec.name] = WorkerQueues(queue_url, dlq_url, event_source_mapping(session, base, queue_url, spec))
+        mapping = event_source_mapping(session, base, queue_url, spec) if event_sources else ""
+        resources.queues[spec.name] = WorkerQueues(queue_url, dlq_url, mapping)
     resources.sources_key = sources_key(session, config)
     return resources
 

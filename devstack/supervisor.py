@@ -156,7 +156,7 @@ class Supervisor:
 
         settings, config = self.settings, self.settings.config
         session = boto3.session.Session()
-        resources = create_resources(config, session=session, visibility_timeout_seconds=settings.visibility_seconds)
+        resources = create_resources(config, session=session, visibility_timeout_seconds=settings.visibility_seconds, event_sources=True)
         settings.keep_port_slots()
         seed_secrets(settings, session, resources)
         self.stack_name = register_stack(settings, resources, session)

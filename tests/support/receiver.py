@@ -23,7 +23,8 @@ class Received:
     #: Arrival order across all paths, taken when the request is read: the list itself is in
     #: the order answers were *written*, and two handler threads may finish out of order.
     arrived: int = 0
-    #: When its answer was written (the request ended); `started`: when it was read.
+    #: When its answer began to be written (before the sender can see it, so a request the
+    #: sender makes after this one's answer always has a later `started`); `started`: when it was read.
     at: float = field(default_factory=time.time)
     started: float = 0.0
 
@@ -64,6 +65,7 @@ class Receiver:
                     arrived = receiver._arrivals
                 if answer.delay:
                     time.sleep(answer.delay)
+                answered = time.time()
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
@@ -75,7 +77,7 @@ class Receiver:
                     pass
                 with receiver._lock:
                     receiver._active[path] -= 1
-                    receiver.received.append(Received(self.command, self.path, dict(self.headers.items()), body, arrived, started=started))
+                    receiver.received.append(Received(self.command, self.path, dict(self.headers.items()), body, arrived, at=answered, started=started))
                     receiver._lock.notify_all()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle

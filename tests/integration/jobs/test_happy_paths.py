@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import boto3
 import httpx
@@ -162,3 +163,18 @@ def test_a_running_job_shows_its_progress(stack: Stack) -> None:
     assert later["progress"]["updatedAt"] > progress["updatedAt"]
     done = stack.wait_status(accepted["jobId"], "succeeded")
     assert (done["progress"]["stage"], done["progress"]["fraction"]) == ("done", 1.0)  # not a stale "sleeping 93%"
+
+
+def test_a_jobs_metrics_need_no_powertools_variable(stack: Stack, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 30: in a function with none of Powertools' variables, enqueueing and running a
+    job write their metrics to Courier's own namespace and nothing raises."""
+    for name in [n for n in os.environ if n.startswith("POWERTOOLS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "courier-test-function")
+    capfd.readouterr()
+    accepted = stack.submit({"type": "text.hash", "input": {"text": "no variables"}})
+    stack.wait_status(accepted["jobId"], "succeeded")
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    written = {metric["Name"]: directive["Namespace"] for line in lines
+               for directive in line["_aws"]["CloudWatchMetrics"] for metric in directive["Metrics"]}
+    assert written.get("JobsEnqueued") == written.get("JobsSucceeded") == written.get("JobAttempts") == "Courier", written
