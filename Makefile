@@ -104,7 +104,11 @@ LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py
 JOBS_TESTS := tests/integration/jobs
 LATE := $(if $(PYTEST_ARGS),,$(LATE_TESTS))
 JOBS := $(if $(PYTEST_ARGS),,$(JOBS_TESTS))
-test: tools
+# Everything the chains install is installed first and at once (each pip is one core, npm
+# waits on the network): on a fresh clone, Lambda's venv no longer competes with the tests.
+INSTALLS := tools $(LAMBDA_STAMP) $(CLIENT)/node_modules/.package-lock.json $(EXAMPLE)/node_modules/.package-lock.json
+test:
+	@$(MAKE) --no-print-directory -j4 $(if $(PYTEST_ARGS),tools,$(INSTALLS))
 	@rm -f .test-lambda.rc .test-client.rc .test-late.rc .test-jobs.rc; \
 	( $(MAKE) --no-print-directory test-lambda > .test-lambda.log 2>&1; echo $$? > .test-lambda.rc; \
 	   $(MAKE) --no-print-directory test-client example > .test-client.log 2>&1; echo $$? > .test-client.rc; \

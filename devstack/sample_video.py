@@ -21,6 +21,7 @@ SOURCES = [
 def render(
     path: Path, shots: list[float], *, width: int, height: int, fps: int = 30, flashes: tuple[float, ...] | list[float] = (),
     gop: int | None = None, sources: list[str] | None = None, keyframes_at_cuts: bool = False,
+    grain: int = 0, flash: str = "drawbox=color=white:t=fill",
 ) -> list[float]:
     """Writes an H.264 MP4 of `shots` (seconds each) and returns its cut times.
 
@@ -30,7 +31,9 @@ def render(
     The slow sources (mandelbrot, life) are drawn at a quarter of the size and scaled.
     `gop`: a keyframe every so many frames and nowhere else; `keyframes_at_cuts`: a
     keyframe on every cut and nowhere else (as an editor exports), so that any keyframe
-    a long video is split on is a cut.
+    a long video is split on is a cut. `grain`: film grain's strength over the whole video
+    (ffmpeg's temporal noise); `flash`: the filter a flash applies for its 3 frames (a white
+    frame, or e.g. `eq=brightness=0.4`).
     """
     import imageio_ffmpeg  # type: ignore[import-untyped]  # ships no types
 
@@ -41,7 +44,7 @@ def render(
         chains.append(f"{source},trim=duration={length:.4f},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[v{n}]")
     lit = "+".join(f"between(t,{t:.3f},{t + 3 / fps:.3f})" for t in flashes) or "0"
     graph = ";".join(chains) + ";" + "".join(f"[v{n}]" for n in range(len(shots)))
-    graph += f"concat=n={len(shots)}:v=1:a=0,drawbox=color=white:t=fill:enable='{lit}'[out]"
+    graph += f"concat=n={len(shots)}:v=1:a=0,{flash}:enable='{lit}'" + (f",noise=alls={grain}:allf=t" if grain else "") + "[out]"
     encoder = ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
     cuts = [round(sum(shots[:i]), 3) for i in range(1, len(shots))]
     if gop:

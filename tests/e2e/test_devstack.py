@@ -250,9 +250,12 @@ def test_flow_pause_holds_every_delivery_of_a_worker_and_resume_drains_them(devs
         queue = next(r for r in rows if r["transport"] == "sqs")
         return bool(mine) and mine["paused"] and mine["waiting"] == 1 and queue["paused"] and queue["waiting"] == 2
 
-    eventually(all_held, timeout=20, what="the paused key and the paused queue holding the jobs")
-    assert {devstack.job(j)["status"] for j in (delayed, by_sqs)} == {"queued"}
-    resumed = courier(devstack, "flow", "resume", "ai_router")
+    try:
+        # The delayed job counts once it is due (8 s); each `courier` is a process of its own.
+        eventually(all_held, timeout=60, what="the paused key and the paused queue holding the jobs")
+        assert {devstack.job(j)["status"] for j in (delayed, by_sqs)} == {"queued"}
+    finally:  # resumed whatever happened: the stack is shared with the tests after this one
+        resumed = courier(devstack, "flow", "resume", "ai_router")
     assert resumed.returncode == 0 and "resumed" in resumed.stdout, resumed.stderr
     for job_id in (delayed, by_sqs):
         assert devstack.finished(job_id)["status"] == "succeeded"

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from courier.errors import NonRetryable, RetryAfter
+from courier.jobs.context import JobContext
 from courier.jobs.dynamodb_store import DynamoJobStore
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus, utc_now
 from courier.jobs.notify import Notifier
-from courier.jobs.registry import JobContext, JobRegistry
+from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner
 from courier.jobs.steps import MAX_STEP_RESULT_BYTES
 from courier.jobs.store import JobStore, new_job_id

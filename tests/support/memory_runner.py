@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from courier.jobs import catalog
+from courier.jobs.context import JobHandler
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus, utc_now
 from courier.jobs.notify import Notifier
-from courier.jobs.registry import JobHandler, JobRegistry
+from courier.jobs.registry import JobRegistry
 from courier.jobs.runner import JobRunner, Outcome
 from courier.jobs.store import new_job_id
 

@@ -56,3 +56,11 @@ def test_the_video_command_loads_neither_other_commands_nor_the_router_without_a
     code, loaded = json.loads(last)
     assert code == 0 and loaded == []
     assert json.loads("\n".join(answer))["analysis"]["status"] == "skipped"
+
+
+def test_the_routers_api_loads_no_job_run_machinery() -> None:
+    """The AI router's API shares its function with its worker: the import serves HTTP and
+    loads nothing a job's run needs (its context, fan-out, steps), nor a third-party HTTP
+    library (the router speaks http.client)."""
+    loaded = "sorted(m for m in ('courier.jobs.context', 'courier.jobs.fanout', 'courier.jobs.steps', 'urllib3', 'httpx') if m in sys.modules)"
+    assert after_import("ai_router", loaded) == []

@@ -9,9 +9,10 @@ import pytest
 from courier.builtin.jobs import demo_sleep, text_hash
 from courier.errors import CourierError, InvalidInput
 from courier.jobs.catalog import load
+from courier.jobs.context import JobContext
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus
-from courier.jobs.registry import JobContext, JobRegistry
+from courier.jobs.registry import JobRegistry
 
 
 def context(job_type: str, data: dict, attempt: int = 1) -> JobContext:

@@ -10,10 +10,10 @@ import pytest
 from courier.adapters.worker import NON_RETRYABLE_STATUS, qstash_answer, sqs_reports_failure
 from courier.errors import CourierError
 from courier.jobs import lifecycle
+from courier.jobs.context import JobContext
 from courier.jobs.dispatch import transports
 from courier.jobs.lifecycle import TRANSITIONS, Event
 from courier.jobs.models import Job, JobStatus, utc_now
-from courier.jobs.registry import JobContext
 from courier.jobs.runner import Outcome, Verdict, attempt_ending, claim_verdict
 from courier.jobs.store import Claim, new_job_id
 from tests.support.memory_runner import deliver, memory_runner

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from courier.errors import NonRetryable
+from courier.jobs.context import JobContext
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.models import Job, JobStatus
 from courier.jobs.progress import ProgressReporter
-from courier.jobs.registry import JobContext
 from courier.jobs.views import JobView
 from tests.support.memory_runner import deliver, memory_runner, queued
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from courier.errors import RetryAfter
+from courier.jobs.context import JobContext
 from courier.jobs.memory_store import MemoryJobStore
 from courier.jobs.messages import JobMessage
 from courier.jobs.models import Job, JobStatus
-from courier.jobs.registry import JobContext
 from courier.jobs.runner import JobRunner, Verdict
 from courier.jobs.steps import StepRecord
 from courier.jobs.store import now_ms

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from courier.jobs.views import View
+from courier.views import View
 
 
 class AttemptView(View):

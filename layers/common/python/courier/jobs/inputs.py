@@ -14,7 +14,7 @@ REDACTED = "[redacted]"
 
 class JobInput(BaseModel):
     # Built on first use: a worker validates its own types only, the router API one.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     def check(self) -> None:
         """Checks beyond the model's fields, raising InvalidInput with their own codes."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from courier.errors import InvalidInput
 from courier.jobs import catalog
-from courier.jobs.context import JobContext, JobHandler, JobResult
 
-__all__ = ["JobContext", "JobHandler", "JobRegistry", "JobResult"]
+if TYPE_CHECKING:  # a job's context loads with its first run, not with the function
+    from courier.jobs.context import JobHandler
+
+__all__ = ["JobRegistry"]
 
 
 class JobRegistry:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from courier import observability, strict_json
 from courier.errors import CourierError, InvalidInput, Misconfigured, NotFound, RetryAfter, Unavailable
 from courier.jobs import catalog, lifecycle
+from courier.jobs.context import JobContext, JobResult
 from courier.jobs.endings import job_ended
 from courier.jobs.fanout import FanIn, FanOut
 from courier.jobs.lifecycle import Event
@@ -27,7 +28,7 @@ from courier.jobs.notify import Notifier
 from courier.jobs.outputs import check_result
 from courier.jobs.payloads import load_input, results_prefix, store_result
 from courier.jobs.progress import ProgressReporter, finished_progress
-from courier.jobs.registry import JobContext, JobRegistry, JobResult
+from courier.jobs.registry import JobRegistry
 from courier.jobs.slots import TenantConcurrency, defer_seconds
 from courier.jobs.steps import Calls, StepLost, StepPayloads, StepRecord, Steps, Suspend
 from courier.jobs.store import Claim, JobStore, now_ms

@@ -13,18 +13,12 @@ import re
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from courier.views import View
 
 if TYPE_CHECKING:
     from courier.jobs.models import Job
 
 JobStatusName = Literal["queued", "running", "retrying", "waiting", "succeeded", "failed", "dead", "cancelled"]
-
-
-class View(BaseModel):
-    """An API answer's model (the router's too): strict, built on first use."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class JobErrorView(View):
