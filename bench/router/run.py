@@ -81,7 +81,7 @@ def start_upstream(latency_ms: float) -> tuple[subprocess.Popen, str]:
 def run_client(method: str, url: str, scenario: str, requests: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
     env.update(PYTHONPATH=f"{ROOT}:{ROOT / 'layers/common/python'}", LITELLM_LOCAL_MODEL_COST_MAP="True",
-               AWS_LAMBDA_FUNCTION_NAME=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "bench-router"))
+               AWS_LAMBDA_FUNCTION_NAME="bench-router")
     out = subprocess.run(
         [sys.executable, "-m", "bench.router.client", method, url, scenario, str(requests), str(CONCURRENCY)],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,

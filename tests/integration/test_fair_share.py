@@ -76,8 +76,8 @@ def test_qstash_many_busy_tenants_share_the_workers_concurrency(share_out: bool,
     if share_out:
         assert max(running(t) for t in moments) <= 2 * worker
         assert steady <= worker, steady
-    else:
-        assert max(running(t) for t in moments) == tenants * worker
+    else:  # every key at the worker's parallelism: far past the reservation (16 when all start within a delivery's length)
+        assert max(running(t) for t in moments) > 2 * worker
 
 
 @pytest.mark.parametrize("worker_ticks", [True, False])
