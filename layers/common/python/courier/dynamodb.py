@@ -98,9 +98,17 @@ class Table:
 
     def query_all(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item a query finds, page after page."""
+        return self._paged(self.client.query, request)
+
+    def scan_all(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item a scan finds, page after page."""
+        return self._paged(self.client.scan, request)
+
+    @staticmethod
+    def _paged(read: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         request = dict(request)
         while True:
-            response = self.client.query(**request)
+            response = read(**request)
             yield from response.get("Items", [])
             if "LastEvaluatedKey" not in response:
                 return

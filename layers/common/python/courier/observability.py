@@ -4,8 +4,7 @@ Metrics are written one by one with their own dimensions (a count of enqueued jo
 transport is one metric with one dimension), so nothing waits for a flush decorator. Each is
 one EMF line written here, the line Powertools' `single_metric` writes (a test holds them
 equal, `service` dimension included): Powertools took 40 us a metric to build and validate
-it, a tenth of the router's whole budget per request (bench/router), for names that are
-this module's callers' constants.
+it, a tenth of the router's budget per request (bench/router).
 A metric never needs an environment variable: its namespace is POWERTOOLS_METRICS_NAMESPACE
 where set (every function gets it from infra.environment), else Courier's own (`Courier`).
 Outside a function (the CLI's `video analyze --json`, a benchmark) none is written unless a
@@ -22,7 +21,7 @@ import time
 from aws_lambda_powertools import Logger
 
 logger = Logger()
-#: The namespace when none is configured (Powertools refuses a metric without one).
+#: The namespace when none is configured (CloudWatch takes no metric without one).
 DEFAULT_NAMESPACE = "Courier"
 
 

@@ -122,12 +122,7 @@ class ApiKeyStore(Table):
     def _scan(self, matching: Any = None) -> Iterator[dict[str, Any]]:
         wanted = attr("sk").eq(API_KEY_SK) if matching is None else attr("sk").eq(API_KEY_SK) & matching
         request: dict[str, Any] = {"TableName": self.table_name, **expressions(filter=wanted)}
-        while True:
-            response = self.client.scan(**request)
-            yield from (from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return (from_item(item) for item in self.scan_all(request))
 
 
 def _key_of(digest: str) -> dict[str, str]:

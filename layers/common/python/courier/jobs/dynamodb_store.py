@@ -267,13 +267,7 @@ class DynamoJobStore(Table, StoreRules):
             "TableName": self.table_name, "ConsistentRead": True,
             **expressions(key=key("pk").eq(job_pk(job_id)) & key("sk").begins_with(STEP_SK_PREFIX)),
         }
-        records: builtins.list[StepRecord] = []
-        while True:
-            response = self.client.query(**request)
-            records += [StepRecord.from_dict(json.loads(from_item(item)["record"])) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return records
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [StepRecord.from_dict(json.loads(from_item(item)["record"])) for item in self.query_all(request)]
 
     def record_step(self, job: Job, record: StepRecord) -> bool:
         """The step's item, written in one transaction with a check that the run still holds
