@@ -41,6 +41,32 @@ def test_exactly_limit_runs_take_a_slot_however_they_interleave(aws: str) -> Non
         assert slots.take(f"tenant-{trial}", "ai_router", "job-next", LIMIT, 60)  # the slot given back is free
 
 
+class _MadeMeanwhile:
+    """A DynamoDB client whose first read of the slots is preceded by another run's take: the
+    interleaving where a run's write is refused (no map yet) and the map is made before it
+    reads, which threads hit only now and then."""
+
+    def __init__(self, client: Any, other: TenantSlots) -> None:
+        self._client, self.exceptions = client, client.exceptions
+        self._other: TenantSlots | None = other
+
+    def update_item(self, **kwargs: Any) -> Any:
+        return self._client.update_item(**kwargs)
+
+    def get_item(self, **kwargs: Any) -> Any:
+        if self._other is not None:
+            other, self._other = self._other, None
+            assert other.take("acme", "ai_router", "other", LIMIT, 60)
+        return self._client.get_item(**kwargs)
+
+
+def test_a_run_whose_write_lost_the_race_to_make_the_map_takes_a_slot_in_it(aws: str) -> None:
+    table = create_resources(CourierConfig(stage="slots")).table_name
+    other = TenantSlots(table)
+    late = TenantSlots(table, client=_MadeMeanwhile(other.client, other))
+    assert late.take("acme", "ai_router", "late", LIMIT, 60)
+
+
 def test_a_dead_runs_slot_is_free_once_its_lease_ends(aws: str) -> None:
     table = create_resources(CourierConfig(stage="slots")).table_name
     now = [1_000_000.0]

@@ -24,7 +24,8 @@ from courier.jobs.table import TABLE_TTL_ATTRIBUTE, running_sk, tenant_pk
 
 logger = logging.getLogger(__name__)
 
-#: Tries when another writer changed the map meanwhile (a creation race, an expired entry).
+#: Tries when another writer changed the map meanwhile (a creation race, a slot given back, an
+#: expired entry).
 TRIES = 3
 KEEP_SECONDS = 3600
 #: A delivery that found no slot is sent again after 2, 4, 8, 16, then every 30 seconds.
@@ -67,6 +68,8 @@ class TenantSlots(Table):
                 except self.client.exceptions.ConditionalCheckFailedException:
                     continue  # another run created it first: take a slot in it
             runs = from_item(found).get("runs", {})
+            if len(runs) < limit:
+                continue  # made, or a slot given back, since the write was refused: try again
             expired = {job: int(end) for job, end in runs.items() if int(end) < now * 1000}
             if not expired:
                 return False
