@@ -21,7 +21,7 @@ SOURCES = [
 def render(
     path: Path, shots: list[float], *, width: int, height: int, fps: int = 30, flashes: tuple[float, ...] | list[float] = (),
     gop: int | None = None, sources: list[str] | None = None, keyframes_at_cuts: bool = False,
-    grain: int = 0, flash: str = "drawbox=color=white:t=fill",
+    grain: int = 0, flash: str = "drawbox=color=white:t=fill", preset: str = "medium",
 ) -> list[float]:
     """Writes an H.264 MP4 of `shots` (seconds each) and returns its cut times.
 
@@ -33,7 +33,8 @@ def render(
     keyframe on every cut and nowhere else (as an editor exports), so that any keyframe
     a long video is split on is a cut. `grain`: film grain's strength over the whole video
     (ffmpeg's temporal noise); `flash`: the filter a flash applies for its 3 frames (a white
-    frame, or e.g. `eq=brightness=0.4`).
+    frame, or e.g. `eq=brightness=0.4`); `preset`: x264's (a test that compares two analyses
+    of one file needs no slow encode).
     """
     import imageio_ffmpeg  # type: ignore[import-untyped]  # ships no types
 
@@ -45,7 +46,7 @@ def render(
     lit = "+".join(f"between(t,{t:.3f},{t + 3 / fps:.3f})" for t in flashes) or "0"
     graph = ";".join(chains) + ";" + "".join(f"[v{n}]" for n in range(len(shots)))
     graph += f"concat=n={len(shots)}:v=1:a=0,{flash}:enable='{lit}'" + (f",noise=alls={grain}:allf=t" if grain else "") + "[out]"
-    encoder = ["-c:v", "libx264", "-pix_fmt", "yuv420p"]
+    encoder = ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p"]
     cuts = [round(sum(shots[:i]), 3) for i in range(1, len(shots))]
     if gop:
         encoder += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0"]

@@ -22,6 +22,7 @@ def documents() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))  # the functions package, as the local stack imports it
     from fastapi import FastAPI
 
+    from courier.adapters.http_app import add_error_schema
     from courier.jobs import catalog
     from courier.jobs.schemas import add_job_types
 
@@ -31,7 +32,7 @@ def documents() -> dict[str, str]:
     for name, module in APPS.items():
         app = importlib.import_module(module).app
         app.openapi_schema = None
-        document: dict[str, Any] = FastAPI.openapi(app)
+        document: dict[str, Any] = add_error_schema(FastAPI.openapi(app))
         if name == "jobs-api":
             document = add_job_types(json.loads(json.dumps(document)), shipped)
         app.openapi_schema = None

@@ -1,10 +1,11 @@
 """README's deploy and key commands, run as written up to the first call that needs a real
 AWS account, from a shell whose PATH has no venv: a line that would fail a user fails here.
 
-`npx cdk …` runs the pinned CLI for real (synthesis with bundling) and must get as far as
-resolving the account; `aws secretsmanager create-secret` has no AWS CLI here, so its
-arguments are checked against what the stack reads and then sent to local AWS as the CLI
-would send them; `courier …` runs against local AWS (moto).
+`npx cdk …` runs the pinned CLI for real (synthesis with bundling, no Docker) and must get as
+far as resolving the account, having written the cloud assembly a deploy would upload;
+`aws secretsmanager create-secret` has no AWS CLI here, so its arguments are checked against
+what the stack reads and then sent to local AWS as the CLI would send them; `courier …` runs
+against local AWS (moto).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ import boto3
 from devstack.aws_resources import create_resources
 from devstack.environment import DevSettings, register_stack
 from infra.config import CONTEXT_KEYS, CourierConfig
-from infra.layer_sources import ROOT
+from infra.layer_sources import DEPENDENCY_LAYERS, ROOT
+from tests.infrastructure.conftest import assert_every_finding_acknowledged
 
 README = ROOT / "README.md"
+ASSEMBLY = ROOT / "cdk.out"  # where `npx cdk deploy` writes what it would upload
+AARCH64 = 183  # ELF e_machine of arm64
 
 
 def commands(section: str) -> list[list[str]]:
@@ -60,6 +64,9 @@ def test_the_deploy_commands_run_as_written(tmp_path: Path, aws: str) -> None:
     assert verbs == ["make tools", "npx cdk", "aws secretsmanager", "aws secretsmanager", "npx cdk", ".venv/bin/courier doctor"]
     deploy = next(argv for argv in lines if argv[:3] == ["npx", "cdk", "deploy"])
     config = CourierConfig.from_context(context_of(deploy).get)
+    assert shutil.which("docker", path=user_shell(tmp_path)["PATH"]) is None, "bundling must work without Docker"
+    for stale in ("Courier-dev.template.json", "validation-report.json"):
+        (ASSEMBLY / stale).unlink(missing_ok=True)
     for argv in lines:
         if argv[0] == "make":
             result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -76,6 +83,27 @@ def test_the_deploy_commands_run_as_written(tmp_path: Path, aws: str) -> None:
         else:
             result = subprocess.run(argv, cwd=ROOT, env={**os.environ, "AWS_ENDPOINT_URL": aws}, capture_output=True, text=True, timeout=120)
             assert result.returncode == 1 and "no stack Courier-dev in us-east-1" in result.stdout, result.stdout + result.stderr
+    assert_the_assembly_is_deployable(ASSEMBLY)
+
+
+def assert_the_assembly_is_deployable(out: Path) -> None:
+    """What the synth wrote: every layer bundled (PyAV built for Lambda's arm64, not this
+    host; boto3 left to the runtime) and cdk-nag clean."""
+    template = json.loads((out / "Courier-dev.template.json").read_text())
+    layers = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    assert len(layers) == 2 + len(DEPENDENCY_LAYERS)  # common, workers of your own, and each dependency layer
+    assets = [out / layer["Metadata"]["aws:asset:path"] for layer in layers]
+    assert all((asset / "python").is_dir() for asset in assets)
+    av_libs = [p for a in assets for p in (a / "python" / "av").glob("*.so")]
+    assert av_libs and all(elf_machine(p) == AARCH64 for p in av_libs)
+    assert not any((a / "python" / "boto3").exists() for a in assets)
+    assert_every_finding_acknowledged(out / "validation-report.json")
+
+
+def elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF"
+    return int.from_bytes(header[18:20], "little")
 
 
 def _create_secret_as_the_cli_would(argv: list[str], config: CourierConfig) -> None:

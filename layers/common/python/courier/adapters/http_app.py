@@ -30,8 +30,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+#: Every operation's error answers, by reference to one `ErrorResponse` schema: as a `model`,
+#: FastAPI builds a validator per status per route when the app is made (385 for the jobs API,
+#: about 70 ms of its cold start) for answers it never validates.
+_ERROR_SCHEMA = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
+    status: {"description": description, "content": _ERROR_SCHEMA}
     for status, description in (
         (400, "The request cannot be taken as it is (an unknown job type, an unsafe callback URL)"),
         (401, "Missing or unknown API key"),
@@ -62,6 +66,7 @@ _STATUS_CODES = {
 
 def create_app(*, title: str, description: str) -> FastAPI:
     app = FastAPI(title=title, description=description, version=__version__, responses=ERROR_RESPONSES)
+    extend_openapi(app, add_error_schema)
 
     @app.exception_handler(CourierError)
     async def courier_error(_: Request, error: CourierError) -> JSONResponse:
@@ -99,6 +104,15 @@ def extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, An
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def add_error_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """The `ErrorResponse` schema the error answers refer to, as FastAPI writes a model's."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    for name, found in {**schema.pop("$defs", {}), "ErrorResponse": schema}.items():
+        schemas.setdefault(name, found)
+    return document
 
 
 def _describe(error: RequestValidationError, content_type: str) -> str:
