@@ -24,14 +24,19 @@ from devstack.runtime.invoke import Invocable, Throttled
 logger = logging.getLogger("devstack.runtime")
 #: How often a poller asks whether its mapping is enabled (AWS takes seconds too).
 STATE_SECONDS = 1.0
+#: A short-polling loop's first pause after an empty receive.
+FIRST_IDLE_SECONDS = 0.05
 
 
 class SqsPoller:
     def __init__(self, sqs: Any, queue_url: str, function: Invocable, *, batch_size: int = 1, wait_seconds: int = 1,
                  idle_seconds: float = 0.0, max_concurrency: int = 1, enabled: Callable[[], bool] | None = None) -> None:
         """`wait_seconds`: each receive's long poll (SQS's WaitTimeSeconds). Tests short-poll
-        (0) with `idle_seconds` between empty receives instead, so that stopping is immediate.
-        `enabled`: the mapping's state, asked at most every STATE_SECONDS."""
+        (0) with a pause after an empty receive instead, so that stopping is immediate: it
+        starts at FIRST_IDLE_SECONDS and doubles while the queue stays empty, up to
+        `idle_seconds` (an idle short poll costs a request each time), and `wake()` (something
+        was sent) ends it at once. `enabled`: the mapping's state, asked at most every
+        STATE_SECONDS."""
         self.sqs = sqs
         self.queue_url = queue_url
         self.function = function
@@ -45,6 +50,7 @@ class SqsPoller:
         self._enabled = enabled
         self._state: tuple[float, bool] = (0.0, True)
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"sqs-{function.name}", daemon=True)
 
     def start(self) -> SqsPoller:
@@ -54,17 +60,27 @@ class SqsPoller:
     def request_stop(self) -> None:
         """Ask the loop to end after its current long poll (stop several at once, then join)."""
         self._stop.set()
+        self._woken.set()
+
+    def wake(self) -> None:
+        """Receive again now: a message may have been sent (a short-polling loop's pause ends)."""
+        self._woken.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.request_stop()
         self._thread.join(self.wait_seconds + 5)
         self._pool.shutdown(wait=False, cancel_futures=True)  # a batch still running keeps its messages (they come back, as in AWS)
 
     def _loop(self) -> None:
+        idle = 0.0
         while not self._stop.is_set():
             try:
-                if self.poll_once() == 0 and self.idle_seconds:
-                    self._stop.wait(self.idle_seconds)
+                self._woken.clear()
+                if self.poll_once() or not self.idle_seconds:
+                    idle = 0.0
+                    continue
+                idle = min(self.idle_seconds, idle * 2 or FIRST_IDLE_SECONDS)
+                self._woken.wait(idle)
             except Exception:  # the endpoint went away, or a bug: keep polling, as AWS does
                 logger.exception("polling %s failed", self.queue_url)
                 self._stop.wait(1)
