@@ -7,8 +7,10 @@ request here runs under one lock, and its response body is read out under the lo
 (a WSGI body may be produced lazily), so each request is atomic as the real service's
 are. moto is GIL-bound, so the lock costs little throughput.
 
-Its SQS standard queues are fair queues, as AWS's are (devstack/sqs_fair_queues.py); its
-event source mappings are records the local runtime obeys, never run by moto (devstack/sqs_event_sources.py).
+Its DynamoDB transactions cost what their items do, not their tables
+(devstack/dynamodb_transactions.py); its SQS standard queues are fair queues, as AWS's are
+(devstack/sqs_fair_queues.py); its event source mappings are records the local runtime
+obeys, never run by moto (devstack/sqs_event_sources.py).
 
 The test fixtures (in-process, `LocalAws(...).start()`) and the local stack
 (`python -m devstack.local_aws --port P`) both serve moto from here, and nowhere else.
@@ -27,7 +29,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from devstack import sqs_event_sources, sqs_fair_queues
+from devstack import dynamodb_transactions, sqs_event_sources, sqs_fair_queues
+from devstack.long_lived import freeze_survivors
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -75,7 +78,10 @@ class SerializedApp:
 
 
 class _QuietHandler(MotoRequestHandler):
-    """No line per request: a load test makes hundreds of thousands."""
+    """No line per request: a load test makes hundreds of thousands. No Nagle: a small
+    answer's last write would wait for the client's delayed ACK."""
+
+    disable_nagle_algorithm = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -87,6 +93,7 @@ def _long_poll(environ: Environ) -> bool:
 
 
 def moto_app(audit: Path | None = None) -> SerializedApp:
+    dynamodb_transactions.install()
     sqs_fair_queues.install()
     sqs_event_sources.install()
     return SerializedApp(DomainDispatcherApplication(create_backend_app), audit)
@@ -123,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, required=True)
     parser.add_argument("--audit", type=Path, help="write each local function's AWS calls here (JSON lines)")
     args = parser.parse_args(argv)
+    freeze_survivors()
     try:
         LocalAws(args.host, args.port, args.audit).serve_forever()
     except KeyboardInterrupt:

@@ -40,6 +40,7 @@ from devstack.environment import (
     wipe_state,
 )
 from devstack.keys import DEMO_TENANT, kept_key
+from devstack.long_lived import freeze_survivors
 from devstack.runtime.http_gateway import LambdaHttpServer
 from devstack.runtime.invoke import Invocable
 from devstack.runtime.remote import RemoteFunction
@@ -302,6 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("devstack.runtime").setLevel(logging.WARNING)
     supervisor = Supervisor(settings)
+    freeze_survivors()
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
     signal.signal(signal.SIGHUP, lambda *_: supervisor.reload_requested.set())
