@@ -101,3 +101,27 @@ def test_a_schedule_shows_its_flow_controls_settings_as_a_message_does(qstash: H
                                                flow_control={"key": "k2", "parallelism": 4}).message_id  # type: ignore[union-attr]
     message = qstash.client.message.get(message_id).flow_control
     assert message is not None and (message.key, message.parallelism) == ("k2", 4)
+
+
+def test_a_backlog_behind_a_key_at_its_limit_is_not_read_again_on_each_delivery(qstash: Harness) -> None:
+    """Each delivery's end wakes the engine: the messages waiting behind a key at its
+    parallelism are held without being read from the store again (they were, every pass: a
+    thousand-message backlog cost a thousand reads per delivery and slowed every key)."""
+    engine = qstash.server.engine
+    assert engine is not None
+    qstash.receiver.script("/held", *[Answer(200, delay=0.2)] * 60)
+    reads = [0]
+    read = engine.store.get_message
+
+    def counted(message_id: str) -> object:
+        reads[0] += 1
+        return read(message_id)
+
+    engine.store.get_message = counted  # type: ignore[method-assign]
+    try:
+        publish(qstash, "/held", 60, key="backlog", parallelism=2)
+        qstash.receiver.wait_count("/held", 20, timeout=30)
+    finally:
+        engine.store.get_message = read  # type: ignore[method-assign]
+    started = len(qstash.receiver.at("/held")) + 2  # answered, and the two running
+    assert reads[0] <= 2 * started, (reads[0], started)
