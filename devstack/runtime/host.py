@@ -18,21 +18,18 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from devstack.runtime.invoke import LocalFunction, Throttled, TimedOut
+from devstack.runtime.loopback_http import LoopbackHandler
 from devstack.runtime.remote import INVOKE_PATH
 
 
 def serve(function: LocalFunction, port: int) -> ThreadingHTTPServer:
     path = INVOKE_PATH.format(name=function.name)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body are two writes: with Nagle, a small answer's body waited for the
-        # client's delayed ACK (40 ms a request).
-        disable_nagle_algorithm = True
+    class Handler(LoopbackHandler):
 
         def do_GET(self) -> None:  # health: the environment is initialised
             self._answer(200, {"function": function.name, "pid": os.getpid()})

@@ -11,11 +11,12 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from devstack.runtime.events import function_url_event, http_api_event
 from devstack.runtime.invoke import Invocable, Throttled, TimedOut
+from devstack.runtime.loopback_http import LoopbackHandler
 from infra.config import CORS_HEADERS, CORS_METHODS
 
 logger = logging.getLogger("devstack.runtime")
@@ -34,11 +35,7 @@ class LambdaHttpServer:
         self.cors_origins = cors_origins
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body are two writes: with Nagle, a small answer's body waited for the
-            # client's delayed ACK (40 ms a request).
-            disable_nagle_algorithm = True
+        class Handler(LoopbackHandler):
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

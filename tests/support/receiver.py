@@ -11,7 +11,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from devstack.runtime.loopback_http import LoopbackHandler
 
 
 @dataclass
@@ -48,11 +50,7 @@ class Receiver:
         self._lock = threading.Condition()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body are two writes: with Nagle, a small answer's body waited for the
-            # client's delayed ACK (40 ms a request).
-            disable_nagle_algorithm = True
+        class Handler(LoopbackHandler):
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
