@@ -20,11 +20,15 @@ try {
 
   await page.goto(CONSOLE_URL);
   await page.fill("#api-key", "ck_not_a_real_key");
+  // The browser logs the 401 itself, and its log can arrive after the page has shown the
+  // refusal: wait for that log, then count only the errors after it.
+  const logged401 = page.waitForEvent("console", { predicate: (m) => m.type() === "error" && m.text().includes("401") });
   await page.click("#sign-in-form button");
   await page.waitForFunction(() => document.querySelector("#sign-in-error").textContent.includes("refused"));
   seen.refusedKeyMessage = await page.textContent("#sign-in-error");
+  await logged401;
   step("refused key");
-  seen.consoleErrors.length = 0; // the browser logs the 401 itself; only errors after sign-in count
+  seen.consoleErrors.length = 0;
 
   await page.fill("#api-key", API_KEY);
   await page.click("#sign-in-form button");
