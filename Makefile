@@ -95,13 +95,13 @@ lint: venv
 
 # Three chains at once, each about as long (2 cores, about 1.3 busy with two): the host's
 # tests, after lint and types (the local stack's end-to-end module among them); the jobs
-# system's integration tests and the local QStash server's (JOBS_TESTS); and Lambda's Python built and the library's tests on it,
+# system's integration tests and README's commands (JOBS_TESTS); and Lambda's Python built and the library's tests on it,
 # the TypeScript client and the Next.js example checked and the client's tests run, then the
-# end-to-end tests that bring a stack of their own (LATE_TESTS, with Chromium for the
-# console's). The background chains' reports follow the first's. With PYTEST_ARGS the first
+# end-to-end tests that bring a stack of their own and the local QStash server's (LATE_TESTS,
+# with Chromium for the console's). The background chains' reports follow the first's. With PYTEST_ARGS the first
 # run is exactly what it names, alone.
-LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py tests/e2e/test_faults.py
-JOBS_TESTS := tests/integration/jobs tests/integration/qstash
+LATE_TESTS := tests/e2e/test_day_two.py tests/e2e/test_scaffold.py tests/e2e/test_faults.py tests/integration/qstash
+JOBS_TESTS := tests/integration/jobs tests/infrastructure/test_readme_commands.py
 LATE := $(if $(PYTEST_ARGS),,$(LATE_TESTS))
 JOBS := $(if $(PYTEST_ARGS),,$(JOBS_TESTS))
 # Everything the chains install is installed first and at once (each pip is one core, npm
